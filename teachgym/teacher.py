@@ -1,0 +1,79 @@
+"""The Teacher contract: a policy for teacher environments.
+
+A teacher sees spaces, observations and ``info`` (see :mod:`teachgym.env` for
+the keys), never an env class or a student's hidden state, so it works on every
+env whose spaces it supports. It owns its RNG, created in :meth:`reset`.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.validation import ConfigError
+
+
+class Teacher(abc.ABC):
+    """Base class of every teacher.
+
+    Subclasses set ``supported_spaces`` to the action-space types they handle and
+    implement :meth:`act`; most also override :meth:`update` and :meth:`_setup`.
+    """
+
+    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Box, spaces.Discrete)
+
+    def __init__(self) -> None:
+        self.action_space: spaces.Space | None = None
+        self.observation_space: spaces.Space | None = None
+        self.rng = np.random.default_rng()
+
+    @property
+    def name(self) -> str:
+        return getattr(self, "registry_name", type(self).__name__)
+
+    def reset(self, action_space: spaces.Space, observation_space: spaces.Space | None = None, seed: int | None = None) -> None:
+        """Start a new teaching run on an env with these spaces; forget earlier runs."""
+        if not isinstance(action_space, self.supported_spaces):
+            allowed = ", ".join(s.__name__ for s in self.supported_spaces)
+            raise ConfigError(f"{type(self).__name__} supports action spaces {allowed}; got {action_space}")
+        self.action_space = action_space
+        self.observation_space = observation_space
+        self.rng = np.random.default_rng(seed)
+        self._setup()
+
+    def _setup(self) -> None:
+        """Per-run initialisation, after the spaces and ``self.rng`` are set."""
+
+    @abc.abstractmethod
+    def act(self, obs: Any, info: dict[str, Any]) -> Any:
+        """Choose the next lesson (an element of the action space)."""
+
+    def update(self, action: Any, reward: float, obs: Any, info: dict[str, Any]) -> None:
+        """Learn from the step that followed ``action``. Default: nothing to learn."""
+
+    def random_action(self):
+        """A uniform draw from the action space using the teacher's own RNG."""
+        space = self.action_space
+        if isinstance(space, spaces.Discrete):
+            return int(space.start + self.rng.integers(space.n))
+        if isinstance(space, spaces.Box):
+            return self.rng.uniform(space.low, space.high).astype(space.dtype)
+        raise ConfigError(f"no uniform draw defined for {space}")
+
+
+def finite_outcome(info: dict[str, Any]) -> float | None:
+    """The step's ``outcome`` as a float, or None if missing or not finite.
+
+    Teachers skip steps whose outcome is NaN or +-inf rather than let one bad
+    value poison their statistics.
+    """
+    value = info.get("outcome")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
