@@ -113,8 +113,7 @@ class ALPGMMTeacher(Teacher):
 
     def fit(self) -> None:
         """Refit the GMM on the last ``fit_rate`` (task, ALP) points."""
-        alp = self.history.alp()[-self.fit_rate:]
-        data = np.column_stack([self.history.tasks[self.history.size - self.fit_rate: self.history.size], alp])
+        data = self._fit_data()
         if not np.all(np.isfinite(data)):
             return  # outcomes so large that |difference| overflowed: keep the previous model
         init = None
@@ -131,8 +130,17 @@ class ALPGMMTeacher(Teacher):
         except np.linalg.LinAlgError:
             return
         self.gmm, self._sampler = best, sampler
-        self._choose_component = ProportionalChoice(best.means[:, -1])
+        self._choose_component = ProportionalChoice(self._component_progress(best))
         self.n_fits += 1
+
+    def _fit_data(self) -> np.ndarray:
+        """The points the GMM is fitted on: the last ``fit_rate`` rows of (task, ALP)."""
+        window = slice(self.history.size - self.fit_rate, self.history.size)
+        return np.column_stack([self.history.tasks[window], self.history.alp()[window]])
+
+    def _component_progress(self, fit: GaussianMixtureFit) -> np.ndarray:
+        """How much each Gaussian is worth sampling: its mean ALP."""
+        return fit.means[:, -1]
 
 
 def _best_by_bic(fits):
