@@ -76,7 +76,7 @@ class ALPGMMTeacher(Teacher):
                  random_task_ratio: float = 0.2, criterion: str = "aic", warm_start: bool = False):
         super().__init__()
         self.fit_rate = check_int("fit_rate", fit_rate, low=2)
-        self.potential_ks = tuple(check_int("potential_ks[]", k, low=1, high=fit_rate) for k in potential_ks)
+        self.potential_ks = tuple(check_int("potential_ks[]", k, low=1) for k in potential_ks)
         if not self.potential_ks:
             raise ConfigError("potential_ks must list at least one component count")
         self.random_task_ratio = check_float("random_task_ratio", random_task_ratio, low=0.0, high=1.0)

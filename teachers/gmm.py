@@ -85,45 +85,50 @@ def fit_gmms(
     x = np.asarray(data, dtype=np.float64)
     if x.ndim != 2 or not np.all(np.isfinite(x)):
         raise ValueError("data must be a finite 2-D array of shape (n_samples, n_features)")
-    n, d = x.shape
     ks = [int(k) for k in ks]
-    usable = [i for i, k in enumerate(ks) if 1 <= k <= n]
-    results: list[GaussianMixtureFit | None] = [None] * len(ks)
+    usable = [i for i, k in enumerate(ks) if 1 <= k <= x.shape[0]]
     if not usable:
-        return results
+        return [None] * len(ks)
     k_used = np.array([ks[i] for i in usable])
-    n_models, k_max = len(usable), int(k_used.max())
+    k_max = int(k_used.max())
     # Layout: (component, model, ...). Reductions over components then run along
     # the first axis, which numpy does ~20x faster than along a short last axis.
     valid = np.arange(k_max)[:, None] < k_used[None, :]  # (kmax, M) real components
 
+    with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
+        return _fit_padded(x, ks, usable, k_used, valid, rng, tol, max_iter, reg_covar, kmeans_iter, init)
+
+
+def _fit_padded(x, ks, usable, k_used, valid, rng, tol, max_iter, reg_covar, kmeans_iter, init):
+    n, d = x.shape
+    n_models = len(usable)
+    results: list[GaussianMixtureFit | None] = [None] * len(ks)
     xx = _outer(x)
     if init is None:
         resp = _kmeans_responsibilities(x, valid, rng, kmeans_iter)
         log_w, means, covs = _m_step(x, xx, resp, valid, reg_covar)
     else:
-        log_w, means, covs = _pad_init([init[i] for i in usable], k_max, d, valid)
+        log_w, means, covs = _pad_init([init[i] for i in usable], valid.shape[0], d, valid)
 
     lower = np.full(n_models, -np.inf)
     n_iter = np.zeros(n_models, dtype=int)
     converged = np.zeros(n_models, dtype=bool)
     failed = np.zeros(n_models, dtype=bool)
     active = np.arange(n_models)
-    with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
-        for _ in range(max_iter):
-            if active.size == 0:
-                break
-            # Models leave the batch as they converge, as each sklearn fit stops on its own.
-            part = slice(None) if active.size == n_models else active
-            resp, mean_ll, ok = _e_step(x, xx, log_w[:, part], means[:, part], covs[:, part])
-            log_w[:, part], means[:, part], covs[:, part] = _m_step(x, xx, resp, valid[:, part], reg_covar)
-            n_iter[active] += 1
-            failed[active] |= ~ok
-            done = (np.abs(mean_ll - lower[active]) < tol) | ~ok
-            converged[active] |= done & ok
-            lower[active] = mean_ll
-            active = active[~done]
-        _, final_ll, ok = _e_step(x, xx, log_w, means, covs)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        # Models leave the batch as they converge, as each sklearn fit stops on its own.
+        part = slice(None) if active.size == n_models else active
+        resp, mean_ll, ok = _e_step(x, xx, log_w[:, part], means[:, part], covs[:, part])
+        log_w[:, part], means[:, part], covs[:, part] = _m_step(x, xx, resp, valid[:, part], reg_covar)
+        n_iter[active] += 1
+        failed[active] |= ~ok
+        done = (np.abs(mean_ll - lower[active]) < tol) | ~ok
+        converged[active] |= done & ok
+        lower[active] = mean_ll
+        active = active[~done]
+    _, final_ll, ok = _e_step(x, xx, log_w, means, covs)
     failed |= ~ok
     for m, i in enumerate(usable):
         if failed[m]:

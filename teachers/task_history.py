@@ -60,7 +60,8 @@ class TaskHistory:
             d = inside[np.arange(stop - start), j]
             closer = d < best
             best[closer], nearest[closer] = d[closer], j[closer] + start
-        alp = np.abs(self.outcomes[start:stop] - self.outcomes[nearest])
+        with np.errstate(over="ignore", invalid="ignore"):  # huge outcomes: the caller checks finiteness
+            alp = np.abs(self.outcomes[start:stop] - self.outcomes[nearest])
         alp[np.arange(start, stop) < min_history] = 0.0
         return alp
 

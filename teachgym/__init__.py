@@ -11,7 +11,7 @@ from teachgym import envs as _envs  # noqa: F401  (registers the env ids; import
 from teachgym.env import TeacherEnv
 from teachgym.lessons import BoxLessons, InvalidLessonError, RegionLessons
 from teachgym.loop import RunResult, run
-from teachgym.registry import make_student, make_teacher, register_student, register_teacher, students, teachers
+from teachgym.registry import make_student, make_teacher, register_student, register_teacher, student_registry, teacher_registry
 from teachgym.student import LearnReport, Student
 from teachgym.teacher import Teacher
 from teachgym.validation import ConfigError
@@ -33,7 +33,7 @@ __all__ = [
     "register_student",
     "register_teacher",
     "run",
-    "students",
-    "teachers",
+    "student_registry",
+    "teacher_registry",
     "__version__",
 ]

@@ -40,6 +40,13 @@ def load_entry_point(path: str) -> Callable[..., Any]:
         raise ValueError(f"module {module_name!r} has no attribute {attr!r}") from None
 
 
+class UnknownNameError(KeyError):
+    """A name that no registry entry, plugin or import path provides."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class Registry:
     """Names to lazy entry points, filled by ``register`` calls in one package."""
 
@@ -74,7 +81,7 @@ class Registry:
             return self._entries[name]
         if ":" in name:
             return RegistryEntry(name, name)
-        raise KeyError(f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())} (or give 'package.module:Class')")
+        raise UnknownNameError(f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())} (or give 'package.module:Class')")
 
     def make(self, name: str, **kwargs: Any) -> Any:
         entry = self.entry(name)
@@ -87,10 +94,10 @@ class Registry:
         return obj
 
 
-teachers = Registry("teacher", "teachgym.teachers", "teachgym.teachers")
-students = Registry("student", "teachgym.students", "teachgym.students")
+teacher_registry = Registry("teacher", "teachgym.teachers", "teachgym.teachers")
+student_registry = Registry("student", "teachgym.students", "teachgym.students")
 
-register_teacher = teachers.register
-register_student = students.register
-make_teacher = teachers.make
-make_student = students.make
+register_teacher = teacher_registry.register
+register_student = student_registry.register
+make_teacher = teacher_registry.make
+make_student = student_registry.make

@@ -1,0 +1,34 @@
+"""Shared fixtures: every registered env and teacher is picked up automatically."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+from gymnasium import spaces
+
+import teachgym
+from teachgym.envs import env_ids
+
+# Small budgets so that registry-wide checks stay fast; every TeacherEnv takes n_steps.
+FAST_ENV_KWARGS = {"n_steps": 40}
+
+
+def all_env_ids() -> list[str]:
+    return env_ids()
+
+
+def envs_for(teacher_name: str) -> list[str]:
+    """Registered env ids whose action space the teacher supports."""
+    supported = teachgym.teacher_registry.entry(teacher_name).load().supported_spaces
+    out = []
+    for env_id in all_env_ids():
+        env = gym.make(env_id, **FAST_ENV_KWARGS)
+        if isinstance(env.action_space, supported):
+            out.append(env_id)
+        env.close()
+    return out
+
+
+@pytest.fixture(params=[spaces.Box, spaces.Discrete], ids=["box", "discrete"])
+def toy_env_id(request) -> str:
+    return "teachgym/ToyCurriculum-v0" if request.param is spaces.Box else "teachgym/ToyCurriculumDiscrete-v0"

@@ -1,0 +1,128 @@
+"""Registry-driven teacher checks: determinism, valid actions, and survival of degenerate input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import teachgym
+from teachgym.loop import teacher_seed
+
+TEACHERS = teachgym.teacher_registry.names()
+# Long enough for GMM teachers to fit a few times (fit_rate 250), short enough to stay fast.
+N_STEPS = 800
+
+
+def _env_for(teacher_name: str) -> str | None:
+    supported = teachgym.teacher_registry.entry(teacher_name).load().supported_spaces
+    if spaces.Box in supported:
+        return "teachgym/ToyCurriculum-v0"
+    if spaces.Discrete in supported:
+        return "teachgym/ToyCurriculumDiscrete-v0"
+    return None
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+def test_same_seed_same_run_and_seeds_differ(name):
+    env_id = _env_for(name)
+    first = teachgym.run(env_id, name, seed=5, n_steps=N_STEPS)
+    second = teachgym.run(env_id, name, seed=5, n_steps=N_STEPS)
+    other = teachgym.run(env_id, name, seed=6, n_steps=N_STEPS)
+    np.testing.assert_array_equal(first.lessons, second.lessons)
+    np.testing.assert_array_equal(first.rewards, second.rewards)
+    assert first.score == second.score
+    assert not np.array_equal(first.lessons, other.lessons)
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+def test_reset_forgets_the_previous_run(name):
+    """A teacher object reused for a second run behaves as a fresh one."""
+    env_id = _env_for(name)
+    reused = teachgym.make_teacher(name)
+    teachgym.run(env_id, reused, seed=1, n_steps=N_STEPS)
+    again = teachgym.run(env_id, reused, seed=2, n_steps=N_STEPS)
+    fresh = teachgym.run(env_id, teachgym.make_teacher(name), seed=2, n_steps=N_STEPS)
+    np.testing.assert_array_equal(again.lessons, fresh.lessons)
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+def test_never_touches_global_numpy_random(name):
+    env_id = _env_for(name)
+    np.random.seed(0)
+    before = np.random.get_state()[1].copy()
+    teachgym.run(env_id, name, seed=0, n_steps=300)
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+# Degenerate streams: NaN, infinities, huge and tiny values, constants.
+OUTCOMES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, 1.0, -1.0, 1e300, -1e300, 1e-300, float("nan"), float("inf"), float("-inf")]),
+)
+
+
+def _box_space(dim: int) -> spaces.Box:
+    return spaces.Box(np.zeros(dim, np.float32), np.ones(dim, np.float32), dtype=np.float32)
+
+
+def _drive(teacher, action_space, outcomes, constant_task: bool):
+    teacher.reset(action_space, None, seed=teacher_seed(0))
+    if isinstance(action_space, spaces.Box):  # what an env publishes at reset
+        schedule = {"easy": action_space.low.tolist(), "hard": action_space.high.tolist()}
+    else:
+        schedule = {"order": list(range(action_space.n))}
+    info = {"budget_used": 0.0, "easy_to_hard": schedule}
+    for i, outcome in enumerate(outcomes):
+        action = teacher.act(None, info)
+        assert action_space.contains(np.asarray(action, dtype=action_space.dtype) if isinstance(action_space, spaces.Box)
+                                     else action), f"{teacher.name} gave invalid action {action!r}"
+        task = np.zeros(action_space.shape) if constant_task and isinstance(action_space, spaces.Box) else action
+        info = {"lesson": action, "task": task, "outcome": outcome, "budget_used": i / len(outcomes)}
+        teacher.update(action, 0.0, None, info)
+
+
+def _small_kwargs(name: str) -> dict:
+    # Fit after a handful of points so that tiny histories (fewer points than components) are exercised.
+    return {"fit_rate": 4} if name in ("alp-gmm", "covar-gmm") else {}
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(outcomes=st.lists(OUTCOMES, min_size=1, max_size=40), constant_task=st.booleans(),
+       dim=st.integers(1, 3), n_arms=st.integers(1, 6))
+def test_survives_degenerate_outcomes(name, outcomes, constant_task, dim, n_arms):
+    teacher = teachgym.make_teacher(name, **_small_kwargs(name))
+    if spaces.Box in teacher.supported_spaces:
+        _drive(teacher, _box_space(dim), outcomes, constant_task)
+    if spaces.Discrete in teacher.supported_spaces:
+        _drive(teachgym.make_teacher(name, **_small_kwargs(name)), spaces.Discrete(n_arms), outcomes, constant_task)
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+def test_constant_outcomes_for_long_still_give_valid_actions(name):
+    teacher = teachgym.make_teacher(name, **_small_kwargs(name))
+    space = _box_space(2) if spaces.Box in teacher.supported_spaces else spaces.Discrete(4)
+    _drive(teacher, space, [0.5] * 600, constant_task=False)
+
+
+def test_unsupported_action_space_is_refused_with_a_clear_error():
+    teacher = teachgym.make_teacher("alp-gmm")
+    with pytest.raises(teachgym.ConfigError, match="supports action spaces Box"):
+        teacher.reset(spaces.Discrete(3), None, seed=0)
+
+
+@pytest.mark.parametrize("name, kwargs, field", [
+    ("alp-gmm", {"fit_rate": 1}, "fit_rate"),
+    ("alp-gmm", {"random_task_ratio": 1.5}, "random_task_ratio"),
+    ("alp-gmm", {"potential_ks": [0, 2]}, "potential_ks"),
+    ("alp-gmm", {"criterion": "xyz"}, "criterion"),
+    ("covar-gmm", {"random_task_ratio": -0.1}, "random_task_ratio"),
+    ("easy-to-hard", {"window": "diagonal"}, "window"),
+    ("easy-to-hard", {"width": 0.0}, "width"),
+])
+def test_invalid_hyperparameters_name_the_field(name, kwargs, field):
+    with pytest.raises(teachgym.ConfigError, match=field):
+        teachgym.make_teacher(name, **kwargs)
