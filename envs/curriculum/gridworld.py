@@ -1,0 +1,167 @@
+"""GridworldCurriculum: teach a tabular Q-learner to reach a goal from far away."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.env import TeacherEnv
+from teachgym.lessons import BoxLessons, RegionLessons
+from teachgym.students.tabular_q import TASK_NAMES, TabularQStudent
+from teachgym.validation import check_choice, check_int
+
+# Fixed task sets in the student's task coordinates (start_distance, slip, time_pressure).
+# They share no coordinate value, so no probe is a test task. The test set spans
+# trivial (start_distance 0), learnable (farther, little slip) and unlearnable
+# (far with high slip or a tight step limit) tasks.
+PROBE_SET = np.array(list(itertools.product((0.05, 0.4, 0.8), (0.05, 0.4, 0.8), (0.25,))))
+TEST_SET = np.array(list(itertools.product((0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 0.3, 0.6, 0.9), (0.1, 0.6))))
+
+
+class GridworldCurriculumEnv(TeacherEnv):
+    """Teach a batched tabular Q-learner on a family of gridworld tasks.
+
+    ## Description
+
+    The student (:class:`teachgym.students.tabular_q.TabularQStudent`) learns one
+    Q-table for a fixed 9 x 19 maze whose goal room is left only through a
+    lava-lined corridor. A task is ``(start_distance, slip, time_pressure)`` in
+    ``[0, 1]^3``: how far from the goal the episodes start (1 = 56 cells), how
+    often the student's move is replaced by a random one, and how tight the step
+    limit is. Each teacher step runs ``episodes_per_step`` epsilon-greedy
+    Q-learning episodes of the chosen task in parallel. From a far start the
+    zero-initialised learner is a random walk that rarely crosses the lava
+    corridor, so far starts are learned only after nearer ones (reverse
+    curriculum); far starts under high slip or a tight step limit cannot be
+    learned at all. A teacher must push the start outwards along the frontier of
+    what the student can already do.
+
+    ## Action Space
+
+    ``lesson_mode="box"`` (``GridworldCurriculum-v0``): ``Box(0, 1, (3,), float32)``,
+    the task ``(start_distance, slip, time_pressure)``.
+    ``lesson_mode="regions"`` (``GridworldCurriculumDiscrete-v0``):
+    ``Discrete(arms_per_dim ** 2)``; arm ``k`` is a square region of
+    ``(start_distance, slip)`` (row-major, start distance first) and the task is
+    drawn uniformly in it, ``time_pressure`` uniformly in ``[0, 1]``. Actions
+    outside the space raise :class:`teachgym.InvalidLessonError`; they are never
+    clipped.
+
+    ## Observation Space
+
+    ``Box(0, 1, (10,), float32)``:
+
+    | index | observation                                                       |
+    |-------|-------------------------------------------------------------------|
+    | 0 - 8 | greedy success probability on each task of ``PROBE_SET``:         |
+    |       | start distance (0.05, 0.4, 0.8) x slip (0.05, 0.4, 0.8),          |
+    |       | row-major, time pressure 0.25                                     |
+    | 9     | fraction of the episode budget used                               |
+
+    ## Rewards
+
+    ``reward_mode="probe_gain"`` (default): the change in the mean probe success,
+    so the episode return is the final mean probe success.
+    ``reward_mode="outcome"``: the fraction of the step's training episodes that
+    reached the goal.
+
+    ## Starting State
+
+    The Q-table is all zeros (the greedy policy moves at random); the budget is
+    unused.
+
+    ## Episode End
+
+    Never terminates; truncated after ``n_steps`` lessons. The headline
+    ``info["score"]`` is the greedy policy's mean success rate on the 40 tasks of
+    ``TEST_SET`` in percent (0-100), computed exactly (no rollout noise); it is
+    reported at reset, every ``score_every`` steps and on the last step. Every
+    step's ``info`` holds ``task`` (the task practised), ``outcome`` (the
+    training success rate on it) and ``env_steps`` (student env steps it took).
+    No policy reaches 100: ``env.unwrapped.ceiling()`` (about 64.6 with the
+    defaults) is the best achievable score.
+
+    ## Arguments
+
+    ```python
+    import gymnasium as gym, teachgym
+    env = gym.make("teachgym/GridworldCurriculum-v0", n_steps=500, episodes_per_step=2,
+                   reward_mode="probe_gain", score_every=50, max_slip=0.6, epsilon=0.1)
+    env = gym.make("teachgym/GridworldCurriculumDiscrete-v0", arms_per_dim=4)
+    ```
+
+    Further keyword arguments go to :class:`TabularQStudent` (``maze``,
+    ``horizon``, ``learning_rate``, ``discount``).
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    REWARD_MODES = ("probe_gain", "outcome")
+
+    def __init__(self, n_steps: int = 500, episodes_per_step: int = 2, lesson_mode: str = "box",
+                 arms_per_dim: int = 4, reward_mode: str = "probe_gain", score_every: int | None = 50,
+                 **student_kwargs):
+        self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
+        self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("box", "regions"))
+        self.episodes_per_step = check_int("episodes_per_step", episodes_per_step, low=1, high=1_000_000)
+        self.student = TabularQStudent(**student_kwargs)
+        dim = len(TASK_NAMES)
+        if self.lesson_mode == "box":
+            lessons = BoxLessons([0.0] * dim, [1.0] * dim, names=TASK_NAMES)
+        else:
+            arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=64)
+            lessons = RegionLessons.grid([0.0] * dim, [1.0] * dim, [arms_per_dim, arms_per_dim, 1], names=TASK_NAMES)
+        super().__init__(lessons, n_steps=n_steps, score_every=score_every)
+        self.probe_set = PROBE_SET.copy()
+        self.test_set = TEST_SET.copy()
+        self.observation_space = spaces.Box(0.0, 1.0, (len(self.probe_set) + 1,), dtype=np.float32)
+        self._probe_success = np.zeros(len(self.probe_set))
+        self._env_steps = 0
+
+    def _reset_student(self, rng: np.random.Generator) -> None:
+        self.student.reset(rng)
+        self._probe_success = self.student.evaluate(self.probe_set)
+
+    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+        report = self.student.learn(task, self.episodes_per_step)
+        self._env_steps = report.work
+        before = self._probe_success.mean()
+        self._probe_success = self.student.evaluate(self.probe_set)
+        if self.reward_mode == "probe_gain":
+            return report.outcome, float(self._probe_success.mean() - before)
+        return report.outcome, report.outcome
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        info["env_steps"] = self._env_steps
+        return obs, reward, terminated, truncated, info
+
+    def _observation(self) -> np.ndarray:
+        obs = np.empty(len(self.probe_set) + 1, dtype=np.float32)
+        # The DP can land a hair outside [0, 1] in floating point; the space must hold.
+        obs[:-1] = np.clip(self._probe_success, 0.0, 1.0)
+        obs[-1] = self._t / self.n_steps
+        return obs
+
+    def score(self) -> float:
+        return 100.0 * float(self.student.evaluate(self.test_set).mean())
+
+    def ceiling(self) -> float:
+        """The best score any policy reaches (optimal finite-horizon success on the test set)."""
+        return 100.0 * float(self.student.optimal_success(self.test_set).mean())
+
+    def easy_to_hard(self) -> dict:
+        if isinstance(self.lessons, BoxLessons):
+            # Easy: next to the goal, no slip, a generous step limit; hard: farthest, most slip, tightest.
+            return {"easy": self.lessons.low.tolist(), "hard": self.lessons.high.tolist()}
+        # Arms by start distance plus slip of their centres; ties keep row-major order.
+        centres = (self.lessons.region_low + self.lessons.region_high) / 2
+        return {"order": np.argsort(centres[:, :2].sum(axis=1), kind="stable").tolist()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self._probe_success = self.student.evaluate(self.probe_set)  # derived from the Q-table
