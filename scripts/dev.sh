@@ -31,7 +31,7 @@ case "$task" in
         ;;
     test)
         install_torch
-        pip install -e ".[rl,test]"
+        pip install -e ".[all,test]"
         "$VENV/bin/python" -m pytest -q
         ;;
     *)

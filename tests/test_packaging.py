@@ -60,3 +60,18 @@ def test_built_wheel_installs_into_a_fresh_venv_and_works(tmp_path):
     assert out.returncode == 0, out.stderr
     installed_at, steps = out.stdout.split()
     assert Path(installed_at).is_relative_to(venv) and steps == "600"
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    roots = {"envs": "teachgym.envs", "teachers": "teachgym.teachers", "students": "teachgym.students",
+             "teachgym": "teachgym"}
+    found = set()
+    for folder, package in roots.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(REPO / folder).parts
+            found.add(".".join((package, *relative)))
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
