@@ -11,6 +11,13 @@ from teachgym.envs import env_ids
 
 # Small budgets so that registry-wide checks stay fast; every TeacherEnv takes n_steps.
 FAST_ENV_KWARGS = {"n_steps": 40}
+# Envs whose steps are expensive (deep-RL or LM students) add their own small settings here, one line each.
+FAST_ENV_KWARGS_BY_ID: dict[str, dict] = {}
+
+
+def fast_kwargs(env_id: str) -> dict:
+    """The settings the registry-wide tests make ``env_id`` with."""
+    return FAST_ENV_KWARGS_BY_ID.get(env_id, FAST_ENV_KWARGS)
 
 
 def all_env_ids() -> list[str]:
@@ -22,7 +29,7 @@ def envs_for(teacher_name: str) -> list[str]:
     supported = teachgym.teacher_registry.entry(teacher_name).load().supported_spaces
     out = []
     for env_id in all_env_ids():
-        env = gym.make(env_id, **FAST_ENV_KWARGS)
+        env = gym.make(env_id, **fast_kwargs(env_id))
         if isinstance(env.action_space, supported):
             out.append(env_id)
         env.close()

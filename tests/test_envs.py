@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 
 import teachgym
 from teachgym.envs import env_ids
-from tests.conftest import FAST_ENV_KWARGS
+from tests.conftest import fast_kwargs
 
 ENV_IDS = env_ids()
 
@@ -22,18 +22,18 @@ def test_the_foundation_envs_are_registered():
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_gymnasium_check_env(env_id):
-    env = gym.make(env_id, **FAST_ENV_KWARGS)
+    env = gym.make(env_id, **fast_kwargs(env_id))
     gym_check_env(env.unwrapped, skip_render_check=True)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_sb3_check_env(env_id):
     sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
-    sb3_checker.check_env(gym.make(env_id, **FAST_ENV_KWARGS), warn=True)
+    sb3_checker.check_env(gym.make(env_id, **fast_kwargs(env_id)), warn=True)
 
 
 def _rollout(env_id: str, seed: int):
-    env = gym.make(env_id, **FAST_ENV_KWARGS)
+    env = gym.make(env_id, **fast_kwargs(env_id))
     env.action_space.seed(seed)
     obs, info = env.reset(seed=seed)
     trace = [obs]
@@ -57,7 +57,7 @@ def test_same_seed_same_rollout(env_id):
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_episode_contract(env_id):
     """Budget truncation, score at reset and end, info keys on every step, obs in space."""
-    env = gym.make(env_id, **FAST_ENV_KWARGS)
+    env = gym.make(env_id, **fast_kwargs(env_id))
     obs, info = env.reset(seed=0)
     assert "score" in info and "lesson_space" in info and info["budget_used"] == 0.0
     steps = 0
@@ -71,7 +71,7 @@ def test_episode_contract(env_id):
         assert not terminated
         if truncated:
             break
-    assert steps == FAST_ENV_KWARGS["n_steps"]
+    assert steps == fast_kwargs(env_id)["n_steps"]
     assert info["budget_used"] == 1.0 and np.isfinite(info["score"])
     with pytest.raises(gym.error.ResetNeeded):
         env.unwrapped.step(action)
@@ -79,7 +79,7 @@ def test_episode_contract(env_id):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_invalid_actions_are_refused_not_clipped(env_id):
-    env = gym.make(env_id, **FAST_ENV_KWARGS).unwrapped
+    env = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
     env.reset(seed=0)
     space = env.action_space
     if isinstance(space, gym.spaces.Discrete):
@@ -93,23 +93,23 @@ def test_invalid_actions_are_refused_not_clipped(env_id):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_step_before_reset_is_refused(env_id):
-    env = gym.make(env_id, **FAST_ENV_KWARGS).unwrapped
+    env = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
     with pytest.raises(gym.error.ResetNeeded):
         env.step(env.action_space.sample())
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_checkpoint_resume_gives_the_same_continuation(env_id):
-    env = gym.make(env_id, **FAST_ENV_KWARGS).unwrapped
+    env = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
     env.reset(seed=1)
     env.action_space.seed(1)
-    actions = [env.action_space.sample() for _ in range(FAST_ENV_KWARGS["n_steps"])]
+    actions = [env.action_space.sample() for _ in range(fast_kwargs(env_id)["n_steps"])]
     half = len(actions) // 2
     for a in actions[:half]:
         env.step(a)
     state = env.state_dict()
     tail = [env.step(a) for a in actions[half:]]
-    fresh = gym.make(env_id, **FAST_ENV_KWARGS).unwrapped
+    fresh = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
     fresh.reset(seed=99)
     fresh.load_state_dict(state)
     resumed = [fresh.step(a) for a in actions[half:]]
