@@ -14,6 +14,17 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 
+install_browser() {
+    # The leaderboard's HTML page is tested in Debian's headless Chromium (no browser download).
+    if [ ! -x /usr/bin/chromium ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+        else
+            echo "note: /usr/bin/chromium missing (apt-get install chromium); the HTML browser test will be skipped" >&2
+        fi
+    fi
+}
+
 install_torch() {
     # Without CUDA, take the pinned CPU wheel first: a bare `torch` requirement would pull a multi-GB CUDA build.
     if ! command -v nvidia-smi >/dev/null 2>&1; then
@@ -24,12 +35,11 @@ install_torch() {
 case "$task" in
     main)
         pip install -e .
-        "$VENV/bin/teachgym" compare --env teachgym/ToyCurriculum-v0 --env teachgym/GridworldCurriculum-v0 \
-            --teachers random,easy-to-hard,alp-gmm,covar-gmm,riac --seeds 2 --out-dir runs/main --markdown
-        "$VENV/bin/teachgym" compare --env teachgym/ToyCurriculumDiscrete-v0 --env teachgym/GridworldCurriculumDiscrete-v0 \
-            --teachers random,easy-to-hard,tscl-window,tscl-sampling,exp3,ucb,thompson --seeds 2 --out-dir runs/main --markdown
+        "$VENV/bin/teachgym" leaderboard run --suite quick --html runs/leaderboard-html
+        echo "open runs/leaderboard-html/index.html"
         ;;
     test)
+        install_browser
         install_torch
         pip install -e ".[all,test]"
         "$VENV/bin/python" -m pytest -q

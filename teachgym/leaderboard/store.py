@@ -1,0 +1,156 @@
+"""The run store: one SQLite file, one row per (teacher, env + kwargs, seed).
+
+Each finished run is written in its own transaction under a unique key, so a
+sweep killed at any moment (SIGKILL included) leaves only whole rows, and the
+next sweep runs exactly the missing ones. SQLite's WAL journal keeps readers
+(``leaderboard show``) working while a sweep writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_key        TEXT PRIMARY KEY,
+    env_id         TEXT NOT NULL,
+    env_kwargs     TEXT NOT NULL,
+    env_label      TEXT NOT NULL,
+    teacher        TEXT NOT NULL,
+    seed           INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    score          REAL,
+    steps          INTEGER,
+    wall_time      REAL,
+    curve          TEXT,
+    lessons        BLOB,
+    tasks          BLOB,
+    error          TEXT,
+    code_version   TEXT,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX IF NOT EXISTS runs_by_env ON runs (env_label, teacher);
+"""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to run: the identity of one leaderboard run."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    env_label: str
+    teacher: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        identity = json.dumps([self.env_id, self.env_kwargs, self.teacher, self.seed], sort_keys=True)
+        return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def pack_array(array: np.ndarray | None) -> bytes | None:
+    """Compressed ``.npy`` bytes (no pickle: object arrays are refused)."""
+    if array is None:
+        return None
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return zlib.compress(buffer.getvalue(), 6)
+
+
+def unpack_array(blob: bytes | None) -> np.ndarray | None:
+    if blob is None:
+        return None
+    return np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False)
+
+
+class RunStore:
+    """SQLite-backed store of leaderboard runs."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def done_keys(self, include_failed: bool = True) -> set[str]:
+        query = "SELECT run_key FROM runs" + ("" if include_failed else " WHERE status = 'ok'")
+        return {row[0] for row in self._db.execute(query)}
+
+    def write(self, spec: RunSpec, record: dict[str, Any], code_version: str) -> None:
+        """Write one finished (or failed) run in a single transaction; replaces an earlier failed row."""
+        row = (
+            spec.key, spec.env_id, json.dumps(spec.env_kwargs, sort_keys=True), spec.env_label, spec.teacher, spec.seed,
+            record["status"], record.get("score"), record.get("steps"), record.get("wall_time"),
+            json.dumps(record.get("curve")) if record.get("curve") is not None else None,
+            record.get("lessons"), record.get("tasks"), record.get("error"), code_version,
+        )
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO runs (run_key, env_id, env_kwargs, env_label, teacher, seed, status, score, steps, "
+                "wall_time, curve, lessons, tasks, error, code_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(run_key) DO UPDATE SET status=excluded.status, score=excluded.score, steps=excluded.steps, "
+                "wall_time=excluded.wall_time, curve=excluded.curve, lessons=excluded.lessons, tasks=excluded.tasks, "
+                "error=excluded.error, code_version=excluded.code_version, created_at=excluded.created_at "
+                "WHERE runs.status = 'failed'",
+                row,
+            )
+
+    def rows(self, env_labels: Iterable[str] | None = None, with_arrays: bool = False) -> Iterator[dict[str, Any]]:
+        columns = "run_key, env_id, env_kwargs, env_label, teacher, seed, status, score, steps, wall_time, curve, error, " \
+                  "code_version, created_at" + (", lessons, tasks" if with_arrays else "")
+        query = f"SELECT {columns} FROM runs"
+        params: tuple = ()
+        if env_labels is not None:
+            labels = tuple(env_labels)
+            query += f" WHERE env_label IN ({','.join('?' * len(labels))})"
+            params = labels
+        cursor = self._db.execute(query + " ORDER BY env_label, teacher, seed", params)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values))
+            row["env_kwargs"] = json.loads(row["env_kwargs"])
+            row["curve"] = json.loads(row["curve"]) if row["curve"] else []
+            if with_arrays:
+                row["lessons"] = unpack_array(row["lessons"])
+                row["tasks"] = unpack_array(row["tasks"])
+            yield row
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self):
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *exc):
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

@@ -1,0 +1,233 @@
+"""Leaderboard: resumable SQLite sweeps, statistics, outputs, the Ray backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import teachgym
+from teachgym.cli import main, split_teachers
+from teachgym.leaderboard import RunStore, get_suite, plan, run_sweep
+from teachgym.leaderboard.report import README_END, README_START, leaderboard, to_markdown, update_readme
+from teachgym.leaderboard.stats import bootstrap_ci, compute, iqm, probability_of_improvement
+from teachgym.leaderboard.sweep import parse_teacher_spec
+
+TINY_SUITE = """
+[suites.tiny]
+seeds = 4
+[[suites.tiny.envs]]
+id = "teachgym/ToyCurriculumDiscrete-v0"
+teachers = ["random", "tscl-window", "easy-to-hard"]
+best_known = 100.0
+[[suites.tiny.envs]]
+id = "teachgym/ToyCurriculum-v0"
+kwargs = { n_steps = 3000 }
+teachers = ["random", "alp-gmm"]
+"""
+
+
+@pytest.fixture
+def suite_file(tmp_path) -> Path:
+    path = tmp_path / "suites.toml"
+    path.write_text(TINY_SUITE)
+    return path
+
+
+def _scores(db: Path) -> dict[str, float]:
+    with sqlite3.connect(db) as con:
+        return {key: score for key, score in con.execute("SELECT run_key, score FROM runs WHERE status = 'ok'")}
+
+
+# -- statistics against hand-computed values ------------------------------------------------------
+
+def test_iqm_and_probability_of_improvement_by_hand():
+    assert iqm([1, 2, 3, 4, 5, 6, 7, 8]) == 4.5  # mean of 3, 4, 5, 6
+    assert iqm([0, 0, 10, 10]) == 5.0
+    assert probability_of_improvement([1, 3], [2, 2]) == 0.5
+    assert probability_of_improvement([2, 2], [2, 2]) == 0.5  # ties count one half
+    assert probability_of_improvement([5], [1, 2, 3]) == 1.0
+
+
+def test_bootstrap_ci_brackets_the_estimate_and_collapses_for_constants():
+    low, high = bootstrap_ci(np.arange(20.0), rng=np.random.default_rng(0))
+    assert low < iqm(np.arange(20.0)) < high and 5 < low and high < 15
+    assert bootstrap_ci([3.0, 3.0, 3.0]) == (3.0, 3.0)
+    assert bootstrap_ci([7.0]) == (7.0, 7.0)
+
+
+def test_normalisation_aggregation_and_improvement_by_hand():
+    result = compute({"e1": {"random": [0, 1, 2], "a": [5, 6, 7]}, "e2": {"random": [1, 1], "a": [2, 3], "b": [0, 0]}},
+                     best_known={"e1": 10.0})
+    assert result.normalisers == {"e1": (1.0, 10.0), "e2": (1.0, 2.5)}  # e2: best known = best teacher mean
+    ranked = {a.teacher: a for a in result.aggregate}
+    # a's normalised runs: 4/9, 5/9, 6/9 on e1 and 2/3, 4/3 on e2; IQM of 5 values trims one from each end.
+    assert ranked["a"].iqm == pytest.approx(np.mean([5 / 9, 6 / 9, 2 / 3]))
+    assert ranked["random"].iqm == pytest.approx(0.0)
+    assert ranked["b"].iqm == pytest.approx(-2 / 3)
+    assert [a.teacher for a in result.aggregate] == ["a", "random", "b"]
+    assert result.improvement[("a", "random")] == 1.0 and result.improvement[("b", "a")] == 0.0
+    assert result.improvement[("random", "b")] == 1.0
+    skipped = compute({"e": {"a": [1.0]}}).skipped
+    assert "no 'random' runs" in skipped["e"]
+
+
+# -- sweeps: storage, resume, failures ------------------------------------------------------------
+
+def test_suites_are_data_and_validated(suite_file, tmp_path):
+    quick = get_suite("quick")
+    assert quick.seeds >= 5 and {e.env_id for e in quick.envs} >= {"teachgym/ToyCurriculum-v0"}
+    tiny = get_suite("tiny", suite_file)
+    assert len(plan(tiny)) == 3 * 4 + 2 * 4
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[suites.x]\nseeds = 0\n[[suites.x.envs]]\nid = 'a'\n")
+    with pytest.raises(teachgym.ConfigError, match="suites.x.seeds"):
+        get_suite("x", bad)
+    with pytest.raises(teachgym.ConfigError, match="--suite must be one of"):
+        get_suite("nope", suite_file)
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(suite_file, tmp_path):
+    specs = plan(get_suite("tiny", suite_file), ["random", "alp-gmm(fit_rate=0)"], seeds=1)
+    with RunStore(tmp_path / "lb.sqlite") as store:
+        summary = run_sweep(specs, store)
+        rows = list(store.rows())
+    assert summary.ran == 4 and summary.failed == 2
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(failed) == 2 and all("fit_rate must be an integer >= 2" in r["error"] for r in failed)
+    assert all(r["status"] == "ok" for r in rows if r["teacher"] == "random")
+
+
+def test_lessons_and_curves_are_stored_compressed_and_restored(suite_file, tmp_path):
+    specs = plan(get_suite("tiny", suite_file), ["random"], seeds=1)
+    with RunStore(tmp_path / "lb.sqlite") as store:
+        run_sweep(specs, store)
+        rows = {r["env_id"]: r for r in store.rows(with_arrays=True)}
+    direct = teachgym.run("teachgym/ToyCurriculum-v0", "random", 0, n_steps=3000)
+    stored = rows["teachgym/ToyCurriculum-v0"]
+    np.testing.assert_array_equal(stored["tasks"], direct.tasks)
+    assert stored["score"] == direct.score and stored["curve"] == [list(p) for p in direct.curve]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigkill_mid_sweep_then_resume_gives_one_row_per_run_and_the_same_scores(suite_file, tmp_path, jobs):
+    command = [sys.executable, "-m", "teachgym.cli", "leaderboard", "run", "--suite", "tiny", "--suite-file",
+               str(suite_file), "--jobs", str(jobs), "--no-progress"]
+    killed_db = tmp_path / "killed.sqlite"
+    process = subprocess.Popen(command + ["--db", str(killed_db)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    rows = 0
+    while time.time() < deadline and process.poll() is None:
+        if killed_db.exists():
+            try:
+                with sqlite3.connect(killed_db, timeout=1) as con:
+                    rows = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            except sqlite3.OperationalError:
+                rows = 0
+            if rows >= 3:
+                break
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole sweep, workers included
+    process.wait()
+    assert 3 <= rows < 20, "the sweep must be killed part-way"
+
+    resumed = subprocess.run(command + ["--db", str(killed_db)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "already stored" in resumed.stdout
+    clean_db = tmp_path / "clean.sqlite"
+    subprocess.run(command + ["--db", str(clean_db)], check=True, capture_output=True)
+    with sqlite3.connect(killed_db) as con:
+        assert con.execute("SELECT COUNT(*), COUNT(DISTINCT run_key) FROM runs").fetchone() == (20, 20)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _scores(killed_db) == _scores(clean_db)
+
+
+def test_ray_backend_gives_the_same_scores_as_local(suite_file, tmp_path):
+    pytest.importorskip("ray")
+    specs = plan(get_suite("tiny", suite_file), seeds=2)
+    with RunStore(tmp_path / "local.sqlite") as local, RunStore(tmp_path / "ray.sqlite") as remote:
+        run_sweep(specs, local, jobs=2)
+        summary = run_sweep(specs, remote, jobs=2, backend="ray")
+    assert summary.ran == len(specs) and summary.failed == 0
+    assert _scores(tmp_path / "local.sqlite") == _scores(tmp_path / "ray.sqlite")
+
+
+# -- teacher specs and outputs ---------------------------------------------------------------------
+
+def test_teacher_specs(tmp_path):
+    assert parse_teacher_spec("alp-gmm(warm_start=true, fit_rate=100)") == ("alp-gmm", {"warm_start": True, "fit_rate": 100})
+    assert parse_teacher_spec("tests.test_core:FixedTeacher") == ("tests.test_core:FixedTeacher", {})
+    assert split_teachers("a,b(x=1,y=2),c") == ["a", "b(x=1,y=2)", "c"]
+    with pytest.raises(teachgym.ConfigError, match="no such SB3 model file"):
+        parse_teacher_spec(str(tmp_path / "missing.zip"))
+    with pytest.raises(teachgym.ConfigError, match="key=value"):
+        parse_teacher_spec("alp-gmm(oops)")
+
+
+def test_cli_run_show_formats_and_readme(suite_file, tmp_path, capsys):
+    db = str(tmp_path / "lb.sqlite")
+    args = ["leaderboard", "run", "--suite", "tiny", "--suite-file", str(suite_file), "--db", db, "--jobs", "1",
+            "--seeds", "2", "--teachers", "random,tests.test_core:FixedTeacher", "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "tests.test_core:FixedTeacher" in out and "Ranking" in out
+    for fmt in ("text", "md", "csv", "json"):
+        assert main(["leaderboard", "show", "--suite", "tiny", "--suite-file", str(suite_file), "--db", db,
+                     "--format", fmt]) == 0
+        text = capsys.readouterr().out
+        assert "random" in text
+    payload = json.loads(text)
+    assert {r["teacher"] for r in payload["ranking"]} == {"random", "tests.test_core:FixedTeacher"}
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\noutro\n")
+    assert main(["leaderboard", "show", "--suite", "tiny", "--suite-file", str(suite_file), "--db", db,
+                 "--update-readme", str(readme)]) == 0
+    new = readme.read_text()
+    assert new.startswith("intro\n") and new.endswith("outro\n") and "old" not in new and "| rank |" in new
+    assert main(["leaderboard", "show", "--db", str(tmp_path / "none.sqlite")]) == 2
+
+
+def test_html_page_in_headless_chromium(tmp_path):
+    """The page opens offline in a real browser: table present, plots render, hostile names show as text."""
+    chromium = "/usr/bin/chromium"
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(chromium).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("no /usr/bin/chromium")
+    from teachgym.leaderboard.html import write_html
+    from teachgym.leaderboard.store import RunSpec
+
+    evil = "<img src=x onerror=alert(1)>&co"
+    if evil not in teachgym.teacher_registry.names():
+        teachgym.register_teacher(evil, "teachgym.teachers.random_teacher:RandomTeacher")
+    specs = [RunSpec("teachgym/ToyCurriculum-v0", {"n_steps": 2000}, 'teachgym/ToyCurriculum-v0{"n_steps": 2000}', t, s)
+             for t in ("random", evil, "alp-gmm") for s in range(2)]
+    with RunStore(tmp_path / "lb.sqlite") as store:
+        run_sweep(specs, store)
+        page = write_html(store, tmp_path / "html")
+        markdown = to_markdown(*leaderboard(store))
+    assert "<img src=x" not in markdown
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page()
+        dialogs = []
+        tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        tab.goto(page.as_uri())
+        names = tab.locator("#ranking td.teacher").all_inner_texts()
+        assert sorted(names) == sorted(["random", evil, "alp-gmm"])
+        plots = tab.locator("img.plot")
+        assert plots.count() >= 3
+        widths = tab.evaluate("Array.from(document.querySelectorAll('img.plot')).map(i => i.complete && i.naturalWidth)")
+        assert all(w and w > 100 for w in widths)
+        assert tab.locator("#ranking img").count() == 0 and dialogs == []
+        browser.close()
