@@ -69,6 +69,10 @@ class TeacherEnv(gym.Env, abc.ABC):
         """A hand-made curriculum for this env, or None if it defines none."""
         return None
 
+    def _step_info(self) -> dict[str, Any]:
+        """Env-specific ``info`` keys for the step just taken (student statistics, work done)."""
+        return {}
+
     # -- gymnasium API ---------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -89,7 +93,8 @@ class TeacherEnv(gym.Env, abc.ABC):
         outcome, reward = self._teach(task)
         self._t += 1
         truncated = self._t >= self.n_steps
-        info = {"lesson": action, "task": task, "outcome": outcome, "budget_used": self._t / self.n_steps}
+        info = {"lesson": action, "task": task, "outcome": outcome, "budget_used": self._t / self.n_steps,
+                **self._step_info()}
         if truncated or (self.score_every is not None and self._t % self.score_every == 0):
             info["score"] = self.score()
         return self._observation(), reward, False, truncated, info
