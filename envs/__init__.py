@@ -14,6 +14,8 @@ _ENVS = [
     ("teachgym/GridworldCurriculum-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv", {}),
     ("teachgym/GridworldCurriculumDiscrete-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
      {"lesson_mode": "regions"}),
+    ("teachgym/FineTuneRL-Linear-v0", "teachgym.envs.finetune_rl.linear:FineTuneRLLinearEnv", {}),
+    ("teachgym/FineTuneRL-SB3-v0", "teachgym.envs.finetune_rl.sb3:FineTuneRLSB3Env", {}),
 ]
 
 for _env_id, _entry_point, _kwargs in _ENVS:

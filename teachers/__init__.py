@@ -21,3 +21,9 @@ register_teacher("exp3", "teachgym.teachers.exp3:EXP3Teacher", "EXP3 on absolute
 register_teacher("ucb", "teachgym.teachers.ucb:UCBTeacher", "discounted UCB on absolute learning progress")
 register_teacher("thompson", "teachgym.teachers.thompson:ThompsonTeacher",
                  "Thompson sampling on absolute learning progress")
+# FineTuneRL (Box lessons naming an offline_share; generic = False: not run on other envs).
+register_teacher("online-only", "teachgym.teachers.online_only:OnlineOnlyTeacher", "ignore the offline data; LSVI-UCB exploration")
+register_teacher("offline-only", "teachgym.teachers.offline_only:OfflineOnlyTeacher", "learn from the offline data alone")
+register_teacher("rlpd", "teachgym.teachers.rlpd:RLPDTeacher", "RLPD-style fixed 50/50 offline/online mix (Ball et al., 2023)")
+register_teacher("coverage-design", "teachgym.teachers.coverage_design:CoverageDesignTeacher",
+                 "explore the uncovered directions of policies still in the running (FTPedel-style)")

@@ -13,6 +13,8 @@ from teachgym.envs import env_ids
 FAST_ENV_KWARGS = {"n_steps": 40}
 # Envs whose steps are expensive (deep-RL or LM students) add their own small settings here, one line each.
 FAST_ENV_KWARGS_BY_ID: dict[str, dict] = {}
+# FineTuneRL-SB3 (issue 7): 4 teacher steps of 32 DQN steps, 300 offline transitions, one 30-step evaluation episode.
+FAST_ENV_KWARGS_BY_ID["teachgym/FineTuneRL-SB3-v0"] = {"n_steps": 4, "steps_per_step": 32, "n_offline_transitions": 300, "eval_episodes": 1, "eval_max_steps": 30, "learning_starts": 8, "batch_size": 16}
 
 
 def fast_kwargs(env_id: str) -> dict:
