@@ -8,6 +8,8 @@ that names the field and the allowed range (actions are never clipped).
 - :class:`RegionLessons`: the action is one of K arms; each arm is a box region
   of the task space and the env draws the task uniformly inside it, so discrete
   bandits can teach on a continuous task space.
+- :class:`DiscreteLessons`: the action is one of K items with no task space
+  around them (a flashcard, a skill); the task is the item id itself.
 """
 
 from __future__ import annotations
@@ -113,3 +115,22 @@ class RegionLessons:
             "high": self.region_high.tolist(),
             "names": list(self.names),
         }
+
+
+class DiscreteLessons(RegionLessons):
+    """Pure item choice: arm ``k`` is the task ``[k]`` (a point region, so no random draw).
+
+    For envs whose lessons are items rather than regions of a task space
+    (flashcards, skills). Validation and ``arm`` are those of RegionLessons.
+    """
+
+    def __init__(self, n_items: int, names: Sequence[str] | None = None):
+        n_items = check_int("n_items", n_items, low=1)
+        ids = np.arange(n_items, dtype=np.float64)[:, None]
+        super().__init__(ids, ids.copy(), names=names)
+
+    def to_task(self, action, rng: np.random.Generator) -> np.ndarray:
+        return np.array([float(self.arm(action))])
+
+    def describe(self) -> dict:
+        return {"kind": "items", "n_arms": self.n_arms, "names": list(self.names)}

@@ -84,6 +84,8 @@ def test_invalid_actions_are_refused_not_clipped(env_id):
     space = env.action_space
     if isinstance(space, gym.spaces.Discrete):
         bad = [space.n, -1, 0.5, np.nan]
+    elif isinstance(space, gym.spaces.MultiDiscrete):
+        bad = [space.nvec, np.full(space.shape, -1), np.full(space.shape, 0.5), np.zeros(space.shape[0] + 1)]
     else:
         bad = [space.high + 1.0, np.full(space.shape, np.nan), np.zeros(space.shape[0] + 1)]
     for action in bad:

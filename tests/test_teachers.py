@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import teachgym
 from teachgym.loop import teacher_seed
 
-TEACHERS = teachgym.teacher_registry.names()
 # Teachers with `generic = False` (e.g. sb3-policy, which needs a trained model) only run where they make sense.
 TEACHERS = [n for n in teachgym.teacher_registry.names() if getattr(teachgym.teacher_registry.entry(n).load(), "generic", True)]
 # Long enough for GMM teachers to fit a few times (fit_rate 250), short enough to stay fast.

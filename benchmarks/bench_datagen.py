@@ -1,0 +1,124 @@
+"""Data-generation envs (issue 6): teacher-step time, and targeting vs uniform allocation.
+
+    python benchmarks/bench_datagen.py speed --domains math,code,vqa
+    python benchmarks/bench_datagen.py compare --domains math,code,vqa --seeds 5 --workers 2
+    python benchmarks/bench_datagen.py compare --domains math,code --seeds 5 --workers 2 --training continue
+
+``speed``: wall and CPU seconds of one teacher step (generate + train + evaluate)
+at the default settings, Skill-List structure, torch on one thread; target <= 5 s.
+``compare``: final test accuracy (%) of ``datagen-targeting`` vs
+``datagen-uniform`` on the Skill-List envs, per seed, with the mean paired
+difference and its 95 % bootstrap CI (same seed = same held-out sets, same
+initial student).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from _common import machine, pin_one_thread
+
+ENV = "teachgym/DataGen-{}-SkillList-v0"
+NAMES = {"math": "Math", "code": "Code", "vqa": "VQA"}
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def speed(domain: str, steps: int) -> tuple[list[float], list[float]]:
+    import gymnasium as gym
+    import torch
+
+    import teachgym  # noqa: F401  (registers the env ids)
+
+    torch.set_num_threads(1)
+    env = gym.make(ENV.format(NAMES[domain])).unwrapped
+    env.reset(seed=0)
+    walls, cpus = [], []
+    for _ in range(steps):
+        wall, cpu = time.perf_counter(), time.process_time()
+        env.step(np.ones(env.action_space.shape, np.float32))
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus
+
+
+def episode(job: tuple[str, str, int, dict]) -> tuple[str, str, int, float, float]:
+    domain, teacher, seed, kwargs = job
+    pin_one_thread()
+    import torch
+
+    torch.set_num_threads(1)
+    import teachgym
+
+    result = teachgym.run(ENV.format(NAMES[domain]), teacher, seed=seed, **kwargs)
+    return domain, teacher, seed, result.score, result.wall_time
+
+
+def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 10_000) -> tuple[float, float]:
+    means = rng.choice(values, size=(n, values.size), replace=True).mean(axis=1)
+    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("mode", choices=("speed", "compare"))
+    parser.add_argument("--domains", default="math,code,vqa")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=5, help="speed: teacher steps timed per domain")
+    parser.add_argument("--teachers", default="datagen-targeting,datagen-uniform")
+    parser.add_argument("--n-steps", type=int, default=None, help="compare: iterations per episode (env default 10)")
+    parser.add_argument("--training", choices=("retrain", "continue"), default=None,
+                        help="compare: the env's training mode (default: the env's, retrain)")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    pin_one_thread()
+    domains = args.domains.split(",")
+    print(f"machine: {machine()}\n{load()} (start)\n", flush=True)
+    if args.mode == "speed":
+        print("| domain | wall s/step (mean, max) | CPU s/step (mean, max) | <= 5 s |")
+        print("|---|---|---|---|")
+        for domain in domains:
+            walls, cpus = speed(domain, args.steps)
+            print(f"| {domain} | {statistics.mean(walls):.2f}, {max(walls):.2f} | {statistics.mean(cpus):.2f}, "
+                  f"{max(cpus):.2f} | {'yes' if max(walls) <= 5 else 'no (wall)'} |", flush=True)
+        print(f"\n{load()} (end)")
+        return
+    teachers = args.teachers.split(",")
+    kwargs = {} if args.n_steps is None else {"n_steps": args.n_steps}
+    if args.training is not None:
+        kwargs["training"] = args.training
+    jobs = [(d, t, s, kwargs) for d in domains for s in range(args.seeds) for t in teachers]
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        results = list(pool.map(episode, jobs))
+    scores = {(d, t, s): score for d, t, s, score, _ in results}
+    wall = {(d, t): [] for d in domains for t in teachers}
+    for d, t, _, _, seconds in results:
+        wall[(d, t)].append(seconds)
+    rng = np.random.default_rng(0)
+    print(f"| domain | teacher | test accuracy % per seed | mean ± std | s/episode |")
+    print("|---|---|---|---|---|")
+    for d in domains:
+        for t in teachers:
+            row = [scores[(d, t, s)] for s in range(args.seeds)]
+            print(f"| {d} | {t} | {', '.join(f'{x:.1f}' for x in row)} | {statistics.mean(row):.2f} ± "
+                  f"{statistics.stdev(row) if len(row) > 1 else 0:.2f} | {statistics.mean(wall[(d, t)]):.0f} |")
+    if len(teachers) == 2:
+        print(f"\n| domain | {teachers[0]} - {teachers[1]} (mean paired difference, points) | 95 % bootstrap CI |")
+        print("|---|---|---|")
+        for d in domains:
+            diff = np.array([scores[(d, teachers[0], s)] - scores[(d, teachers[1], s)] for s in range(args.seeds)])
+            low, high = bootstrap_ci(diff, rng)
+            print(f"| {d} | {diff.mean():+.2f} | [{low:+.2f}, {high:+.2f}] |")
+    print(f"\n{load()} (end)")
+
+
+if __name__ == "__main__":
+    main()

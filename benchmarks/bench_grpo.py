@@ -1,0 +1,253 @@
+"""GRPO curriculum benchmarks: step time and memory, env overhead, teaching quality.
+
+    python benchmarks/bench_grpo.py speed --steps 20
+    python benchmarks/bench_grpo.py overhead --steps 20
+    python benchmarks/bench_grpo.py quality --seeds 0,1,2,3,4 --teachers random,easy-to-hard,learnability,sec,dump
+    python benchmarks/bench_grpo.py summary --from quality.json --threshold 0.6
+    python benchmarks/bench_grpo.py build --build-threads 2
+
+``speed``: seconds per teacher step of the default ``GRPOArithmetic-v0`` (K GRPO
+updates + probe measurement) and the process's peak RSS. ``overhead``: the same
+env steps against a bare loop that calls the same kind of ``GRPOTrainer``
+(one per episode, same datasets, same number of updates) directly.
+``quality``: GRPO updates until the probe accuracy on the target distribution
+(all arms) reaches ``--threshold``, per teacher over seeds, with bootstrap CIs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, pin_one_thread  # noqa: E402
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def make_env(env_id: str, kwargs: dict):
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the envs)
+
+    return gym.make(env_id, **kwargs).unwrapped
+
+
+def bench_speed(args) -> dict:
+    start = time.perf_counter()
+    env = make_env(args.env, args.env_kwargs)
+    made = time.perf_counter() - start
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    times = []
+    for _ in range(args.steps):
+        tick = time.perf_counter()
+        env.step(env.action_space.sample())
+        times.append(time.perf_counter() - tick)
+    build = json.loads((Path(env.student.model_path) / "teachgym_build.json").read_text())["seconds"]
+    return {"make_s": made, "tiny_build_s": build, "step_s_median": float(np.median(times)),
+            "step_s_mean": float(np.mean(times)), "step_s_max": float(np.max(times)),
+            "peak_rss_mb": peak_rss_mb(), "load": load_average()}
+
+
+def bench_build(args) -> dict:
+    """Wall time of building the warmed tiny student from scratch (a fresh cache dir), per family."""
+    import tempfile
+
+    import torch
+
+    from teachgym.envs.grpo.tasks import make_family
+    from teachgym.students.lm.tiny import TinyLMConfig, build_tiny_model
+
+    torch.set_num_threads(args.build_threads)
+    config = TinyLMConfig()
+    out = {"threads": args.build_threads, "load_before": load_average()}
+    for family in ("arithmetic", "strings"):
+        tasks = make_family(family)
+        with tempfile.TemporaryDirectory() as cache:
+            tick = time.perf_counter()
+            problems = tasks.warmup_problems(config.warmup_steps * config.warmup_batch_size)
+            build_tiny_model(config, tasks.alphabet, problems, cache)
+            out[f"{family}_build_s"] = time.perf_counter() - tick
+    out["load_after"] = load_average()
+    return out
+
+
+def bench_overhead(args) -> dict:
+    """Env steps vs direct ``trainer.train()`` calls on the same lessons, alternating to share the machine's load."""
+    env = make_env(args.env, args.env_kwargs)
+    student = env.student
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    lessons = []
+    original_learn = student.learn
+
+    def recording_learn(lesson, budget=1):
+        lessons.append((list(lesson), budget))
+        return original_learn(lesson, budget)
+
+    student.learn = recording_learn  # records what the env asks for; the real GRPO run still happens
+    env_times, eval_times = [], []
+    for _ in range(args.steps):
+        tick = time.perf_counter()
+        env.step(env.action_space.sample())
+        env_times.append(time.perf_counter() - tick)
+    student.learn = original_learn
+    probes = env._probes
+    for _ in range(3):
+        tick = time.perf_counter()
+        student.evaluate(probes)
+        eval_times.append(time.perf_counter() - tick)
+
+    # The bare loop: a new episode (one GRPOTrainer), each lesson as a dataset, trainer.train() with K updates.
+    from datasets import Dataset
+    import torch
+
+    student.reset(np.random.default_rng(0))
+    trainer = student.session.trainer
+    bare_times = []
+    for lesson, budget in lessons:
+        tick = time.perf_counter()
+        trainer.train_dataset = Dataset.from_dict({"prompt": [p for p, _, _ in lesson], "answer": [a for _, a, _ in lesson],
+                                                   "group": [g for _, _, g in lesson]})
+        trainer.args.max_steps = budget
+        torch.manual_seed(0)
+        trainer.train()
+        bare_times.append(time.perf_counter() - tick)
+    env_total, bare_total, eval_step = float(np.sum(env_times)), float(np.sum(bare_times)), float(np.median(eval_times))
+    return {"env_s_per_step": env_total / args.steps, "bare_train_s_per_step": bare_total / args.steps,
+            "probe_eval_s": eval_step, "overhead_total": env_total / bare_total - 1.0,
+            "overhead_without_probe_eval": (env_total - eval_step * args.steps) / bare_total - 1.0,
+            "load": load_average()}
+
+
+def steps_to_threshold(curve: list[float], threshold: float, updates_per_step: int) -> float:
+    """GRPO updates until ``curve`` (one point per teacher step, reset first) reaches ``threshold`` (inf if never)."""
+    for step, value in enumerate(curve):
+        if value >= threshold:
+            return float(step * updates_per_step)
+    return float("inf")
+
+
+def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 2000) -> tuple[float, float]:
+    """Percentile bootstrap 95 % CI of the mean."""
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        return float("nan"), float("nan")
+    means = rng.choice(values, size=(n, values.size)).mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def summarize(runs: list[dict], teachers: list[str], threshold: float, updates_per_step: int, n_steps: int) -> dict:
+    """Per teacher: GRPO updates to the threshold (runs that never reach it count as the whole budget,
+    so their mean is a lower bound), bootstrap 95 % CIs, and the ratio to the random teacher."""
+    rng = np.random.default_rng(0)
+    budget = float(n_steps * updates_per_step)
+    summary = {}
+    for name in teachers:
+        mine = [r for r in runs if r["teacher"] == name]
+        updates = np.array([steps_to_threshold(r["curve"], threshold, updates_per_step) for r in mine])
+        capped = np.minimum(updates, budget)
+        scores = np.array([r["score"] for r in mine])
+        auc = np.array([np.mean(r["curve"]) for r in mine])
+        summary[name] = {"updates_to_threshold": updates.tolist(), "reached": int(np.isfinite(updates).sum()),
+                         "runs": len(mine), "mean_updates_capped": float(capped.mean()),
+                         "ci_updates_capped": bootstrap_ci(capped, rng), "median_updates": float(np.median(updates)),
+                         "score_mean": float(scores.mean()), "ci_score": bootstrap_ci(scores, rng),
+                         "probe_auc_mean": float(auc.mean()), "ci_probe_auc": bootstrap_ci(auc, rng)}
+    if "random" in summary:
+        base = summary["random"]["mean_updates_capped"]
+        for name in summary:
+            summary[name]["ratio_to_random"] = summary[name]["mean_updates_capped"] / base
+    return summary
+
+
+def markdown(summary: dict) -> str:
+    lines = ["| teacher | updates to threshold per seed | reached | mean (capped) [95 % CI] | ratio to random | "
+             "mean probe acc. over the episode [CI] | final test score % [CI] |", "|---|---|---|---|---|---|---|"]
+    for name, s in summary.items():
+        per_seed = ", ".join("never" if not np.isfinite(u) else f"{u:.0f}" for u in s["updates_to_threshold"])
+        lines.append(f"| {name} | {per_seed} | {s['reached']}/{s['runs']} | {s['mean_updates_capped']:.1f} "
+                     f"[{s['ci_updates_capped'][0]:.1f}, {s['ci_updates_capped'][1]:.1f}] | "
+                     f"{s.get('ratio_to_random', float('nan')):.2f} | {s['probe_auc_mean']:.3f} "
+                     f"[{s['ci_probe_auc'][0]:.3f}, {s['ci_probe_auc'][1]:.3f}] | {s['score_mean']:.1f} "
+                     f"[{s['ci_score'][0]:.1f}, {s['ci_score'][1]:.1f}] |")
+    return "\n".join(lines)
+
+
+def bench_quality(args) -> dict:
+    import teachgym
+    from teachgym.loop import teacher_seed
+
+    env = make_env(args.env, args.env_kwargs)
+    runs = []
+    for seed in args.seeds:
+        for name in args.teachers:
+            teacher = teachgym.make_teacher(name)
+            obs, info = env.reset(seed=seed)
+            teacher.reset(env.action_space, env.observation_space, seed=teacher_seed(seed))
+            curve, tick, done = [info["target_accuracy"]], time.perf_counter(), False
+            while not done:
+                action = teacher.act(obs, info)
+                obs, reward, terminated, truncated, info = env.step(action)
+                teacher.update(action, reward, obs, info)
+                curve.append(info["target_accuracy"])
+                done = terminated or truncated
+            runs.append({"teacher": name, "seed": seed, "curve": curve, "score": info["score"],
+                         "seconds": time.perf_counter() - tick})
+            print(f"{name:>14} seed {seed}: final probe acc {curve[-1]:.3f}, test score {info['score']:.1f}, "
+                  f"{runs[-1]['seconds']:.0f}s", flush=True)
+    summary = summarize(runs, args.teachers, args.threshold, env.updates_per_step, env.n_steps)
+    return {"runs": runs, "summary": summary, "load": load_average()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("job", choices=["speed", "overhead", "quality", "summary", "build"])
+    parser.add_argument("--env", default="teachgym/GRPOArithmetic-v0")
+    parser.add_argument("--env-kwargs", type=json.loads, default={}, help="JSON dict for gym.make")
+    parser.add_argument("--steps", type=int, default=20, help="teacher steps (speed, overhead)")
+    parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2, 3, 4])
+    parser.add_argument("--teachers", type=lambda s: s.split(","), default=["random", "easy-to-hard", "learnability",
+                                                                             "sec", "dump"])
+    parser.add_argument("--build-threads", type=int, default=2, help="torch threads for the warm-up (build)")
+    parser.add_argument("--threshold", type=float, default=0.6, help="target probe accuracy (quality)")
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON result here")
+    parser.add_argument("--from", dest="source", type=Path, default=None, help="a quality JSON to summarise (summary)")
+    args = parser.parse_args(argv)
+    if args.job == "summary":
+        saved = json.loads(args.source.read_text())
+        kwargs = saved["env_kwargs"]
+        updates = kwargs.get("updates_per_step", 4)
+        teachers = list(dict.fromkeys(r["teacher"] for r in saved["runs"]))
+        summary = summarize(saved["runs"], teachers, args.threshold, updates, kwargs.get("n_steps", 50))
+        print(markdown(summary))
+        return 0
+    if args.job != "build":
+        pin_one_thread()
+    jobs = {"speed": bench_speed, "overhead": bench_overhead, "quality": bench_quality, "build": bench_build}
+    result = {"job": args.job, "env": args.env, "env_kwargs": args.env_kwargs, "machine": machine(),
+              **jobs[args.job](args)}
+    text = json.dumps(result, indent=1, default=float)
+    if args.out:
+        args.out.write_text(text)
+    print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "summary")}, indent=1, default=float))
+    if "summary" in result:
+        print(markdown(result["summary"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

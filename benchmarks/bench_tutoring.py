@@ -1,0 +1,180 @@
+"""Tutors on the Flashcards envs, Reddy et al. (2017)'s protocol; tutors on PrerequisiteTutor-BKT.
+
+Flashcards (30 items, 200 steps, 5 s delay, likelihood reward): for each of
+``--students`` fixed students (``student_seed`` 0..9), every tuned tutor picks
+its hyperparameter on a grid (``--grid-step``, 0.01 as in the paper; one
+tuning episode per value by default, as Reddy et al.'s ``train``, with seeds
+disjoint from the evaluation's), then runs ``--episodes`` evaluation episodes
+(seeds 0..). Reported: mean per-step recall (the mean reward) and final recall,
+averaged over students, with a 95 % bootstrap CI over students.
+
+- Leitner: ``arrival_prob`` on the grid; SM-2: ``interval_unit`` in {1, 2, 5, 10, 20, 50} steps;
+- Threshold (true recall): threshold on the grid, env in oracle mode (Reddy et al.'s Threshold used the true model);
+- Threshold (fitted): threshold on ``--fitted-grid-step``, the tutor's own online-fitted model (the default);
+- PPO: a policy trained by scripts/train_rl_tutor.py on the population, given with ``--rl-model ENV=PATH``.
+
+    python benchmarks/bench_tutoring.py --envs EFC,HLR \
+        --rl-model HLR=runs/rl_tutor/Flashcards-HLR-v0__ppo-itemwise__0.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+
+import numpy as np
+
+from _common import machine, pin_one_thread
+
+REFERENCE = {  # an independent re-implementation of Reddy et al.'s setup, likelihood reward, mean per-step recall
+    "EFC": {"random": "0.335", "leitner": "0.30", "round-robin": "0.39", "threshold (true recall)": "0.42"},
+    "HLR": {"random": "0.37", "leitner": "0.26", "round-robin": "≈ random", "threshold (true recall)": "0.61–0.66"},
+}
+TUNE_SEED = 1_000_000
+SM2_UNITS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+
+
+def run_episode(env, teacher, seed: int) -> tuple[float, float]:
+    """(mean reward, final score) of one episode, reusing ``env`` and ``teacher``."""
+    from teachgym.loop import teacher_seed
+
+    obs, info = env.reset(seed=seed)
+    teacher.reset(env.action_space, env.observation_space, seed=teacher_seed(seed))
+    total, steps, done = 0.0, 0, False
+    while not done:
+        action = teacher.act(obs, info)
+        obs, reward, terminated, truncated, info = env.step(action)
+        teacher.update(action, reward, obs, info)
+        total += reward
+        steps += 1
+        done = terminated or truncated
+    return total / steps, float(info["score"])
+
+
+def make(model: str, student: int, oracle: bool):
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401
+
+    return gym.make(f"teachgym/Flashcards-{model}-v0", student_seed=student, oracle=oracle).unwrapped
+
+
+def tutor_factory(name: str, value):
+    import teachgym
+
+    if name.startswith("ppo"):
+        from teachgym.teachers.ppo_tutor import PPOTutor
+
+        return PPOTutor(value)
+    kwargs = {"leitner": {"arrival_prob": value}, "sm2": {"interval_unit": value},
+              "threshold (true recall)": {"threshold": value, "model": "oracle"},
+              "threshold (fitted)": {"threshold": value}}.get(name, {})
+    registry_name = name.split(" ")[0]
+    return teachgym.make_teacher(registry_name, **kwargs)
+
+
+def one_student(job) -> dict:
+    """Tune (if the tutor has a grid) and evaluate one tutor on one student."""
+    pin_one_thread()
+    model, name, student, grid, episodes, tune_episodes, rl_path = job
+    oracle = name == "threshold (true recall)"
+    env = make(model, student, oracle)
+    start = time.perf_counter()
+    best, tuning = None, []
+    if grid:
+        for value in grid:
+            teacher = tutor_factory(name, value)
+            tuning.append(np.mean([run_episode(env, teacher, TUNE_SEED + i)[0] for i in range(tune_episodes)]))
+        best = grid[int(np.argmax(tuning))]
+    teacher = tutor_factory(name, rl_path if name.startswith("ppo") else best)
+    results = np.array([run_episode(env, teacher, seed) for seed in range(episodes)])
+    return {"model": model, "tutor": name, "student": student, "best": best, "recall": float(results[:, 0].mean()),
+            "final": float(results[:, 1].mean()), "seconds": time.perf_counter() - start}
+
+
+def bootstrap_ci(values, n: int = 10_000, seed: int = 0) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    values = np.asarray(values)
+    means = values[rng.integers(values.size, size=(n, values.size))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def bkt_table(episodes: int) -> list[str]:
+    import gymnasium as gym
+
+    import teachgym
+
+    rows = ["| tutor | retained (score) | mastered at end | mean reward |", "|---|---|---|---|"]
+    env = gym.make("teachgym/PrerequisiteTutor-BKT-v0").unwrapped
+    for name in ("random", "round-robin", "leitner", "sm2", "threshold", "mastery"):
+        teacher = teachgym.make_teacher(name)
+        scores, mastered, rewards = [], [], []
+        for seed in range(episodes):
+            reward, score = run_episode(env, teacher, seed)
+            scores.append(score)
+            mastered.append(env.student.mastered_fraction)
+            rewards.append(reward)
+        lo, hi = bootstrap_ci(scores)
+        rows.append(f"| {name} | {np.mean(scores):.3f} [{lo:.3f}, {hi:.3f}] | {np.mean(mastered):.3f} | "
+                    f"{np.mean(rewards):.4f} |")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--envs", default="EFC,HLR", help="comma-separated Flashcards models: EFC, HLR, ACTR")
+    parser.add_argument("--students", type=int, default=10)
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--tune-episodes", type=int, default=1)
+    parser.add_argument("--grid-step", type=float, default=0.01)
+    parser.add_argument("--fitted-grid-step", type=float, default=0.01)
+    parser.add_argument("--tutors", default="random,round-robin,leitner,sm2,threshold (true recall),threshold (fitted),"
+                        "mastery")
+    parser.add_argument("--rl-model", action="append", default=[],
+                        help="ENV=PATH of a saved PPO tutor (repeatable), e.g. HLR=runs/rl_tutor/...zip")
+    parser.add_argument("--bkt-episodes", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--json", default=None, help="also write every per-student result here")
+    args = parser.parse_args()
+    pin_one_thread()
+    grid = [round(v, 4) for v in np.arange(0.0, 1.0, args.grid_step)]
+    fitted_grid = [round(v, 4) for v in np.arange(args.fitted_grid_step, 1.0, args.fitted_grid_step)]
+    grids = {"leitner": grid, "sm2": list(SM2_UNITS), "threshold (true recall)": grid,
+             "threshold (fitted)": fitted_grid}
+    jobs = []
+    for model in args.envs.split(","):
+        for name in args.tutors.split(","):
+            jobs += [(model, name, student, grids.get(name), args.episodes, args.tune_episodes, None)
+                     for student in range(args.students)]
+        for item in args.rl_model:
+            env_name, path = item.split("=", 1)
+            if env_name == model:  # named after the file: <env>__<ppo-policy>__<seed>.zip
+                name = "__".join(path.rsplit("/", 1)[-1].removesuffix(".zip").split("__")[1:])
+                jobs += [(model, name, student, None, args.episodes, args.tune_episodes, path)
+                         for student in range(args.students)]
+    start = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        results = pool.map(one_student, jobs, chunksize=1)
+    print(f"machine: {machine()}; {time.perf_counter() - start:.0f} s wall, {args.jobs} jobs")
+    print("| env | tutor | tuned value (per student) | mean per-step recall [95 % CI] | final recall | reference |")
+    print("|---|---|---|---|---|---|")
+    for model in args.envs.split(","):
+        for name in dict.fromkeys(r["tutor"] for r in results if r["model"] == model):
+            rows = [r for r in results if r["model"] == model and r["tutor"] == name]
+            recall = [r["recall"] for r in rows]
+            lo, hi = bootstrap_ci(recall)
+            tuned = "" if rows[0]["best"] is None else "median " + f"{np.median([r['best'] for r in rows]):g}"
+            print(f"| {model} | {name} | {tuned} | {np.mean(recall):.3f} [{lo:.3f}, {hi:.3f}] | "
+                  f"{np.mean([r['final'] for r in rows]):.3f} | {REFERENCE.get(model, {}).get(name, '')} |")
+    if args.bkt_episodes:
+        print(f"\nPrerequisiteTutor-BKT-v0 (defaults; {args.bkt_episodes} students from the population):")
+        print("\n".join(bkt_table(args.bkt_episodes)))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

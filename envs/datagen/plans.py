@@ -1,0 +1,81 @@
+"""Decoding teacher actions into data plans: allocation arithmetic and action checks.
+
+An action outside the action space (wrong shape, NaN, out of bounds) raises
+:class:`teachgym.InvalidLessonError` as in every teachgym env. An action inside
+the space that makes no usable plan (all-zero weights, exploring a skill whose
+tree is full, an unparseable text plan) is *rejected*: the step still costs a
+budget unit, no data is made, and ``info["rejected"]`` says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.lessons import InvalidLessonError
+
+
+def allocate(weights: Sequence[float], total: int) -> np.ndarray:
+    """Split ``total`` examples in proportion to ``weights`` (largest-remainder rounding, ties to the lower index).
+
+    >>> allocate([1, 1, 1], 10).tolist()
+    [4, 3, 3]
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.sum() <= 0:
+        return np.zeros(weights.size, dtype=np.int64)
+    exact = total * weights / weights.sum()
+    counts = np.floor(exact).astype(np.int64)
+    remainder = total - int(counts.sum())
+    if remainder > 0:
+        order = np.lexsort((np.arange(weights.size), -(exact - counts)))
+        counts[order[:remainder]] += 1
+    return counts
+
+
+def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
+    """``action`` as float64 inside ``space``, or InvalidLessonError naming the bad entry."""
+    try:
+        values = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidLessonError(f"{what} must be a numeric vector of shape {space.shape}, got {action!r}") from None
+    if values.shape != space.shape:
+        raise InvalidLessonError(f"{what} must have shape {space.shape}, got {values.shape}")
+    bad = ~((values >= space.low) & (values <= space.high))  # also catches NaN
+    if bad.any():
+        i = int(np.flatnonzero(bad.reshape(-1))[0])
+        raise InvalidLessonError(f"{what}[{i}] must be in [{space.low.reshape(-1)[i]}, {space.high.reshape(-1)[i]}], "
+                                 f"got {values.reshape(-1)[i]}")
+    return values
+
+
+def multidiscrete_action(action, space: spaces.MultiDiscrete, what: str = "action") -> np.ndarray:
+    """``action`` as int64 inside ``space``, or InvalidLessonError naming the bad entry."""
+    try:
+        values = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidLessonError(f"{what} must be an integer vector of shape {space.shape}, got {action!r}") from None
+    if values.shape != space.shape:
+        raise InvalidLessonError(f"{what} must have shape {space.shape}, got {values.shape}")
+    bad = ~(np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < space.nvec))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidLessonError(f"{what}[{i}] must be an integer in [0, {space.nvec[i] - 1}], got {values[i]}")
+    return values.astype(np.int64)
+
+
+class SpaceLessons:
+    """A lesson space for the DataGen envs: the action space plus its JSON description."""
+
+    def __init__(self, action_space: spaces.Space, description: dict):
+        self.action_space = action_space
+        self._description = description
+
+    def describe(self) -> dict:
+        return dict(self._description)
+
+    def update(self, **fields) -> None:
+        """Add settings known only once the env is built (e.g. the budget)."""
+        self._description.update(fields)

@@ -1,0 +1,190 @@
+"""A character-level decoder-only transformer trained by SFT on question -> answer text.
+
+Each example is ``<bos> question <sep> answer <eos>``; the loss covers the
+answer and ``<eos>`` only. Prediction is batched greedy decoding (left-padded
+prompts, positions counted from the first real character), and
+:meth:`CharTransformerStudent.evaluate` scores exact matches, so the student is
+measured the way DataEnvGym measures its students: held-out accuracy.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from teachgym.student import LearnReport, Student
+from teachgym.students.sft.common import SFTStudentBase, torch_threads
+from teachgym.validation import ConfigError, check_float, check_int
+
+SPECIALS = ("<pad>", "<bos>", "<sep>", "<eos>", "<unk>")
+PAD, BOS, SEP, EOS, UNK = range(len(SPECIALS))
+CHARSET = string.digits + string.ascii_letters + string.punctuation + " \n"
+
+
+class _Block(nn.Module):
+    def __init__(self, d_model: int, n_heads: int):
+        super().__init__()
+        self.n_heads = n_heads
+        self.ln1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, length, width = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(batch, length, 3, self.n_heads, width // self.n_heads).permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        x = x + self.proj(attended.transpose(1, 2).reshape(batch, length, width))
+        return x + self.mlp(self.ln2(x))
+
+
+class _CharLM(nn.Module):
+    def __init__(self, vocab: int, d_model: int, n_layers: int, n_heads: int, max_len: int):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, d_model)
+        self.positions = nn.Embedding(max_len, d_model)
+        self.blocks = nn.ModuleList([_Block(d_model, n_heads) for _ in range(n_layers)])
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, vocab)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        real = ids != PAD
+        # Left padding: positions count from the first real token, so a prompt means the same wherever it sits.
+        positions = (real.long().cumsum(1) - 1).clamp(min=0)
+        length = ids.shape[1]
+        causal = torch.ones(length, length, dtype=torch.bool).tril()
+        # Pads see only themselves, so no attention row is empty (an empty row would give NaN).
+        mask = (causal & real[:, None, :]) | torch.eye(length, dtype=torch.bool)
+        x = self.tokens(ids) + self.positions(positions)
+        for block in self.blocks:
+            x = block(x, mask[:, None])
+        return self.head(self.norm(x))
+
+
+class CharTransformerStudent(SFTStudentBase, Student):
+    """A small character transformer that learns to answer text questions.
+
+    Args:
+        d_model, n_layers, n_heads: transformer width, depth and heads.
+        max_len: longest ``question + answer`` in characters (+3 special tokens);
+            longer examples are refused by :meth:`fits`.
+        max_answer_len: the longest answer greedy decoding produces.
+        lr: peak AdamW learning rate (warm-up + cosine decay within each ``learn``).
+        batch_size: examples per gradient step.
+        num_threads: torch threads while learning and predicting (restored afterwards).
+        reverse_answer: write answers right to left internally (least significant digit
+            first), which small transformers learn arithmetic from much faster
+            (Lee et al., 2023, "Teaching Arithmetic to Small Transformers"); answers
+            come back in normal order.
+
+    ``learn(lesson, budget)`` takes ``lesson`` = a sequence of ``(question, answer)``
+    string pairs and runs ``budget`` gradient steps; ``evaluate(probes)`` takes the
+    same pairs and returns 1.0 per exact match, else 0.0.
+    """
+
+    def __init__(self, d_model: int = 64, n_layers: int = 2, n_heads: int = 4, max_len: int = 64,
+                 max_answer_len: int = 12, lr: float = 3e-3, batch_size: int = 32, reverse_answer: bool = False,
+                 num_threads: int = 1):
+        self.d_model = check_int("d_model", d_model, low=8, high=1024)
+        self.n_heads = check_int("n_heads", n_heads, low=1, high=64)
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+        self.n_layers = check_int("n_layers", n_layers, low=1, high=24)
+        self.max_len = check_int("max_len", max_len, low=8, high=2048)
+        self.max_answer_len = check_int("max_answer_len", max_answer_len, low=1, high=self.max_len - 3)
+        self.lr = check_float("lr", lr, low=0.0, low_open=True, high=1.0)
+        self.batch_size = check_int("batch_size", batch_size, low=1, high=65536)
+        self.reverse_answer = bool(reverse_answer)
+        self.num_threads = check_int("num_threads", num_threads, low=1, high=1024)
+        self.vocab = {c: i + len(SPECIALS) for i, c in enumerate(CHARSET)}
+        self.chars = dict(enumerate(SPECIALS)) | {i: c for c, i in self.vocab.items()}
+        self.model: nn.Module | None = None
+
+    def _build(self) -> nn.Module:
+        return _CharLM(len(SPECIALS) + len(CHARSET), self.d_model, self.n_layers, self.n_heads, self.max_len)
+
+    # -- encoding --------------------------------------------------------------
+    def fits(self, question: str, answer: str) -> bool:
+        """Whether the pair fits the context and uses only characters the student reads."""
+        return (len(question) + len(answer) + 3 <= self.max_len and len(answer) <= self.max_answer_len
+                and all(c in self.vocab for c in question + answer))
+
+    def _encode(self, text: str) -> list[int]:
+        return [self.vocab.get(c, UNK) for c in text]
+
+    def _loss(self, batch: list) -> torch.Tensor:
+        rows, targets = [], []
+        for question, answer in batch:
+            prompt = [BOS] + self._encode(question) + [SEP]
+            full = (prompt + self._encode(answer[::-1] if self.reverse_answer else answer) + [EOS])[: self.max_len]
+            rows.append(full)
+            # Predict the answer and <eos> from the positions before them.
+            targets.append([-100] * (len(prompt) - 1) + full[len(prompt):] + [-100])
+        width = max(map(len, rows))
+        ids = torch.tensor([r + [PAD] * (width - len(r)) for r in rows])
+        labels = torch.tensor([t[:width] + [-100] * (width - len(t)) for t in targets])
+        logits = self.model(ids)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+    # -- Student API -----------------------------------------------------------
+    def reset(self, rng: np.random.Generator) -> None:
+        self._reset_model(rng)
+
+    def learn(self, lesson: Sequence[tuple[str, str]], budget: int = 100) -> LearnReport:
+        examples = [(str(q), str(a)) for q, a in lesson]
+        loss = self._train(examples, check_int("budget", budget, low=0))
+        return LearnReport(outcome=-loss if np.isfinite(loss) else 0.0, work=budget, extras={"loss": loss})
+
+    def predict(self, questions: Sequence[str], chunk: int = 256) -> list[str]:
+        """Greedy answers to ``questions`` (batched; grouped by length to limit padding)."""
+        if self.model is None:
+            raise RuntimeError("call reset(rng) before predict()")
+        with torch_threads(self.num_threads), torch.no_grad():
+            return self._predict(questions, chunk)
+
+    def _predict(self, questions: Sequence[str], chunk: int) -> list[str]:
+        self.model.eval()
+        order = sorted(range(len(questions)), key=lambda i: len(questions[i]))
+        answers: list[str] = [""] * len(questions)
+        for start in range(0, len(order), chunk):
+            index = order[start: start + chunk]
+            prompts = [([BOS] + self._encode(questions[i]) + [SEP])[-(self.max_len - 1):] for i in index]
+            width = max(map(len, prompts))
+            ids = torch.tensor([[PAD] * (width - len(p)) + p for p in prompts])
+            produced = torch.zeros(len(index), 0, dtype=torch.long)
+            done = torch.zeros(len(index), dtype=torch.bool)
+            steps = min(self.max_answer_len + 1, self.max_len - width)
+            for _ in range(steps):
+                logits = self.model(ids)[:, -1]
+                logits[:, [PAD, BOS, SEP, UNK]] = -torch.inf
+                token = torch.where(done, torch.full_like(done, EOS, dtype=torch.long), logits.argmax(-1))
+                produced = torch.cat([produced, token[:, None]], 1)
+                ids = torch.cat([ids, token[:, None]], 1)
+                done |= token == EOS
+                if bool(done.all()):
+                    break
+            for row, i in zip(produced.tolist(), index):
+                text = []
+                for token in row:
+                    if token == EOS:
+                        break
+                    text.append(self.chars[token])
+                answers[i] = "".join(reversed(text)) if self.reverse_answer else "".join(text)
+        return answers
+
+    def evaluate(self, probes: Sequence[tuple[str, str]]) -> np.ndarray:
+        predictions = self.predict([q for q, _ in probes])
+        return np.array([float(p == a) for p, (_, a) in zip(predictions, probes)])
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._torch_state()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._load_torch_state(state)

@@ -1,0 +1,112 @@
+"""LM parts of the data-generation envs (issue 6), with a tiny Llama built locally (no hub)."""
+
+from __future__ import annotations
+
+import string
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import teachgym
+from teachgym.envs.datagen.domain import Example
+from teachgym.envs.datagen.heldout import heldout_sets
+from teachgym.envs.datagen.lm_engine import LMDataEngine, parse_completion, quality_check
+from teachgym.envs.datagen.math_domain import MathDomain
+
+pytest.importorskip("transformers")
+TINY = {"n_steps": 2, "budget": 6, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2,
+        "student_kwargs": {"d_model": 16, "batch_size": 8}}
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory) -> str:
+    """A 1-layer Llama with a character tokenizer, saved to a local directory."""
+    import torch
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    vocab = {t: i for i, t in enumerate(["<pad>", "</s>", "<unk>", *dict.fromkeys(string.printable)])}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    core.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+    config = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=2048,
+                         pad_token_id=0, bos_token_id=1, eos_token_id=1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(config)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def test_parse_and_quality_check_drop_wrong_duplicate_and_held_out_data():
+    domain = MathDomain()
+    held = heldout_sets(domain, 2, 2)
+    avoid, seen = held.keys, set()
+    fits = lambda example: len(example.question) < 40  # noqa: E731
+    good = parse_completion(" 47+38\nA: 85\nQ: more text")
+    assert good == Example("47+38", "85")
+    assert quality_check(domain, 0, good, avoid=avoid, seen=seen, fits=fits) is None
+    seen.add(domain.content_key(good))
+    assert quality_check(domain, 0, good, avoid=avoid, seen=seen, fits=fits) == "duplicate"
+    assert quality_check(domain, 0, parse_completion(" 47+38\nA: 86"), avoid=avoid, seen=seen, fits=fits) == "wrong"
+    assert quality_check(domain, 0, parse_completion("no answer here"), avoid=avoid, seen=seen, fits=fits) == "unparseable"
+    item = held.val[0]
+    assert quality_check(domain, item.skill, item.example, avoid=avoid, seen=seen, fits=fits) == "held_out"
+    long = Example("1+" * 30 + "1", "31")
+    assert quality_check(domain, 6, long, avoid=avoid, seen=seen, fits=fits) == "too_long"
+
+
+def test_lm_engine_in_an_env_drops_bad_data_and_never_crashes(tiny_lm):
+    env = gym.make("teachgym/DataGen-Math-SkillList-v0", engine="lm",
+                   engine_kwargs={"model": tiny_lm, "n_shots": 1, "max_new_tokens": 12, "num_threads": 1}, **TINY).unwrapped
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(np.ones(8, np.float32))
+    report = info["engine"]
+    assert report["requested"] == 6 and report["accepted"] + sum(report["dropped"].values()) == 6
+    assert info["budget_used"] == 0.5
+    # An untrained LM writes nonsense: it is all dropped, nothing is trained, and the step is spent.
+    if report["accepted"] == 0:
+        assert reward == 0.0 and not list(env.log.of("train"))
+    assert set(report["dropped"]) <= {"unparseable", "wrong", "too_long", "held_out", "duplicate"}
+    assert all("completion" in d for d in report["dropped_examples"])
+    again = gym.make("teachgym/DataGen-Math-SkillList-v0", engine="lm",
+                     engine_kwargs={"model": tiny_lm, "n_shots": 1, "max_new_tokens": 12, "num_threads": 1}, **TINY).unwrapped
+    again.reset(seed=0)
+    assert again.step(np.ones(8, np.float32))[4]["engine"] == report  # same seed, same completions
+
+
+def test_lm_engine_prompt_has_the_skill_and_demonstrations():
+    engine = LMDataEngine(model="unused", n_shots=2)
+    prompt = engine.prompt(MathDomain(), 4, 2, 1, np.random.default_rng(0))
+    assert "fractions" in prompt and "simplify" in prompt and prompt.count("\nA: ") == 2 and prompt.endswith("Q:")
+
+
+def test_lm_engine_settings_are_checked():
+    with pytest.raises(teachgym.ConfigError, match="model"):
+        LMDataEngine(model="")
+    with pytest.raises(teachgym.ConfigError, match="images"):
+        gym.make("teachgym/DataGen-VQA-SkillList-v0", engine="lm", engine_kwargs={"model": "x"}, **TINY)
+
+
+def test_lm_planner_plans_in_text_mode_and_bad_plans_cost_budget(tiny_lm):
+    env = gym.make("teachgym/DataGen-Math-OpenEnded-v0", mode="text", **TINY)
+    teacher = teachgym.make_teacher("lm-planner", model=tiny_lm, max_new_tokens=24, num_threads=1)
+    result = teachgym.run(env, teacher, seed=0)
+    assert result.steps == 2 and np.isfinite(result.score)
+    assert "add_carry" in teacher.last_prompt and "Recent errors" in teacher.last_prompt
+    assert all(isinstance(lesson, str) for lesson in result.lessons)
+    log = env.unwrapped.log
+    plans = list(log.of("plan"))
+    assert len(plans) == 2
+    for plan in plans:  # whatever the LM wrote, each plan was either used or rejected with a reason
+        assert plan["rejected"] is None or "usable entry" in plan["rejected"] or "characters" in plan["rejected"]
+    again = teachgym.run(gym.make("teachgym/DataGen-Math-OpenEnded-v0", mode="text", **TINY),
+                         teachgym.make_teacher("lm-planner", model=tiny_lm, max_new_tokens=24, num_threads=1), seed=0)
+    assert list(again.lessons) == list(result.lessons)
+    with pytest.raises(teachgym.ConfigError, match="model"):
+        teachgym.make_teacher("lm-planner")
