@@ -10,7 +10,10 @@ Both sides train the same PPO student (the env's defaults: 4 envs, lessons of
 
 Runs alternate (bare, env, bare, env, ...) so that load from other processes
 hits both alike; the overhead is reported from the medians, in wall time and
-in process CPU time (less sensitive to a shared machine).
+in process CPU time (less sensitive to a shared machine). The last column
+splits the env's own CPU time: everything outside the student's SB3 training
+(probe and test evaluation, observation, info) over the training itself, a
+measure free of run-to-run noise.
 
     python benchmarks/bench_deeprl_overhead.py --lessons 15 --repeats 3
 """
@@ -58,15 +61,28 @@ def run_bare(env_id: str, tasks, seed: int) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run_env(env_id: str, tasks, seed: int) -> tuple[float, float]:
+def run_env(env_id: str, tasks, seed: int) -> tuple[float, float, float]:
+    """Wall and CPU seconds of the whole run, and the CPU seconds spent inside the student's SB3 ``learn``."""
     import gymnasium as gym
 
     env = gym.make(env_id, n_steps=len(tasks), device="cpu")
+    student = env.unwrapped.student
+    inside = [0.0]
+    learn = student.learn
+
+    def timed_learn(*args, **kwargs):  # accounting only: the same call, timed
+        start = time.process_time()
+        try:
+            return learn(*args, **kwargs)
+        finally:
+            inside[0] += time.process_time() - start
+
+    student.learn = timed_learn
     wall, cpu = time.perf_counter(), time.process_time()
     env.reset(seed=seed)
     for task in tasks:
         env.step(task)
-    elapsed = time.perf_counter() - wall, time.process_time() - cpu
+    elapsed = time.perf_counter() - wall, time.process_time() - cpu, inside[0]
     env.close()
     return elapsed
 
@@ -86,8 +102,8 @@ def main() -> None:
     torch.set_num_threads(1)
     print(f"machine: {machine()}\nload average at start: {os.getloadavg()}\n")
     print("| env | lessons x steps | bare SB3 wall s (median) | env wall s | wall overhead | "
-          "bare CPU s | env CPU s | CPU overhead |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+          "bare CPU s | env CPU s | CPU overhead | env CPU outside training / inside |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for env_id in args.envs.split(","):
         probe = gym.make(env_id)
         tasks = task_sequence(probe, args.lessons, seed=0)
@@ -100,8 +116,10 @@ def main() -> None:
             env.append(run_env(env_id, tasks, seed=0))
         bw, ew = statistics.median(b[0] for b in bare), statistics.median(e[0] for e in env)
         bc, ec = statistics.median(b[1] for b in bare), statistics.median(e[1] for e in env)
+        outside = statistics.median((e[1] - e[2]) / e[2] for e in env)
         print(f"| {env_id.removeprefix('teachgym/')} | {args.lessons} x {steps} | {bw:.1f} | {ew:.1f} | "
-              f"{100 * (ew / bw - 1):+.1f} % | {bc:.1f} | {ec:.1f} | {100 * (ec / bc - 1):+.1f} % |", flush=True)
+              f"{100 * (ew / bw - 1):+.1f} % | {bc:.1f} | {ec:.1f} | {100 * (ec / bc - 1):+.1f} % | "
+              f"{100 * outside:.1f} % |", flush=True)
     print(f"\nload average at end: {os.getloadavg()}")
 
 

@@ -87,50 +87,63 @@ def bench_build(args) -> dict:
 
 
 def bench_overhead(args) -> dict:
-    """Env steps vs direct ``trainer.train()`` calls on the same lessons, alternating to share the machine's load."""
+    """Env steps against a bare loop on a second GRPOTrainer, step by step (interleaved, so both see the same load).
+
+    The bare loop does only what a hand-written GRPO script would: put the env's
+    lesson in a ``Dataset``, set ``max_steps`` to K and call ``trainer.train()``.
+    Inside each env step the time spent in ``student.learn`` and
+    ``student.evaluate`` (the probe measurement) is recorded too.
+    """
+    import torch
+    from datasets import Dataset
+
+    from teachgym.students.lm.student import LMStudent
+
     env = make_env(args.env, args.env_kwargs)
     student = env.student
     env.reset(seed=0)
     env.action_space.seed(0)
+    bare = LMStudent(student.reward_fn, model=str(student.model_path), prompts_per_update=student.prompts_per_update,
+                     num_generations=student.num_generations, max_completion_length=student.max_completion_length)
+    bare.reset(np.random.default_rng(0))
+    trainer = bare.session.trainer
+    spent = {"learn": 0.0, "evaluate": 0.0}
     lessons = []
-    original_learn = student.learn
 
-    def recording_learn(lesson, budget=1):
-        lessons.append((list(lesson), budget))
-        return original_learn(lesson, budget)
+    def timed(name, method):
+        def wrapper(*a, **kw):
+            tick = time.perf_counter()
+            try:
+                return method(*a, **kw)
+            finally:
+                spent[name] += time.perf_counter() - tick
+                if name == "learn":
+                    lessons.append((list(a[0]), a[1] if len(a) > 1 else kw.get("budget", 1)))
+        return wrapper
 
-    student.learn = recording_learn  # records what the env asks for; the real GRPO run still happens
-    env_times, eval_times = [], []
+    student.learn = timed("learn", student.learn)  # instance attributes: the real methods still run
+    student.evaluate = timed("evaluate", student.evaluate)
+    env_total = bare_total = 0.0
     for _ in range(args.steps):
         tick = time.perf_counter()
         env.step(env.action_space.sample())
-        env_times.append(time.perf_counter() - tick)
-    student.learn = original_learn
-    probes = env._probes
-    for _ in range(3):
+        env_total += time.perf_counter() - tick
+        lesson, budget = lessons[-1]
         tick = time.perf_counter()
-        student.evaluate(probes)
-        eval_times.append(time.perf_counter() - tick)
-
-    # The bare loop: a new episode (one GRPOTrainer), each lesson as a dataset, trainer.train() with K updates.
-    from datasets import Dataset
-    import torch
-
-    student.reset(np.random.default_rng(0))
-    trainer = student.session.trainer
-    bare_times = []
-    for lesson, budget in lessons:
-        tick = time.perf_counter()
-        trainer.train_dataset = Dataset.from_dict({"prompt": [p for p, _, _ in lesson], "answer": [a for _, a, _ in lesson],
+        trainer.train_dataset = Dataset.from_dict({"prompt": [p for p, _, _ in lesson],
+                                                   "answer": [a for _, a, _ in lesson],
                                                    "group": [g for _, _, g in lesson]})
         trainer.args.max_steps = budget
         torch.manual_seed(0)
         trainer.train()
-        bare_times.append(time.perf_counter() - tick)
-    env_total, bare_total, eval_step = float(np.sum(env_times)), float(np.sum(bare_times)), float(np.median(eval_times))
-    return {"env_s_per_step": env_total / args.steps, "bare_train_s_per_step": bare_total / args.steps,
-            "probe_eval_s": eval_step, "overhead_total": env_total / bare_total - 1.0,
-            "overhead_without_probe_eval": (env_total - eval_step * args.steps) / bare_total - 1.0,
+        bare_total += time.perf_counter() - tick
+    n = args.steps
+    wrapper = env_total - spent["learn"] - spent["evaluate"]
+    return {"env_s_per_step": env_total / n, "bare_train_s_per_step": bare_total / n,
+            "learn_s_per_step": spent["learn"] / n, "probe_eval_s_per_step": spent["evaluate"] / n,
+            "env_outside_learn_and_eval_s_per_step": wrapper / n,
+            "overhead_total": env_total / bare_total - 1.0,
+            "overhead_without_probe_eval": (env_total - spent["evaluate"]) / bare_total - 1.0,
             "load": load_average()}
 
 

@@ -3,8 +3,8 @@
 1. Train a PPO teacher on ``--env`` with ``--train-kwargs`` (one student
    configuration) for ``--timesteps`` teacher steps (skipped when the model zip
    exists), via :func:`teachgym.teachers.sb3_training.train_teacher`.
-2. Evaluate it with ``teachgym.run`` (the ``sb3-policy`` teacher) on seeds the
-   training never used, next to the baselines, on the training configuration
+2. Evaluate it with ``teachgym.run`` (the ``sb3-policy`` teacher, acting with
+   the policy's mode and, seeded, sampling from it) on seeds the training never used, next to the baselines, on the training configuration
    and on each ``--test-kwargs`` configuration (generalisation to another student).
 
 Prints one Markdown table per configuration: per-seed scores, mean, and a 95 %
@@ -60,7 +60,8 @@ def main() -> None:
                                  run_name=run_name, tensorboard=True)
         train_teacher(config, verbose=0)
         print(f"trained {model} in {time.perf_counter() - start:.0f} s (load {os.getloadavg()})")
-    teachers = {"ppo-teacher": ("sb3-policy", {"path": str(model)})}
+    teachers = {f"{args.algo}-teacher": ("sb3-policy", {"path": str(model)}),
+                f"{args.algo}-teacher (stochastic)": ("sb3-policy", {"path": str(model), "deterministic": False})}
     teachers.update({name: (name, {}) for name in args.baselines.split(",")})
     seeds = [EVAL_SEED_OFFSET + s for s in range(args.seeds)]
     for label, env_kwargs in [("train", train_kwargs)] + [("test", json.loads(t)) for t in args.test_kwargs]:

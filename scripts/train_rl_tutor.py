@@ -46,6 +46,8 @@ class Args:
     """entropy bonus; policies differ by only a few hundredths of recall per step, so a large bonus keeps it random"""
     out: str = "runs/rl_tutor"
     """folder for the saved model"""
+    init_model: str = ""
+    """continue training this saved model (its policy and settings) instead of starting a new one"""
     eval_episodes: int = 20
     """episodes for the closing evaluation (seeds 10_000..)"""
 
@@ -86,14 +88,19 @@ def main(argv: list[str] | None = None) -> int:
         from teachgym.teachers.itemwise_policy import ItemwisePolicy as policy
     else:
         policy = "MlpPolicy"
-    vec_env = make_vec_env(lambda: make_env(args.env), n_envs=args.n_envs, seed=args.seed)
-    model = PPO(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps, batch_size=args.batch_size,
-                gamma=args.gamma, gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed, device="cpu",
-                verbose=0)
-    start = time.perf_counter()
-    model.learn(total_timesteps=args.total_timesteps)
-    train_s = time.perf_counter() - start
     path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}__{args.seed}.zip"
+    if args.init_model and Path(args.init_model).resolve() == path.resolve():
+        raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
+    vec_env = make_vec_env(lambda: make_env(args.env), n_envs=args.n_envs, seed=args.seed)
+    if args.init_model:
+        model = PPO.load(args.init_model, env=vec_env, device="cpu")
+    else:
+        model = PPO(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps,
+                    batch_size=args.batch_size, gamma=args.gamma, gae_lambda=args.gae_lambda, ent_coef=args.ent_coef,
+                    seed=args.seed, device="cpu", verbose=0)
+    start = time.perf_counter()
+    model.learn(total_timesteps=args.total_timesteps, reset_num_timesteps=not args.init_model)
+    train_s = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     tutor = PPOTutor(str(path))

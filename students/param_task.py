@@ -58,8 +58,8 @@ class ParamTaskEnv(gym.Env):
         """Recompute whatever the env derives from ``self.task`` (called at reset when it changed)."""
 
     @classmethod
-    def batch_rollout(cls, act: Callable[[np.ndarray], np.ndarray], tasks: np.ndarray,
-                      seeds: Sequence[int]) -> Episodes | None:
+    def batch_rollout(cls, act: Callable[[np.ndarray], np.ndarray], tasks: np.ndarray, seeds: Sequence[int],
+                      max_steps: int) -> Episodes | None:
         """Optional fast path of :func:`rollout`: the same episodes, vectorised; None if not provided."""
         return None
 
@@ -108,7 +108,7 @@ class Episodes:
 
 
 def rollout(envs: Sequence[ParamTaskEnv], act: Callable[[np.ndarray], np.ndarray], tasks: np.ndarray,
-            seeds: Sequence[int]) -> Episodes:
+            seeds: Sequence[int], max_steps: int | None = None) -> Episodes:
     """Play one episode in each env, in lockstep, with one batched ``act`` call per step.
 
     Args:
@@ -120,6 +120,9 @@ def rollout(envs: Sequence[ParamTaskEnv], act: Callable[[np.ndarray], np.ndarray
         tasks: ``(n, d)`` task vectors, one per episode.
         seeds: reset seed of each episode: a fixed seed per probe makes the probe
             set (task and start state) the same at every evaluation.
+        max_steps: stop the episodes after this many steps (default: the
+            family's ``max_episode_steps``); an episode stopped early is not a
+            success and is scored on its return so far.
 
     Returns:
         :class:`Episodes` for the ``n`` episodes, in the order of ``tasks``.
@@ -131,7 +134,8 @@ def rollout(envs: Sequence[ParamTaskEnv], act: Callable[[np.ndarray], np.ndarray
     if len(envs) < n or len(seeds) != n:
         raise ConfigError(f"rollout needs >= {n} envs and {n} seeds, got {len(envs)} envs and {len(seeds)} seeds")
     family = type(envs[0])
-    fast = family.batch_rollout(act, tasks, seeds)
+    horizon = family.max_episode_steps if max_steps is None else min(int(max_steps), family.max_episode_steps)
+    fast = family.batch_rollout(act, tasks, seeds, horizon)
     if fast is not None:
         return fast
     first_obs = []
@@ -143,7 +147,7 @@ def rollout(envs: Sequence[ParamTaskEnv], act: Callable[[np.ndarray], np.ndarray
     successes = np.zeros(n, dtype=bool)
     lengths = np.zeros(n, dtype=np.int64)
     active = np.arange(n)
-    for _ in range(family.max_episode_steps):  # a bound in case an env fails to truncate itself
+    for _ in range(horizon):
         if not active.size:
             break
         actions = act(obs)

@@ -172,13 +172,16 @@ class SB3Student(Student):
         return LearnReport(outcome=float(np.mean(scores)), work=work,
                            extras={"episodes": len(episodes), "success_rate": float(np.mean(successes))})
 
-    def evaluate(self, probes) -> np.ndarray:
+    def evaluate(self, probes, max_steps: int | None = None) -> np.ndarray:
         """Mean episode score (in [0, 1]) of the deterministic policy on each probe task."""
-        episodes = self.play(probes, self.eval_episodes)
+        episodes = self.play(probes, self.eval_episodes, max_steps)
         return episodes.scores.reshape(-1, self.eval_episodes).mean(axis=1)
 
-    def play(self, tasks, episodes_per_task: int = 1) -> Episodes:
-        """Play the deterministic policy: ``episodes_per_task`` episodes of each task, task-major order."""
+    def play(self, tasks, episodes_per_task: int = 1, max_steps: int | None = None) -> Episodes:
+        """Play the deterministic policy: ``episodes_per_task`` episodes of each task, task-major order.
+
+        ``max_steps`` cuts the episodes short (not a success; scored on the return so far).
+        """
         self._require_model()
         tasks = np.atleast_2d(np.asarray(tasks, dtype=np.float64))
         all_tasks = np.repeat(tasks, episodes_per_task, axis=0)
@@ -186,7 +189,7 @@ class SB3Student(Student):
         while len(self._eval_envs) < len(all_tasks):
             self._eval_envs.append(self.task_family())
         with self._own_global_rngs():
-            return rollout(self._eval_envs, fast_deterministic_actor(self.model), all_tasks, seeds)
+            return rollout(self._eval_envs, fast_deterministic_actor(self.model), all_tasks, seeds, max_steps)
 
     def close(self) -> None:
         self._vec_env.close()

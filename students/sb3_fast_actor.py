@@ -99,5 +99,6 @@ def fast_deterministic_actor(model) -> Callable[[np.ndarray], np.ndarray]:
         out = _forward(layers, np.asarray(obs, dtype=np.float32).reshape(len(obs), -1))
         if squash:
             return (low + 0.5 * (np.tanh(out) + 1.0) * (high - low)).astype(action_space.dtype)
-        return np.clip(out, low, high).astype(action_space.dtype).reshape((len(obs), *action_space.shape))
+        clipped = np.minimum(np.maximum(out, low), high)  # as predict() does; cheaper than np.clip on tiny arrays
+        return clipped.astype(action_space.dtype).reshape((len(obs), *action_space.shape))
     return act

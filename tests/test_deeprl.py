@@ -106,12 +106,12 @@ def test_fast_actor_matches_policy_predict():
 
 
 # -- the task families ---------------------------------------------------------------------
-def _generic_rollout(family, act, tasks, seeds):
+def _generic_rollout(family, act, tasks, seeds, max_steps):
     envs = [family() for _ in tasks]
     original = family.batch_rollout
     try:
         family.batch_rollout = classmethod(ParamTaskEnv.batch_rollout.__func__)
-        return rollout(envs, act, tasks, seeds)
+        return rollout(envs, act, tasks, seeds, max_steps)
     finally:
         family.batch_rollout = original
 
@@ -123,14 +123,17 @@ def _generic_rollout(family, act, tasks, seeds):
     (StumpTrackTask, lambda o: np.stack([np.ones(len(o)), np.where(o[:, 4] < 0.12, 1.0, -1.0)], axis=1),
      [[0.0, 6.0], [0.2, 2.0], [1.0, 3.0], [2.5, 3.0]]),
 ])
-def test_batched_rollout_plays_the_same_episodes_as_single_envs(family, act, tasks):
+@pytest.mark.parametrize("max_steps", [None, 60])
+def test_batched_rollout_plays_the_same_episodes_as_single_envs(family, act, tasks, max_steps):
     tasks = np.repeat(np.asarray(tasks, dtype=np.float64), 2, axis=0)
     seeds = list(range(10, 10 + len(tasks)))
-    fast = rollout([family() for _ in tasks], act, tasks, seeds)
-    slow = _generic_rollout(family, act, tasks, seeds)
+    fast = rollout([family() for _ in tasks], act, tasks, seeds, max_steps)
+    slow = _generic_rollout(family, act, tasks, seeds, max_steps)
     np.testing.assert_array_equal(fast.lengths, slow.lengths)
     np.testing.assert_array_equal(fast.successes, slow.successes)
     np.testing.assert_allclose(fast.returns, slow.returns, rtol=1e-9)
+    if max_steps is not None:
+        assert fast.lengths.max() == max_steps  # some episodes were cut
 
 
 def test_engine_power_decides_whether_full_throttle_climbs():

@@ -48,6 +48,7 @@ class DeepRLCurriculumEnv(TeacherEnv):
 
     family: ClassVar[type[ParamTaskEnv]]
     probe_set: ClassVar[np.ndarray]
+    probe_max_steps: ClassVar[int | None] = None  # cut probe episodes here (None: the family's episode length)
     REWARD_MODES = ("probe_gain", "outcome")
 
     def __init__(self, n_steps: int, steps_per_lesson: int, n_envs: int = 4, algo: str = "ppo",
@@ -92,7 +93,7 @@ class DeepRLCurriculumEnv(TeacherEnv):
     # -- TeacherEnv hooks ----------------------------------------------------------
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
-        self._probe_scores = self.student.evaluate(self.probe_set)
+        self._probe_scores = self.student.evaluate(self.probe_set, self.probe_max_steps)
         self._outcome = 0.0
 
     def _teach(self, task: np.ndarray) -> tuple[float, float]:
@@ -102,7 +103,7 @@ class DeepRLCurriculumEnv(TeacherEnv):
         self._last_report = self.student.learn(task, self.steps_per_lesson)
         self._outcome = self._last_report.outcome
         before = self._probe_scores.mean()
-        self._probe_scores = self.student.evaluate(self.probe_set)
+        self._probe_scores = self.student.evaluate(self.probe_set, self.probe_max_steps)
         if self.reward_mode == "probe_gain":
             return self._outcome, float(self._probe_scores.mean() - before)
         return self._outcome, self._outcome

@@ -95,7 +95,7 @@ class CartPoleTask(ParamTaskEnv, CartPoleEnv):
         return min(1.0, max(0.0, episode_return / MAX_STEPS))
 
     @classmethod
-    def batch_rollout(cls, act, tasks, seeds) -> Episodes:
+    def batch_rollout(cls, act, tasks, seeds, max_steps: int) -> Episodes:
         """All episodes at once through :func:`cartpole_step` (same episodes as one env per task)."""
         tasks = np.asarray(tasks, dtype=np.float64)
         n = len(tasks)
@@ -104,7 +104,7 @@ class CartPoleTask(ParamTaskEnv, CartPoleEnv):
         lengths = np.zeros(n, dtype=np.int64)
         fallen = np.zeros(n, dtype=bool)
         active = np.arange(n)
-        for _ in range(MAX_STEPS):
+        for _ in range(max_steps):
             actions = np.asarray(act(state[active].astype(np.float32)), dtype=np.int64).reshape(len(active))
             state[active], down = cartpole_step(state[active], actions, tasks[active])
             lengths[active] += 1  # +1 per step, the falling step included (as Gymnasium)
@@ -112,4 +112,4 @@ class CartPoleTask(ParamTaskEnv, CartPoleEnv):
             active = active[~down]
             if not active.size:
                 break
-        return Episodes.of(cls, lengths.astype(np.float64), ~fallen, lengths)
+        return Episodes.of(cls, lengths.astype(np.float64), ~fallen & (lengths >= MAX_STEPS), lengths)

@@ -42,8 +42,9 @@ class MountainCarCurriculumEnv(DeepRLCurriculumEnv):
 
     | index | observation                                                  |
     |-------|--------------------------------------------------------------|
-    | 0 - 4 | success (0/1) of one deterministic episode on each probe car: |
-    |       | power_scale 1.0, 1.25, 1.5, 1.75, 2.0 (same start every time)|
+    | 0 - 4 | success (0/1) of one deterministic episode, stopped after    |
+    |       | 400 steps, on each probe car: power_scale 1.0, 1.25, 1.5,    |
+    |       | 1.75, 2.0 (the same start every time)                        |
     | 5     | the last lesson's outcome: its training success rate         |
     | 6     | fraction of the episode budget used                          |
 
@@ -86,6 +87,9 @@ class MountainCarCurriculumEnv(DeepRLCurriculumEnv):
 
     family = MountainCarTask
     probe_set = np.array([[1.0], [1.25], [1.5], [1.75], [2.0]])
+    # A car that can climb does so in 100-200 steps; stopping probes at 400 keeps the probes of a failing
+    # student (every episode runs to the limit) at about 2 % of a lesson's cost.
+    probe_max_steps = 400
 
     def __init__(self, n_steps: int = 75, steps_per_lesson: int = 2048, test_episodes: int = 10,
                  task_low=(1.0,), task_high=(2.0,), **kwargs):

@@ -129,14 +129,14 @@ class StumpTrackTask(ParamTaskEnv):
         return 1.0 if success else min(1.0, max(0.0, episode_return / TRACK_LENGTH))
 
     @classmethod
-    def batch_rollout(cls, act, tasks, seeds) -> Episodes:
+    def batch_rollout(cls, act, tasks, seeds, max_steps: int) -> Episodes:
         tasks = np.asarray(tasks, dtype=np.float64)
         n = len(tasks)
         state = np.stack([start_state(np.random.default_rng(int(s))) for s in seeds])
         returns, lengths = np.zeros(n), np.zeros(n, dtype=np.int64)
         successes = np.zeros(n, dtype=bool)
         active = np.arange(n)
-        for _ in range(MAX_STEPS):
+        for _ in range(max_steps):
             actions = np.asarray(act(observe(state[active], tasks[active])), dtype=np.float64).reshape(-1, 2)
             state[active], reward, reached = stump_track_step(state[active], actions, tasks[active])
             returns[active] += reward
