@@ -108,11 +108,8 @@ class DeepRLCurriculumEnv(TeacherEnv):
             return self._outcome, float(self._probe_scores.mean() - before)
         return self._outcome, self._outcome
 
-    def step(self, action):
-        obs, reward, terminated, truncated, info = super().step(action)
-        info["env_steps"] = self._last_report.work
-        info["success_rate"] = self._last_report.extras["success_rate"]
-        return obs, reward, terminated, truncated, info
+    def _step_info(self) -> dict[str, Any]:
+        return {"env_steps": self._last_report.work, "success_rate": self._last_report.extras["success_rate"]}
 
     def _observation(self) -> np.ndarray:
         obs = np.empty(len(self.probe_set) + 2, dtype=np.float32)
