@@ -59,8 +59,8 @@ class LMStudent(Student):
         lora: None, or LoRA settings for ``peft.LoraConfig`` (e.g. ``{"r": 8}``).
         use_chat_template: None: use the tokenizer's chat template if it has one.
         device: "cpu", "cuda", ... (default: cuda if available).
-        num_threads: torch CPU threads for GRPO and evaluation, set after the tiny
-            model's warm-up build (which keeps torch's setting); None leaves it.
+        num_threads: torch CPU threads (warm-up build, GRPO, evaluation), set at
+            construction; None leaves torch's setting.
         eval_batch_size: prompts per greedy generation batch in :meth:`evaluate`.
         grpo_kwargs: further ``GRPOConfig`` fields (``loss_type``, ``scale_rewards``, ...).
         output_dir: the trainer's output directory (nothing is saved there by default).
@@ -95,7 +95,8 @@ class LMStudent(Student):
             raise ConfigError(f"lora must be None or a dict of peft.LoraConfig fields, got {lora!r}")
         self.lora = lora
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        num_threads = None if num_threads is None else check_int("num_threads", num_threads, low=1)
+        if num_threads is not None:  # before the warm-up build: extra threads only spin on a busy machine
+            torch.set_num_threads(check_int("num_threads", num_threads, low=1))
         self.output_dir = str(output_dir) if output_dir is not None else os.path.join(
             os.environ.get("TMPDIR", "/tmp"), "teachgym-grpo")
 
@@ -109,8 +110,6 @@ class LMStudent(Student):
             self.tiny = None
             self.model_path = Path(model) if Path(model).exists() else model
             self.source = "hf"
-        if num_threads is not None:  # after the warm-up build, which may use every core
-            torch.set_num_threads(num_threads)
         from transformers import AutoTokenizer
 
         with quiet():
