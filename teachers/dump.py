@@ -39,16 +39,16 @@ class DUMPTeacher(ArmTeacher):
     def _reset_arms(self) -> None:
         self._recent = [deque(maxlen=self.window) for _ in range(self.n_arms)]
         self.counts = np.zeros(self.n_arms)
+        self._means = np.full(self.n_arms, np.nan)  # mean of each arm's recent values, refreshed on update
 
     def upper_bounds(self) -> np.ndarray:
         """Each arm's UCB; +inf for arms without a measured signal."""
         total = float(self.counts.sum())
         out = np.full(self.n_arms, np.inf)
-        for arm, recent in enumerate(self._recent):
-            if recent and self.counts[arm] > 0.0:
-                bonus = self.c * math.sqrt(2.0 * math.log(max(total, 1.0)) / self.counts[arm])
-                with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
-                    out[arm] = float(np.mean(recent)) + bonus
+        measured = ~np.isnan(self._means) & (self.counts > 0.0)
+        if measured.any():
+            bonus = self.c * np.sqrt(2.0 * math.log(max(total, 1.0)) / self.counts[measured])
+            out[measured] = self._means[measured] + bonus
         return out
 
     def distribution(self, info) -> np.ndarray:
@@ -61,4 +61,6 @@ class DUMPTeacher(ArmTeacher):
             return
         for arm, signal in self.advantage_signals(info, shares).items():
             self._recent[arm].append(signal)
+            with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
+                self._means[arm] = float(np.mean(self._recent[arm]))
             self.counts[arm] += shares[arm] if shares[arm] > 0 else 1.0
