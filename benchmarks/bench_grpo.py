@@ -5,6 +5,7 @@
     python benchmarks/bench_grpo.py quality --seeds 0,1,2,3,4 --teachers random,easy-to-hard,learnability,sec,dump
     python benchmarks/bench_grpo.py summary --from quality.json --threshold 0.6
     python benchmarks/bench_grpo.py build --build-threads 2
+    python benchmarks/bench_grpo.py probes --steps 8 --env teachgym/GRPOStrings-v0
 
 ``speed``: seconds per teacher step of the default ``GRPOArithmetic-v0`` (K GRPO
 updates + probe measurement) and the process's peak RSS. ``overhead``: the same
@@ -12,6 +13,9 @@ env steps against a bare loop that calls the same kind of ``GRPOTrainer``
 (one per episode, same datasets, same number of updates) directly.
 ``quality``: GRPO updates until the probe accuracy on the target distribution
 (all arms) reaches ``--threshold``, per teacher over seeds, with bootstrap CIs.
+``probes``: after each of ``--steps`` random teacher steps, the probe set is
+measured by generation and by the teacher-forced pass; counts probes whose
+rewards differ and times both.
 """
 
 from __future__ import annotations
@@ -52,15 +56,17 @@ def bench_speed(args) -> dict:
     made = time.perf_counter() - start
     env.reset(seed=0)
     env.action_space.seed(0)
-    times = []
+    times, cpu = [], []
     for _ in range(args.steps):
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         env.step(env.action_space.sample())
         times.append(time.perf_counter() - tick)
+        cpu.append(time.process_time() - cpu_tick)
     build = json.loads((Path(env.student.model_path) / "teachgym_build.json").read_text())["seconds"]
-    return {"make_s": made, "tiny_build_s": build, "step_s_median": float(np.median(times)),
-            "step_s_mean": float(np.mean(times)), "step_s_max": float(np.max(times)),
-            "peak_rss_mb": peak_rss_mb(), "load": load_average()}
+    return {"make_s": made, "tiny_build_s": build, "probe_eval": env.student.probe_eval,
+            "step_s_median": float(np.median(times)), "step_s_mean": float(np.mean(times)),
+            "step_s_max": float(np.max(times)), "step_cpu_s_median": float(np.median(cpu)),
+            "step_cpu_s_mean": float(np.mean(cpu)), "peak_rss_mb": peak_rss_mb(), "load": load_average()}
 
 
 def bench_build(args) -> dict:
@@ -108,28 +114,33 @@ def bench_overhead(args) -> dict:
     bare.reset(np.random.default_rng(0))
     trainer = bare.session.trainer
     spent = {"learn": 0.0, "evaluate": 0.0}
+    spent_cpu = {"learn": 0.0, "evaluate": 0.0}
     lessons = []
 
     def timed(name, method):
         def wrapper(*a, **kw):
-            tick = time.perf_counter()
+            tick, cpu_tick = time.perf_counter(), time.process_time()
             try:
                 return method(*a, **kw)
             finally:
                 spent[name] += time.perf_counter() - tick
+                spent_cpu[name] += time.process_time() - cpu_tick
                 if name == "learn":
                     lessons.append((list(a[0]), a[1] if len(a) > 1 else kw.get("budget", 1)))
         return wrapper
 
     student.learn = timed("learn", student.learn)  # instance attributes: the real methods still run
     student.evaluate = timed("evaluate", student.evaluate)
-    env_total = bare_total = 0.0
+    env_total = bare_total = env_cpu = bare_cpu = 0.0
+    generated = 0
     for _ in range(args.steps):
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         env.step(env.action_space.sample())
         env_total += time.perf_counter() - tick
+        env_cpu += time.process_time() - cpu_tick
+        generated += student.generated_probes
         lesson, budget = lessons[-1]
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         trainer.train_dataset = Dataset.from_dict({"prompt": [p for p, _, _ in lesson],
                                                    "answer": [a for _, a, _ in lesson],
                                                    "group": [g for _, _, g in lesson]})
@@ -137,13 +148,43 @@ def bench_overhead(args) -> dict:
         torch.manual_seed(0)
         trainer.train()
         bare_total += time.perf_counter() - tick
+        bare_cpu += time.process_time() - cpu_tick
     n = args.steps
-    wrapper = env_total - spent["learn"] - spent["evaluate"]
-    return {"env_s_per_step": env_total / n, "bare_train_s_per_step": bare_total / n,
-            "learn_s_per_step": spent["learn"] / n, "probe_eval_s_per_step": spent["evaluate"] / n,
-            "env_outside_learn_and_eval_s_per_step": wrapper / n,
-            "overhead_total": env_total / bare_total - 1.0,
-            "overhead_without_probe_eval": (env_total - spent["evaluate"]) / bare_total - 1.0,
+    out = {"probe_eval": student.probe_eval, "probes": len(env._probes), "updates_per_step": env.updates_per_step,
+           "generated_probes_per_step": generated / n, "load": load_average()}
+    for clock, env_t, bare_t, inside in (("wall", env_total, bare_total, spent), ("cpu", env_cpu, bare_cpu, spent_cpu)):
+        out.update({f"{clock}_env_s_per_step": env_t / n, f"{clock}_bare_train_s_per_step": bare_t / n,
+                    f"{clock}_learn_s_per_step": inside["learn"] / n,
+                    f"{clock}_probe_eval_s_per_step": inside["evaluate"] / n,
+                    f"{clock}_env_outside_learn_and_eval_s_per_step": (env_t - inside["learn"] - inside["evaluate"]) / n,
+                    f"{clock}_overhead_total": env_t / bare_t - 1.0,
+                    f"{clock}_overhead_without_probe_eval": (env_t - inside["evaluate"]) / bare_t - 1.0})
+    return out
+
+
+def bench_probes(args) -> dict:
+    """Greedy generation vs the teacher-forced pass on the env's probes, step after step."""
+    env = make_env(args.env, args.env_kwargs)
+    student = env.student
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    spent = {"generate": [0.0, 0.0], "forced": [0.0, 0.0]}  # wall, CPU
+    mismatches, generated = 0, []
+    for _ in range(args.steps):
+        env.step(env.action_space.sample())
+        rewards = {}
+        for mode in ("generate", "forced"):
+            student.probe_eval = mode
+            tick, cpu_tick = time.perf_counter(), time.process_time()
+            rewards[mode] = student.evaluate(env._probes)
+            spent[mode][0] += time.perf_counter() - tick
+            spent[mode][1] += time.process_time() - cpu_tick
+        generated.append(student.generated_probes)
+        mismatches += int(np.sum(rewards["generate"] != rewards["forced"]))
+    n = args.steps
+    return {"probes": len(env._probes), "steps": n, "mismatched_probes": mismatches,
+            "forced_generated_per_eval": float(np.mean(generated)),
+            **{f"{mode}_{clock}_s": spent[mode][i] / n for mode in spent for i, clock in enumerate(("wall", "cpu"))},
             "load": load_average()}
 
 
@@ -228,10 +269,10 @@ def bench_quality(args) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("job", choices=["speed", "overhead", "quality", "summary", "build"])
+    parser.add_argument("job", choices=["speed", "overhead", "quality", "summary", "build", "probes"])
     parser.add_argument("--env", default="teachgym/GRPOArithmetic-v0")
     parser.add_argument("--env-kwargs", type=json.loads, default={}, help="JSON dict for gym.make")
-    parser.add_argument("--steps", type=int, default=20, help="teacher steps (speed, overhead)")
+    parser.add_argument("--steps", type=int, default=20, help="teacher steps (speed, overhead, probes)")
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2, 3, 4])
     parser.add_argument("--teachers", type=lambda s: s.split(","), default=["random", "easy-to-hard", "learnability",
                                                                              "sec", "dump"])
@@ -250,7 +291,8 @@ def main(argv=None) -> int:
         return 0
     if args.job != "build":
         pin_one_thread()
-    jobs = {"speed": bench_speed, "overhead": bench_overhead, "quality": bench_quality, "build": bench_build}
+    jobs = {"speed": bench_speed, "overhead": bench_overhead, "quality": bench_quality, "build": bench_build,
+            "probes": bench_probes}
     result = {"job": args.job, "env": args.env, "env_kwargs": args.env_kwargs, "machine": machine(),
               **jobs[args.job](args)}
     text = json.dumps(result, indent=1, default=float)

@@ -1,8 +1,11 @@
 """What the GRPO curriculum teachers share: arms, lesson shares, per-arm signals.
 
 An *arm* is one lesson of a ``Discrete`` action space, or one coordinate of a
-``Box`` action read as unnormalised mixture weights over arms (the
-distribution-level envs, as in DUMP). :class:`ArmTeacher` turns a per-arm
+:class:`teachgym.lessons.MixtureBox` action: unnormalised mixture weights over
+arms (the distribution-level envs, as in DUMP). A plain ``Box`` (task
+parameters, as on ``ToyCurriculum-v0``) is not supported: read as mixture
+weights it would be meaningless, so the registry never pairs these teachers
+with such envs, and ``reset`` refuses one. :class:`ArmTeacher` turns a per-arm
 distribution into an action and each step's ``info`` into per-arm signals.
 
 Signals, from the GRPO env's ``info`` (see :class:`teachgym.envs.grpo.env.GRPOCurriculumEnv`),
@@ -29,6 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.lessons import MixtureBox
 from teachgym.teacher import Teacher, finite_outcome
 from teachgym.teachers.learning_progress import MAX_PROGRESS, ProgressScale, arm_of, sample_index
 from teachgym.validation import check_float
@@ -68,7 +72,7 @@ class ArmTeacher(Teacher):
             deterministic env).
     """
 
-    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, spaces.Box)
+    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, MixtureBox)
 
     def __init__(self, explore: float = 0.05):
         super().__init__()

@@ -21,7 +21,7 @@ class LearnabilityTeacher(ArmTeacher):
     env's per-arm probe accuracy (``info["arm_accuracy"]``) when present, else
     ``prior``. Off the GRPO envs, the outcome clipped to [0, 1] plays the role of
     the success rate. Lessons are drawn from ``p (1 - p) ** (1 / temperature)``,
-    normalised (uniform if all are 0); on a Box (mixture) action space those
+    normalised (uniform if all are 0); on a ``MixtureBox`` (mixture) action space those
     probabilities are the lesson.
 
     Args:

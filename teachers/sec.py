@@ -17,7 +17,7 @@ class SECTeacher(ArmTeacher):
     much the student learns from it: groups that are all right or all wrong
     have zero advantage) and ``s_i`` its share of the lesson (1 for a Discrete
     lesson). Lessons are drawn from the Boltzmann distribution
-    ``softmax(Q / temperature)``; on a Box (mixture) action space that
+    ``softmax(Q / temperature)``; on a ``MixtureBox`` (mixture) action space that
     distribution *is* the lesson. Q starts at ``initial_value``, optimistic by
     default so that every arm gets tried. Off the GRPO envs, ``r_i`` is the
     absolute learning progress of ``info["outcome"]`` (see

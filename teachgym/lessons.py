@@ -29,7 +29,15 @@ class InvalidLessonError(ValueError):
 
 
 class BoxLessons:
-    """Continuous lessons: the action is a task vector inside ``[low, high]``."""
+    """Continuous lessons: the action is a task vector inside ``[low, high]``.
+
+    The action space is a float32 Box, and float32 cannot hold every bound
+    (``0.02`` becomes ``0.0199999995...``). Every point of that Box is a valid
+    lesson: an action is checked against the union of the exact and the
+    float32-rounded bounds, and a value in the rounding gap is returned as the
+    exact bound, so tasks always lie in ``[low, high]``. Anything farther out
+    is refused.
+    """
 
     def __init__(self, low: Sequence[float], high: Sequence[float], names: Sequence[str] | None = None):
         self.low = np.asarray(low, dtype=np.float64)
@@ -39,8 +47,11 @@ class BoxLessons:
         if not np.all(self.low < self.high):
             raise ConfigError(f"every task lower bound must be below its upper bound, got low={low}, high={high}")
         self.names = tuple(names) if names is not None else tuple(f"task[{i}]" for i in range(self.low.size))
-        self._bounds = list(zip(self.low.tolist(), self.high.tolist()))
         self.action_space = spaces.Box(self.low.astype(np.float32), self.high.astype(np.float32), dtype=np.float32)
+        # (accepted low, accepted high, exact low, exact high) per dimension; see the class docstring.
+        accept_low = np.minimum(self.low, self.action_space.low.astype(np.float64))
+        accept_high = np.maximum(self.high, self.action_space.high.astype(np.float64))
+        self._bounds = list(zip(accept_low.tolist(), accept_high.tolist(), self.low.tolist(), self.high.tolist()))
 
     @property
     def dim(self) -> int:
@@ -49,15 +60,20 @@ class BoxLessons:
     def to_task(self, action, rng: np.random.Generator) -> np.ndarray:
         """Return the task vector for ``action`` (float64), or raise InvalidLessonError."""
         try:
-            values = np.asarray(action, dtype=np.float64).reshape(-1)
+            values = np.array(action, dtype=np.float64).reshape(-1)  # a copy: the rounding fix below writes into it
         except (TypeError, ValueError):
             raise InvalidLessonError(f"action must be a numeric vector of length {self.dim}, got {action!r}") from None
         if values.size != len(self._bounds):
             raise InvalidLessonError(f"action must have length {self.dim}, got shape {np.shape(action)}")
         # One Python pass beats several numpy reductions for the 1-6 dims teachers use.
-        for i, (value, (lo, hi)) in enumerate(zip(values.tolist(), self._bounds)):
+        for i, (value, (lo, hi, exact_lo, exact_hi)) in enumerate(zip(values.tolist(), self._bounds)):
             if not lo <= value <= hi:  # also catches NaN
-                raise InvalidLessonError(f"action[{i}] ({self.names[i]}) must be in [{lo}, {hi}], got {value}")
+                raise InvalidLessonError(f"action[{i}] ({self.names[i]}) must be in [{exact_lo}, {exact_hi}], "
+                                         f"got {value}")
+            if value < exact_lo:
+                values[i] = exact_lo
+            elif value > exact_hi:
+                values[i] = exact_hi
         return values
 
     def describe(self) -> dict:
@@ -134,3 +150,35 @@ class DiscreteLessons(RegionLessons):
 
     def describe(self) -> dict:
         return {"kind": "items", "n_arms": self.n_arms, "names": list(self.names)}
+
+
+class MixtureBox(spaces.Box):
+    """A Box whose coordinates are unnormalised mixture weights over arms.
+
+    Envs whose Box action is a mixture (the step's problems are drawn from the
+    arms in proportion to the weights) use this space type, so that teachers
+    which read a Box as mixture weights declare ``supported_spaces = (Discrete,
+    MixtureBox)`` and are matched to those envs only, never to Boxes of task
+    parameters. It is a ``Box`` in every other respect (Gymnasium and SB3 see a
+    Box; wrappers that rebuild the space, such as ``RescaleAction``, give a
+    plain Box back).
+    """
+
+    def __repr__(self) -> str:
+        return "Mixture" + super().__repr__()
+
+
+class MixtureLessons(BoxLessons):
+    """Distribution-level lessons over ``n`` arms: the action is a :class:`MixtureBox` in ``[0, 1]^n``.
+
+    The task is the weight vector itself; the env normalises it (and documents
+    what all-zero weights mean).
+    """
+
+    def __init__(self, names: Sequence[str]):
+        n_arms = check_int("n_arms", len(names), low=1)
+        super().__init__([0.0] * n_arms, [1.0] * n_arms, names=names)
+        self.action_space = MixtureBox(self.low.astype(np.float32), self.high.astype(np.float32), dtype=np.float32)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "kind": "mixture"}

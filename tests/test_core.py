@@ -72,6 +72,26 @@ def test_lesson_spaces_validate():
         regions.to_task(8, np.random.default_rng(0))
 
 
+def test_box_lessons_accept_every_point_of_their_float32_space():
+    # float32 rounds 0.02 down and 0.3 and 2.2 up: those edges of the Box lie outside the exact bounds.
+    lessons = BoxLessons([0.02, 0.1, -1.0], [0.3, 2.2, 1.0])
+    space, rng = lessons.action_space, np.random.default_rng(0)
+    space.seed(0)
+    for point in [space.low, space.high, *(space.sample() for _ in range(200))]:
+        assert space.contains(point)
+        task = lessons.to_task(point, rng)
+        assert np.all(lessons.low <= task) and np.all(task <= lessons.high), (point, task)
+        np.testing.assert_allclose(task, point, rtol=1e-6)
+    assert lessons.to_task(space.low, rng)[0] == 0.02  # snapped to the exact bounds
+    np.testing.assert_array_equal(lessons.to_task(space.high, rng), [0.3, 2.2, 1.0])
+    below = np.nextafter(space.low, np.float32(-np.inf))  # one float32 step outside the space
+    with pytest.raises(teachgym.InvalidLessonError, match=r"action\[0\]"):
+        lessons.to_task(below, rng)
+    action = np.array([0.02, 0.1, 0.5], dtype=np.float32).astype(np.float64)
+    lessons.to_task(action, rng)
+    assert action[0] < 0.02  # the caller's action is never written to
+
+
 def test_cli_list_run_and_compare_resume(tmp_path, capsys):
     assert main(["list", "teachers"]) == 0
     assert "alp-gmm" in capsys.readouterr().out

@@ -9,6 +9,7 @@ import pytest
 from gymnasium import spaces
 
 import teachgym
+from teachgym.lessons import MixtureBox, MixtureLessons
 from teachgym.teachers import arm_signals
 
 
@@ -63,7 +64,7 @@ def test_learnability_starts_from_the_envs_probe_accuracy():
 @pytest.mark.parametrize("name", ["sec", "dump", "learnability"])
 def test_box_lessons_are_mixture_weights_and_credit_each_arm_its_share(name):
     teacher = teachgym.make_teacher(name, explore=0.0)
-    space = spaces.Box(0.0, 1.0, (4,), np.float32)
+    space = MixtureLessons(["a", "b", "c", "d"]).action_space
     teacher.reset(space, None, seed=0)
     key = "arm_reward_mean" if name == "learnability" else "arm_advantage_abs"
     good = 0.5 if name == "learnability" else 1.0
@@ -137,3 +138,34 @@ def test_degenerate_signals_never_break_the_teachers(name):
 def test_invalid_hyperparameters_name_the_field(name, kwargs, field):
     with pytest.raises(teachgym.ConfigError, match=field):
         teachgym.make_teacher(name, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["sec", "dump", "learnability"])
+def test_a_plain_box_is_not_read_as_mixture_weights(name):
+    """Task-parameter Boxes (ToyCurriculum-v0) are refused; only a MixtureBox is a mixture."""
+    cls = teachgym.teacher_registry.entry(name).load()
+    box = spaces.Box(0.0, 1.0, (2,), np.float32)
+    mixture = MixtureLessons(["a", "b"]).action_space
+    assert not isinstance(box, cls.supported_spaces) and isinstance(mixture, cls.supported_spaces)
+    with pytest.raises(teachgym.ConfigError, match="MixtureBox"):
+        teachgym.make_teacher(name).reset(box, None, seed=0)
+    # Every other reader still sees a Box: generic Box teachers run on mixture envs too.
+    assert isinstance(mixture, spaces.Box) and repr(mixture).startswith("MixtureBox(")
+    random = teachgym.make_teacher("random")
+    random.reset(mixture, None, seed=0)
+    assert mixture.contains(random.act(None, {}))
+
+
+@pytest.mark.parametrize("name", ["sec", "dump", "learnability"])
+def test_degenerate_outcomes_on_mixture_lessons(name):
+    space = MixtureBox(np.zeros(3, np.float32), np.ones(3, np.float32), dtype=np.float32)
+    teacher = teachgym.make_teacher(name)
+    teacher.reset(space, None, seed=0)
+    info = {"budget_used": 0.0}
+    for outcome in [np.nan, np.inf, -np.inf, 1e300, -1e300, 0.0, 1.0] * 6:
+        weights = teacher.act(None, info)
+        assert space.contains(weights), weights
+        info = {"outcome": outcome, "task": weights, "budget_used": 0.5,
+                "arm_advantage_abs": {0: outcome}, "arm_reward_mean": {1: outcome}}
+        teacher.update(weights, outcome, None, info)
+        teacher.update(np.full(3, np.nan), 0.0, None, info)

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from teachgym.env import TeacherEnv
 from teachgym.envs.grpo.rewards import REWARD_FUNCTIONS
 from teachgym.envs.grpo.tasks import make_family
-from teachgym.lessons import BoxLessons, RegionLessons
+from teachgym.lessons import MixtureLessons, RegionLessons
 from teachgym.validation import check_choice, check_int
 
 # GRPO statistics in the observation, each mapped into [0, 1] (see the class docstring).
@@ -53,9 +53,10 @@ class GRPOCurriculumEnv(TeacherEnv):
     ``lesson_mode="arm"`` (``GRPOArithmetic-v0``, ``GRPOStrings-v0``):
     ``Discrete(n_arms)``, the arm practised by all problems of the step.
     ``lesson_mode="mixture"`` (``GRPOArithmeticMixture-v0``, as DUMP):
-    ``Box(0, 1, (n_arms,), float32)``, unnormalised mixture weights over arms; the
-    step's problems draw their arms from ``weights / weights.sum()`` (uniform if
-    all weights are 0). Invalid actions raise :class:`teachgym.InvalidLessonError`.
+    ``MixtureBox(0, 1, (n_arms,), float32)`` (a ``Box`` subclass, see
+    :class:`teachgym.lessons.MixtureBox`), unnormalised mixture weights over arms;
+    the step's problems draw their arms from ``weights / weights.sum()`` (uniform
+    if all weights are 0). Invalid actions raise :class:`teachgym.InvalidLessonError`.
 
     ## Observation Space
 
@@ -127,6 +128,10 @@ class GRPOCurriculumEnv(TeacherEnv):
                    device="cuda", tasks={"notation": "natural"})
     ```
 
+    ``probe_eval`` is how greedy answers are found: ``"forced"`` (teacher-forced
+    passes, the same accuracies as generation for the exact-match reward at about
+    half the cost, see :mod:`teachgym.students.lm.forced`), ``"generate"``, or
+    ``"auto"`` (default: forced for the tiny student with ``grpo_reward="exact"``).
     ``tasks`` holds task-family options (:mod:`teachgym.envs.grpo.tasks`);
     ``warmup_correct`` the fraction of right answers in the warm-up per level;
     ``grpo_reward`` is ``"exact"`` or ``"char"`` (partial credit); other keyword
@@ -146,7 +151,7 @@ class GRPOCurriculumEnv(TeacherEnv):
                  probes_per_arm: int = 32, test_per_arm: int = 32, reward_mode: str = "probe_gain",
                  score_every: int | None = None, tasks: dict | None = None, grpo_reward: str = "exact",
                  warmup_correct=(0.6, 0.4, 0.25, 0.1), max_completion_length: int | None = None,
-                 **student_kwargs: Any):
+                 probe_eval: str = "auto", **student_kwargs: Any):
         from teachgym.students.lm.student import LMStudent  # heavy: torch, transformers, TRL
         from teachgym.students.lm.tiny import TinyLMConfig
 
@@ -164,7 +169,7 @@ class GRPOCurriculumEnv(TeacherEnv):
                              enumerate(arms)], dtype=np.float64)
             lessons = RegionLessons(task, task, names=("arm", "skill", "level", "flag"))
         else:
-            lessons = BoxLessons([0.0] * n, [1.0] * n, names=self.family.arm_names)
+            lessons = MixtureLessons(self.family.arm_names)
         super().__init__(lessons, n_steps=n_steps, score_every=score_every)
 
         self.probe_sets = self.family.fixed_set("probe", probes_per_arm)
@@ -177,6 +182,10 @@ class GRPOCurriculumEnv(TeacherEnv):
 
         if max_completion_length is None:
             max_completion_length = self.family.max_answer_chars + 2  # room to overshoot, then eos
+        probe_eval = check_choice("probe_eval", probe_eval, ("auto", "forced", "generate"))
+        if probe_eval == "auto":  # forced is exact for exact-match rewards; HF models opt in (see LMStudent)
+            probe_eval = "forced" if grpo_reward == "exact" and student_kwargs.get("model") is None else "generate"
+        student_kwargs["probe_eval"] = probe_eval
         student_kwargs.setdefault("tiny", None)
         if student_kwargs.get("model") is None:
             tiny = TinyLMConfig.coerce(student_kwargs["tiny"])

@@ -15,12 +15,14 @@ teacher step. Three things make repeated ``train()`` calls cheap and exact:
 - The progress printer and progress bar callbacks are removed; a small callback
   collects TRL's own per-update metrics (``reward``, ``reward_std``,
   ``frac_reward_zero_std``, ``entropy``, ``completions/mean_length``, ``kl``...)
-  and the per-completion advantages TRL computed.
+  while the reward function wrapper (:class:`GroupedReward`) recomputes each
+  completion's advantage from the rewards TRL passes it, as TRL does.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -57,24 +59,93 @@ def _free_memory_without_gc(accelerator):
     return free_memory
 
 
-class GroupedReward:
-    """Wraps a reward function and remembers each call's ``group`` column, in completion order.
+def group_advantages(rewards: Sequence[float], num_generations: int, scale_rewards: str = "group",
+                     aggregation: str = "sum_then_normalize", weight: float = 1.0) -> np.ndarray:
+    """GRPO advantages of one generation batch of a single reward function, as TRL's GRPOTrainer computes them.
 
-    TRL computes advantages in the same order as the rewards, so pairing the
-    last call's groups with TRL's logged advantages gives per-group statistics.
+    Completions come in groups of ``num_generations`` consecutive entries (one
+    prompt each). As ``GRPOConfig`` says: ``scale_rewards`` "group" divides by
+    each group's std, "batch" by the whole batch's, "none" does not scale; stds
+    are Bessel-corrected and get 1e-4 added; NaN rewards (unscorable) are left
+    out of the statistics and get advantage 0. With ``aggregation``
+    (``multi_objective_aggregation``) "normalize_then_sum", rewards are normalised
+    within groups, weighted, then normalised over the batch. Exact for a single
+    process (TRL normalises over all processes' completions).
+
+    >>> group_advantages([1.0, 0.0, 1.0, 1.0], 2).round(4).tolist()
+    [0.707, -0.707, 0.0, 0.0]
+    >>> group_advantages([1.0, 0.0, 1.0, 1.0], 2, scale_rewards="none").tolist()
+    [0.5, -0.5, 0.0, 0.0]
+    """
+    rewards = np.asarray(rewards, dtype=np.float64)
+    groups = rewards.reshape(-1, num_generations)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN groups: their advantage is 0 below
+        if aggregation == "normalize_then_sum":
+            within = (groups - np.nanmean(groups, axis=1, keepdims=True)) / (_nan_std(groups, axis=1) + 1e-4)
+            summed = (within * weight).reshape(-1)
+            advantages = (summed - np.nanmean(summed)) / (_nan_std(summed) + 1e-4)
+        else:
+            groups = groups * weight
+            advantages = (groups - np.nanmean(groups, axis=1, keepdims=True)).reshape(-1)
+            if scale_rewards == "group":
+                advantages = advantages / (np.repeat(_nan_std(groups, axis=1)[:, 0], num_generations) + 1e-4)
+            elif scale_rewards == "batch":
+                advantages = advantages / (_nan_std(groups.reshape(-1)) + 1e-4)
+    return np.nan_to_num(advantages, nan=0.0)
+
+
+def _nan_std(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """NaN-ignoring std with Bessel's correction (NaN under two values), as ``trl.trainer.utils.nanstd``."""
+    keep = axis is not None
+    count = np.sum(~np.isnan(values), axis=axis, keepdims=keep)
+    variance = np.nanmean((values - np.nanmean(values, axis=axis, keepdims=True)) ** 2, axis=axis, keepdims=keep)
+    return np.sqrt(np.where(count > 1, variance * count / np.maximum(count - 1, 1), np.nan))
+
+
+def _nan_mean(values: list[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+class GroupedReward:
+    """Wraps a reward function; records each completion's group, reward and GRPO advantage.
+
+    TRL calls the reward function once per generation batch with every
+    completion, ``num_generations`` consecutive ones per prompt, and the
+    dataset's other columns (here ``group``). From those rewards the wrapper
+    computes the advantages the trainer uses (:func:`group_advantages`, with the
+    trainer's ``scale_rewards``, ``multi_objective_aggregation`` and reward
+    weight), so per-group |advantage| rests on TRL's public reward-function
+    interface only.
+
+    Args:
+        reward_fn: the TRL-style reward function.
+        config: the trainer's ``GRPOConfig``.
     """
 
-    def __init__(self, reward_fn: Callable[..., list[float]]):
+    def __init__(self, reward_fn: Callable[..., list[float]], config):
         self.reward_fn = reward_fn
         self.__name__ = getattr(reward_fn, "__name__", "reward")  # TRL names metrics after it
-        self.last_groups: list[Any] = []
-        self.last_rewards: list[float] = []
+        self.num_generations = int(config.num_generations)
+        self.scale_rewards = config.scale_rewards
+        self.aggregation = getattr(config, "multi_objective_aggregation", "sum_then_normalize")
+        weights = getattr(config, "reward_weights", None)
+        self.weight = float(weights[0]) if weights else 1.0
+        self.rows: list[tuple[Any, float, float]] = []  # (group, |advantage|, reward) since the last clear()
 
     def __call__(self, prompts=None, completions=None, **kwargs):
-        rewards = [float(r) for r in self.reward_fn(prompts=prompts, completions=completions, **kwargs)]
-        self.last_groups = list(kwargs.get("group") or [None] * len(rewards))
-        self.last_rewards = rewards
+        rewards = [float("nan") if r is None else float(r)  # TRL reads None as NaN (unscorable) too
+                   for r in self.reward_fn(prompts=prompts, completions=completions, **kwargs)]
+        groups = list(kwargs.get("group") or [None] * len(rewards))
+        if rewards and len(rewards) % self.num_generations == 0 and len(groups) == len(rewards):
+            advantages = group_advantages(rewards, self.num_generations, self.scale_rewards, self.aggregation,
+                                          self.weight)
+            self.rows.extend(zip(groups, np.abs(advantages).tolist(), rewards))
         return rewards
+
+    def clear(self) -> None:
+        self.rows = []
 
 
 def _make_stats_callback(session: "GRPOSession"):
@@ -84,14 +155,6 @@ def _make_stats_callback(session: "GRPOSession"):
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "reward" in logs:
                 session._updates.append({k: float(v) for k, v in logs.items() if isinstance(v, (int, float))})
-
-        def on_step_end(self, args, state, control, **kwargs):
-            advantages = list(session.trainer._logs["advantages"])
-            groups, rewards = session.reward.last_groups, session.reward.last_rewards
-            if len(advantages) == len(groups) == len(rewards):
-                for group, adv, rew in zip(groups, advantages, rewards):
-                    session._by_group[group].append((abs(float(adv)), rew))
-                session._advantages.extend(abs(float(a)) for a in advantages)
 
     return StatsCallback()
 
@@ -118,7 +181,6 @@ class GRPOSession:
 
         self.prompts_per_update = prompts_per_update
         self.optimizer_state = optimizer_state
-        self.reward = GroupedReward(reward_fn)
         settings = dict(
             per_device_train_batch_size=prompts_per_update * num_generations, num_generations=num_generations,
             gradient_accumulation_steps=1, max_steps=1, logging_steps=1, lr_scheduler_type="constant",
@@ -128,6 +190,7 @@ class GRPOSession:
         settings.update(config_kwargs)
         with quiet():
             self.config = GRPOConfig(**settings)
+        self.reward = GroupedReward(reward_fn, self.config)
         placeholder = Dataset.from_dict({"prompt": ["0"] * prompts_per_update, "answer": [""] * prompts_per_update,
                                          "group": [0] * prompts_per_update})
         with quiet(), global_rngs_preserved():
@@ -139,8 +202,6 @@ class GRPOSession:
         self.trainer.accelerator.free_memory = _free_memory_without_gc(self.trainer.accelerator)
         self._dataset_cls = Dataset
         self._updates: list[dict[str, float]] = []
-        self._by_group: dict[Any, list[tuple[float, float]]] = defaultdict(list)
-        self._advantages: list[float] = []
 
     @property
     def model(self):
@@ -153,8 +214,8 @@ class GRPOSession:
         ``advantage_abs_mean`` (mean |advantage| over every completion), and
         per group ``{"advantage_abs_mean", "reward_mean", "n"}`` under ``"groups"``.
         """
-        self._updates, self._advantages = [], []
-        self._by_group = defaultdict(list)
+        self._updates = []
+        self.reward.clear()
         dataset = self._dataset_cls.from_dict({"prompt": list(prompts), "answer": list(answers),
                                                "group": list(groups)})
         trainer = self.trainer
@@ -169,11 +230,15 @@ class GRPOSession:
             values = [u[trl_name] for u in self._updates if trl_name in u and math.isfinite(u[trl_name])]
             if values:
                 stats[name] = float(np.mean(values))
-        stats["advantage_abs_mean"] = float(np.mean(self._advantages)) if self._advantages else float("nan")
+        rows = self.reward.rows
+        stats["advantage_abs_mean"] = float(np.mean([a for _, a, _ in rows])) if rows else float("nan")
+        by_group: dict[Any, list[tuple[float, float]]] = defaultdict(list)
+        for group, advantage, reward in rows:
+            by_group[group].append((advantage, reward))
         stats["groups"] = {
-            group: {"advantage_abs_mean": float(np.mean([a for a, _ in rows])),
-                    "reward_mean": float(np.mean([r for _, r in rows])), "n": len(rows)}
-            for group, rows in self._by_group.items()
+            group: {"advantage_abs_mean": float(np.mean([a for a, _ in values])),
+                    "reward_mean": _nan_mean([r for _, r in values]), "n": len(values)}
+            for group, values in by_group.items()
         }
         stats["updates"] = len(self._updates)
         return stats

@@ -61,7 +61,13 @@ class LMStudent(Student):
         device: "cpu", "cuda", ... (default: cuda if available).
         num_threads: torch CPU threads (warm-up build, GRPO, evaluation), set at
             construction; None leaves torch's setting.
-        eval_batch_size: prompts per greedy generation batch in :meth:`evaluate`.
+        eval_batch_size: prompts per greedy generation (or teacher-forced) batch in :meth:`evaluate`.
+        probe_eval: how :meth:`evaluate` finds greedy answers: "generate" (``model.generate``,
+            any reward function) or "forced" (one teacher-forced pass per batch, falling back
+            on generation for the few probes it cannot settle; see
+            :mod:`teachgym.students.lm.forced`). "forced" gives the same rewards as "generate"
+            only for an exact-match reward on stripped text and plain argmax decoding (no
+            repetition penalty or other logits processors in the model's generation config).
         grpo_kwargs: further ``GRPOConfig`` fields (``loss_type``, ``scale_rewards``, ...).
         output_dir: the trainer's output directory (nothing is saved there by default).
     """
@@ -73,7 +79,8 @@ class LMStudent(Student):
                  learning_rate: float = 1e-4, temperature: float = 1.0, beta: float = 0.0,
                  optimizer_state: str = "keep", lora: dict | None = None, use_chat_template: bool | None = None,
                  device: str | None = None, num_threads: int | None = 1, eval_batch_size: int = 1024,
-                 grpo_kwargs: dict | None = None, output_dir: str | os.PathLike | None = None):
+                 probe_eval: str = "generate", grpo_kwargs: dict | None = None,
+                 output_dir: str | os.PathLike | None = None):
         import torch
 
         if not callable(reward_fn):
@@ -87,6 +94,9 @@ class LMStudent(Student):
         self.beta = check_float("beta", beta, low=0.0)
         self.optimizer_state = check_choice("optimizer_state", optimizer_state, ("keep", "reset"))
         self.eval_batch_size = check_int("eval_batch_size", eval_batch_size, low=1)
+        self.probe_eval = check_choice("probe_eval", probe_eval, ("generate", "forced"))
+        self.generated_probes = 0  # probes the last evaluate() had to generate (all of them under "generate")
+        self._encoded_probes: dict[tuple, Any] = {}  # probe sets encoded for "forced" (an env has two: probe, test)
         self.grpo_kwargs = dict(grpo_kwargs or {})
         clash = sorted(set(self.grpo_kwargs) & _OWNED_FIELDS)
         if clash:
@@ -122,6 +132,8 @@ class LMStudent(Student):
         if self.use_chat_template and not has_template:
             raise ConfigError(f"use_chat_template=True but the tokenizer of {self.model_path} has no chat template")
         self.use_bf16 = self.device.startswith("cuda") and torch.cuda.is_bf16_supported()
+        if self.probe_eval == "forced":
+            self._check_plain_greedy()
         self._rng = np.random.default_rng(0)
         self.session = None
 
@@ -176,19 +188,20 @@ class LMStudent(Student):
         probes = [tuple(p) for p in probes]
         if not probes:
             return np.zeros(0)
-        completions: list[str] = []
         was_training = model.training
         model.eval()
         try:
             with torch.no_grad(), quiet():
-                for start in range(0, len(probes), self.eval_batch_size):
-                    chunk = probes[start:start + self.eval_batch_size]
-                    completions += self._greedy(model, [p[0] for p in chunk])
+                if self.probe_eval == "generate":
+                    rewards, self.generated_probes = self._generated_rewards(model, probes), len(probes)
+                    return rewards
+                forced = self._forced_probes(probes).evaluate(model, self.reward_fn)
+                rewards, self.generated_probes = forced.rewards, int(forced.undecided.size)
+                if forced.undecided.size:
+                    rewards[forced.undecided] = self._generated_rewards(model, [probes[i] for i in forced.undecided])
+                return rewards
         finally:
             model.train(was_training)
-        rewards = self.reward_fn(prompts=[p[0] for p in probes], completions=completions,
-                                 answer=[p[1] for p in probes])
-        return np.asarray(rewards, dtype=np.float64)
 
     def state_dict(self) -> dict[str, Any]:
         """Trainable weights, optimizer state and RNG (everything a resumed episode needs)."""
@@ -240,14 +253,54 @@ class LMStudent(Student):
     def _as_prompt(self, prompt: str):
         return [{"role": "user", "content": prompt}] if self.use_chat_template else prompt
 
-    def _greedy(self, model, prompts: list[str]) -> list[str]:
+    def _forced_probes(self, probes: list[tuple]):
+        from teachgym.students.lm.forced import ForcedProbes
+
+        key = tuple(probes)
+        if key not in self._encoded_probes:
+            if len(self._encoded_probes) >= 4:
+                self._encoded_probes.pop(next(iter(self._encoded_probes)))
+            self._encoded_probes[key] = ForcedProbes(probes, self._encode_prompts, self.tokenizer,
+                                                     self.max_completion_length, self.eval_batch_size)
+        return self._encoded_probes[key]
+
+    def _generated_rewards(self, model, probes: list[tuple]) -> np.ndarray:
+        completions: list[str] = []
+        for start in range(0, len(probes), self.eval_batch_size):
+            completions += self._greedy(model, [p[0] for p in probes[start:start + self.eval_batch_size]])
+        rewards = self.reward_fn(prompts=[p[0] for p in probes], completions=completions,
+                                 answer=[p[1] for p in probes])
+        return np.asarray(rewards, dtype=np.float64)
+
+    def _encode_prompts(self, prompts: list[str], **kwargs) -> dict:
+        """Token ids of prompts as greedy answers see them (chat template applied if used)."""
         tokenizer = self.tokenizer
         if self.use_chat_template:
             texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
                                                    add_generation_prompt=True) for p in prompts]
-            encoded = tokenizer(texts, padding=True, return_tensors="pt", add_special_tokens=False)
-        else:
-            encoded = tokenizer(prompts, padding=True, return_tensors="pt")
+            return tokenizer(texts, add_special_tokens=False, **kwargs)
+        return tokenizer(prompts, **kwargs)
+
+    def _check_plain_greedy(self) -> None:
+        """Refuse "forced" for a model whose generation config changes greedy decoding's argmax."""
+        from transformers import GenerationConfig
+
+        try:
+            config = GenerationConfig.from_pretrained(str(self.model_path))
+        except (OSError, ValueError):
+            return  # no generation_config.json: transformers' defaults, plain argmax
+        default = GenerationConfig()
+        changed = {name: getattr(config, name, None) for name in (
+            "repetition_penalty", "no_repeat_ngram_size", "bad_words_ids", "suppress_tokens", "begin_suppress_tokens",
+            "min_length", "min_new_tokens", "sequence_bias", "forced_bos_token_id", "forced_eos_token_id")
+            if getattr(config, name, None) != getattr(default, name, None)}
+        if changed:
+            raise ConfigError(f"probe_eval='forced' needs plain greedy decoding, but the generation config of "
+                              f"{self.model_path} sets {changed}: use probe_eval='generate'")
+
+    def _greedy(self, model, prompts: list[str]) -> list[str]:
+        tokenizer = self.tokenizer
+        encoded = self._encode_prompts(prompts, padding=True, return_tensors="pt")
         encoded = {k: v.to(model.device) for k, v in encoded.items()}
         output = model.generate(**encoded, max_new_tokens=self.max_completion_length, do_sample=False,
                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
