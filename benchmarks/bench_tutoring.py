@@ -10,6 +10,7 @@ averaged over students, with a 95 % bootstrap CI over students.
 
 - Leitner: ``arrival_prob`` on the grid; SM-2: ``interval_unit`` in {1, 2, 5, 10, 20, 50} steps;
 - Threshold (true recall): threshold on the grid, env in oracle mode (Reddy et al.'s Threshold used the true model);
+  "+10s": acting on the recall predicted 10 s (two delays) after the answer, as Reddy et al.'s tutor did;
 - Threshold (fitted): threshold on ``--fitted-grid-step``, the tutor's own online-fitted model (the default);
 - PPO: a policy trained by scripts/train_rl_tutor.py on the population, given with ``--rl-model ENV=PATH``.
 
@@ -29,9 +30,12 @@ import numpy as np
 from _common import machine, pin_one_thread
 
 REFERENCE = {  # an independent re-implementation of Reddy et al.'s setup, likelihood reward, mean per-step recall
-    "EFC": {"random": "0.335", "leitner": "0.30", "round-robin": "0.39", "threshold (true recall)": "0.42"},
-    "HLR": {"random": "0.37", "leitner": "0.26", "round-robin": "≈ random", "threshold (true recall)": "0.61–0.66"},
+    "EFC": {"random": "0.335", "leitner": "0.30", "round-robin": "0.39", "threshold (true recall)": "0.42",
+            "threshold (true recall) +10s": "0.42"},
+    "HLR": {"random": "0.37", "leitner": "0.26", "round-robin": "≈ random", "threshold (true recall)": "0.61–0.66",
+            "threshold (true recall) +10s": "0.61–0.66"},
 }
+LOOKAHEAD_DELAYS = 2  # Reddy et al.'s Threshold replayed the log on a copy whose clock ran two delays ahead
 TUNE_SEED = 1_000_000
 SM2_UNITS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 
@@ -53,12 +57,13 @@ def run_episode(env, teacher, seed: int) -> tuple[float, float]:
     return total / steps, float(info["score"])
 
 
-def make(model: str, student: int, oracle: bool):
+def make(model: str, student: int, oracle: bool, answer_timing: str = "before_delay", oracle_lookahead: float = 0.0):
     import gymnasium as gym
 
     import teachgym  # noqa: F401
 
-    return gym.make(f"teachgym/Flashcards-{model}-v0", student_seed=student, oracle=oracle).unwrapped
+    return gym.make(f"teachgym/Flashcards-{model}-v0", student_seed=student, oracle=oracle,
+                    answer_timing=answer_timing, oracle_lookahead=oracle_lookahead).unwrapped
 
 
 def tutor_factory(name: str, value):
@@ -68,9 +73,12 @@ def tutor_factory(name: str, value):
         from teachgym.teachers.ppo_tutor import PPOTutor
 
         return PPOTutor(value)
+    lookahead = LOOKAHEAD_DELAYS * 5.0  # the Flashcards default delay, 5 s
     kwargs = {"leitner": {"arrival_prob": value}, "sm2": {"interval_unit": value},
               "threshold (true recall)": {"threshold": value, "model": "oracle"},
-              "threshold (fitted)": {"threshold": value}}.get(name, {})
+              "threshold (true recall) +10s": {"threshold": value, "model": "oracle"},  # the env looks ahead
+              "threshold (fitted)": {"threshold": value},
+              "threshold (fitted) +10s": {"threshold": value, "lookahead": lookahead}}.get(name, {})
     registry_name = name.split(" ")[0]
     return teachgym.make_teacher(registry_name, **kwargs)
 
@@ -78,9 +86,9 @@ def tutor_factory(name: str, value):
 def one_student(job) -> dict:
     """Tune (if the tutor has a grid) and evaluate one tutor on one student."""
     pin_one_thread()
-    model, name, student, grid, episodes, tune_episodes, rl_path = job
-    oracle = name == "threshold (true recall)"
-    env = make(model, student, oracle)
+    model, name, student, grid, episodes, tune_episodes, rl_path, answer_timing = job
+    oracle = name.startswith("threshold (true recall")
+    env = make(model, student, oracle, answer_timing, LOOKAHEAD_DELAYS * 5.0 if name.endswith("+10s") else 0.0)
     start = time.perf_counter()
     best, tuning = None, []
     if grid:
@@ -101,15 +109,16 @@ def bootstrap_ci(values, n: int = 10_000, seed: int = 0) -> tuple[float, float]:
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def bkt_table(episodes: int) -> list[str]:
+def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:
     import gymnasium as gym
 
     import teachgym
+    from teachgym.teachers.ppo_tutor import PPOTutor
 
     rows = ["| tutor | retained (score) | mastered at end | mean reward |", "|---|---|---|---|"]
     env = gym.make("teachgym/PrerequisiteTutor-BKT-v0").unwrapped
-    for name in ("random", "round-robin", "leitner", "sm2", "threshold", "mastery"):
-        teacher = teachgym.make_teacher(name)
+    for name in ("random", "round-robin", "leitner", "sm2", "threshold", "mastery", *rl_paths):
+        teacher = PPOTutor(name) if name.endswith(".zip") else teachgym.make_teacher(name)
         scores, mastered, rewards = [], [], []
         for seed in range(episodes):
             reward, score = run_episode(env, teacher, seed)
@@ -133,26 +142,30 @@ def main() -> None:
     parser.add_argument("--tutors", default="random,round-robin,leitner,sm2,threshold (true recall),threshold (fitted),"
                         "mastery")
     parser.add_argument("--rl-model", action="append", default=[],
-                        help="ENV=PATH of a saved PPO tutor (repeatable), e.g. HLR=runs/rl_tutor/...zip")
+                        help="ENV=PATH of a saved PPO tutor (repeatable), e.g. HLR=runs/rl_tutor/...zip; "
+                        "BKT=PATH adds it to the PrerequisiteTutor-BKT table")
     parser.add_argument("--bkt-episodes", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--answer-timing", default="before_delay", choices=("before_delay", "after_delay"),
+                        help="the Flashcards envs' answer_timing")
     parser.add_argument("--json", default=None, help="also write every per-student result here")
     args = parser.parse_args()
     pin_one_thread()
     grid = [round(v, 4) for v in np.arange(0.0, 1.0, args.grid_step)]
     fitted_grid = [round(v, 4) for v in np.arange(args.fitted_grid_step, 1.0, args.fitted_grid_step)]
     grids = {"leitner": grid, "sm2": list(SM2_UNITS), "threshold (true recall)": grid,
-             "threshold (fitted)": fitted_grid}
+             "threshold (true recall) +10s": grid, "threshold (fitted)": fitted_grid,
+             "threshold (fitted) +10s": fitted_grid}
     jobs = []
     for model in args.envs.split(","):
         for name in args.tutors.split(","):
-            jobs += [(model, name, student, grids.get(name), args.episodes, args.tune_episodes, None)
-                     for student in range(args.students)]
+            jobs += [(model, name, student, grids.get(name), args.episodes, args.tune_episodes, None,
+                      args.answer_timing) for student in range(args.students)]
         for item in args.rl_model:
             env_name, path = item.split("=", 1)
             if env_name == model:  # named after the file: <env>__<ppo-policy>__<seed>.zip
                 name = "__".join(path.rsplit("/", 1)[-1].removesuffix(".zip").split("__")[1:])
-                jobs += [(model, name, student, None, args.episodes, args.tune_episodes, path)
+                jobs += [(model, name, student, None, args.episodes, args.tune_episodes, path, args.answer_timing)
                          for student in range(args.students)]
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
@@ -170,7 +183,8 @@ def main() -> None:
                   f"{np.mean([r['final'] for r in rows]):.3f} | {REFERENCE.get(model, {}).get(name, '')} |")
     if args.bkt_episodes:
         print(f"\nPrerequisiteTutor-BKT-v0 (defaults; {args.bkt_episodes} students from the population):")
-        print("\n".join(bkt_table(args.bkt_episodes)))
+        rl_paths = [item.split("=", 1)[1] for item in args.rl_model if item.startswith("BKT=")]
+        print("\n".join(bkt_table(args.bkt_episodes, rl_paths)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

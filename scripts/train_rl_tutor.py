@@ -3,8 +3,9 @@
     python scripts/train_rl_tutor.py --env teachgym/Flashcards-HLR-v0 --total-timesteps 400000
 
 The policy reads ``log(1 + observation)`` (the tutor's log: reviews, correct
-answers, seconds since each item's last review, budget used) with one network
-shared by all items (``--policy itemwise``) or SB3's MLP (``--policy mlp``); each
+answers, seconds since each item's last review, budget used; ``--features rates``
+adds each item's correct rate) with one network shared by all items
+(``--policy itemwise``) or SB3's MLP (``--policy mlp``); each
 episode is a new student drawn from the population, so the policy must
 personalise from the log. The saved model is used through
 ``teachgym.teachers.ppo_tutor:PPOTutor`` (``benchmarks/bench_tutoring.py --rl-model``).
@@ -26,6 +27,12 @@ class Args:
     """the tutoring env id"""
     policy: str = "itemwise"
     """"itemwise" (one network shared by all items, teachgym.teachers.itemwise_policy) or "mlp" (SB3's MlpPolicy)"""
+    features: str = "log"
+    """policy input: "log" (log(1 + log fields)) or "rates" (also each item's smoothed correct rate)"""
+    value_net: str = "shared"
+    """"shared": the value head reads the policy's item network (SB3 default); "separate": its own copy"""
+    reward_scale: float = 1.0
+    """multiplies the env's reward during training (the closing evaluation reports the unscaled reward)"""
     total_timesteps: int = 400_000
     """PPO env steps"""
     n_envs: int = 8
@@ -60,15 +67,20 @@ def parse_args(argv: list[str] | None = None) -> Args:
     return Args(**vars(parser.parse_args(argv)))
 
 
-def make_env(env_id: str, **kwargs):
-    """The tutoring env with the policy's observation transform."""
+def make_env(env_id: str, features: str = "log", reward_scale: float = 1.0, **kwargs):
+    """The tutoring env with the policy's observation transform (and reward scale)."""
+    import functools
+
     import gymnasium as gym
 
     import teachgym  # noqa: F401  (registers the env ids)
     from teachgym.teachers.ppo_tutor import feature_space, tutor_features
 
     env = gym.make(env_id, **kwargs)
-    return gym.wrappers.TransformObservation(env, tutor_features, feature_space(env.observation_space))
+    n_items = int(env.action_space.n)
+    transform = functools.partial(tutor_features, features=features, n_items=n_items)
+    env = gym.wrappers.TransformObservation(env, transform, feature_space(env.observation_space, features, n_items))
+    return env if reward_scale == 1.0 else gym.wrappers.TransformReward(env, lambda r: reward_scale * r)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,26 +96,35 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     if args.policy not in ("itemwise", "mlp"):
         raise SystemExit(f"--policy must be 'itemwise' or 'mlp', got {args.policy!r}")
+    if args.value_net not in ("shared", "separate"):
+        raise SystemExit(f"--value-net must be 'shared' or 'separate', got {args.value_net!r}")
+    if args.features not in ("log", "rates"):
+        raise SystemExit(f"--features must be 'log' or 'rates', got {args.features!r}")
+    if not (args.reward_scale > 0 and np.isfinite(args.reward_scale)):
+        raise SystemExit(f"--reward-scale must be a positive number, got {args.reward_scale!r}")
     if args.policy == "itemwise":
         from teachgym.teachers.itemwise_policy import ItemwisePolicy as policy
     else:
         policy = "MlpPolicy"
-    path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}__{args.seed}.zip"
+    suffix = "" if args.features == "log" else f"-{args.features}"
+    path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}{suffix}__{args.seed}.zip"
     if args.init_model and Path(args.init_model).resolve() == path.resolve():
         raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
-    vec_env = make_vec_env(lambda: make_env(args.env), n_envs=args.n_envs, seed=args.seed)
+    vec_env = make_vec_env(lambda: make_env(args.env, args.features, args.reward_scale), n_envs=args.n_envs,
+                           seed=args.seed)
     if args.init_model:
         model = PPO.load(args.init_model, env=vec_env, device="cpu")
     else:
         model = PPO(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps,
                     batch_size=args.batch_size, gamma=args.gamma, gae_lambda=args.gae_lambda, ent_coef=args.ent_coef,
-                    seed=args.seed, device="cpu", verbose=0)
+                    seed=args.seed, device="cpu", verbose=0,
+                    policy_kwargs={"share_features_extractor": args.value_net == "shared"})
     start = time.perf_counter()
     model.learn(total_timesteps=args.total_timesteps, reset_num_timesteps=not args.init_model)
     train_s = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
-    tutor = PPOTutor(str(path))
+    tutor = PPOTutor(str(path), features=args.features)
     returns = [teachgym.run(args.env, tutor, seed=10_000 + i).rewards.mean() for i in range(args.eval_episodes)]
     print(f"{args.env}: saved {path} after {args.total_timesteps} steps in {train_s:.0f} s; "
           f"mean per-step reward over {args.eval_episodes} new students: {np.mean(returns):.3f}")

@@ -11,10 +11,18 @@ Where the predicted recall comes from (``model``):
 - ``"fitted"`` (default): a :class:`~teachgym.teachers.recall_model.RecallModel`
   (exponential forgetting with a log-linear half-life and per-item offsets) fitted
   online, by MAP, to this student's reviews in the tutor's log. No knowledge of
-  the true student. Predictions are for the next review, ``delay`` after now.
+  the true student. Predictions are for the next answer, the log's ``answer_lag`` after now.
 - ``"oracle"``: the true recall probabilities an env in oracle mode puts in the
   observation (Reddy et al.'s Threshold tutor used the true model this way). An
   upper reference, not a deployable tutor.
+
+``lookahead`` (seconds, in the log's time unit) makes the fitted rule act on the
+recall predicted that long after the next answer (``since + answer_lag +
+lookahead``) instead of at it. For the oracle, the env does the same with its
+``oracle_lookahead`` (the Flashcards envs). Reddy et al.'s Threshold tutor looked
+ahead implicitly: it replayed the log on a copy of the student whose clock ran
+two delays (10 s) ahead of the answer; on Flashcards-HLR that is worth about
++0.05 mean recall (benchmarks/RESULTS.md, issue 8).
 
 On envs that publish no tutor log the tutor falls back to round-robin.
 """
@@ -33,16 +41,19 @@ class ThresholdTutor(TutorTeacher):
 
     Args:
         threshold: target recall probability in [0, 1]. Tune it per env: tuned per student on a 0.01 grid
-            (benchmarks/bench_tutoring.py), the fitted tutor's medians were 0.045 (EFC), 0.37 (HLR) and
-            0.145 (ACT-R); above ~0.5 the rule drills a few items and never learns the rest.
+            (benchmarks/bench_tutoring.py, answer_timing="after_delay"), the fitted tutor's medians were 0.045
+            (EFC), 0.37 (HLR) and 0.145 (ACT-R); above ~0.5 the rule drills a few items and never learns the rest.
         model: "fitted" (the tutor's own model, default) or "oracle" (the env's true recall, oracle mode only).
         item_std: prior std of the fitted model's item offsets.
         w_std: prior std of the fitted model's shared coefficients.
+        lookahead: the fitted model predicts recall this long (log time unit, >= 0) after the next answer.
     """
 
-    def __init__(self, threshold: float = 0.3, model: str = "fitted", item_std: float = 1.0, w_std: float = 2.0):
+    def __init__(self, threshold: float = 0.3, model: str = "fitted", item_std: float = 1.0, w_std: float = 2.0,
+                 lookahead: float = 0.0):
         super().__init__()
         self.threshold = check_float("threshold", threshold, low=0.0, high=1.0)
+        self.lookahead = check_float("lookahead", lookahead, low=0.0, high=1e9)
         self.model = check_choice("model", model, ("fitted", "oracle"))
         self.item_std = check_float("item_std", item_std, low=0.0, low_open=True)
         self.w_std = check_float("w_std", w_std, low=0.0, low_open=True)
@@ -73,11 +84,11 @@ class ThresholdTutor(TutorTeacher):
             return None
         self._previous = counts
         attempts, correct, since = counts
-        return self._recall_model.predict(attempts, correct, since + self.log.delay)
+        return self._recall_model.predict(attempts, correct, since + self.log.answer_lag + self.lookahead)
 
     def _observe(self, item, correct, obs, info) -> None:
         if self.model != "fitted" or self._previous is None or correct is None:
             return
         attempts, correct_counts, since = self._previous
-        self._recall_model.add(item, attempts[item], correct_counts[item], since[item] + self.log.delay, correct)
+        self._recall_model.add(item, attempts[item], correct_counts[item], since[item] + self.log.answer_lag, correct)
         self._previous = None

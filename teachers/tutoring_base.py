@@ -1,7 +1,7 @@
 """What the tutoring teachers share: reading the tutor's log, episode boundaries, outcomes.
 
 Tutoring envs publish the layout of their observation in the reset
-``info["tutor_log"]`` (``n_items``, ``delay``, ``time_unit`` and ``fields``:
+``info["tutor_log"]`` (``n_items``, ``delay``, ``time_unit``, optionally ``answer_lag``, and ``fields``:
 name -> ``[start, stop)`` of the observation vector; see
 ``teachgym.envs.tutoring.tutor_log``). A tutor reads it from there, as plain
 data, never by importing an env. On envs without it (e.g. the toy curriculum)
@@ -38,6 +38,8 @@ class TutorLog:
     delay: float
     time_unit: str
     fields: dict[str, slice]
+    #: time from an observation to the student's next answer (the env's ``answer_lag``; ``delay`` if unpublished)
+    answer_lag: float = math.nan
 
     @classmethod
     def from_info(cls, description: Any, n_items: int) -> TutorLog | None:
@@ -46,12 +48,14 @@ class TutorLog:
             return None
         try:
             fields = {name: slice(int(start), int(stop)) for name, (start, stop) in description["fields"].items()}
-            log = cls(int(description["n_items"]), float(description["delay"]), str(description.get("time_unit", "")),
-                      fields)
+            delay = float(description["delay"])
+            log = cls(int(description["n_items"]), delay, str(description.get("time_unit", "")), fields,
+                      float(description.get("answer_lag", delay)))
         except (KeyError, TypeError, ValueError):
             return None
         sizes_ok = all(name in fields and fields[name].stop - fields[name].start == n_items for name in LOG_FIELDS)
-        if log.n_items != n_items or not sizes_ok or not (math.isfinite(log.delay) and log.delay >= 0):
+        times_ok = all(math.isfinite(t) and t >= 0 for t in (log.delay, log.answer_lag))
+        if log.n_items != n_items or not sizes_ok or not times_ok:
             return None
         return log
 

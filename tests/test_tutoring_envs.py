@@ -100,7 +100,7 @@ def test_bkt_env_reward_score_and_published_curriculum():
     obs, info = env.reset(seed=2)
     assert info["prerequisites"] == env.prerequisites and info["easy_to_hard"]["order"] == list(range(12))
     assert set(info["bkt_population"]) >= {"guess", "slip", "learn", "forget", "init"}
-    start = info["mastered_fraction"]
+    start, fields = info["mastered_fraction"], info["tutor_log"]["fields"]
     total = 0.0
     for t in range(env.n_steps):
         obs, reward, _, truncated, info = env.step(t % env.n_skills)
@@ -108,7 +108,7 @@ def test_bkt_env_reward_score_and_published_curriculum():
     assert truncated and total == pytest.approx(info["mastered_fraction"] - start)
     assert info["score"] == pytest.approx(env.student.expected_retention(env.retention_steps))
     assert 0.0 <= info["score"] <= info["mastered_fraction"] <= 1.0
-    recall = obs[slice(*env._fields["recall"])]
+    recall = obs[slice(*fields["recall"])]
     np.testing.assert_allclose(recall, env.student.correct_probabilities(), rtol=1e-6)
 
 
@@ -131,3 +131,38 @@ def test_discrete_lessons_are_items_without_randomness():
             lessons.to_task(bad, rng)
     with pytest.raises(ConfigError, match="n_items"):
         DiscreteLessons(0)
+
+
+@pytest.mark.parametrize("model", ["EFC", "HLR", "ACTR"])
+def test_answer_timing_draws_the_answer_before_or_after_the_delay(model):
+    # A delay so long that (exponential forgetting) everything is forgotten by its end: answered before it, a
+    # card reviewed at the end of the previous step is fresh (recall 1); answered after it, the card is gone.
+    # ACT-R's power-law forgetting keeps some recall even then.
+    outcomes = {}
+    for timing in ("before_delay", "after_delay"):
+        env = gym.make(f"teachgym/Flashcards-{model}-v0", n_items=3, n_steps=12, delay=1e6,
+                       answer_timing=timing).unwrapped
+        _, info = env.reset(seed=0)
+        assert info["tutor_log"]["answer_lag"] == (0.0 if timing == "before_delay" else 1e6)
+        outcomes[timing] = [env.step(0)[4]["outcome"] for _ in range(12)][1:]
+        assert env.student.now == pytest.approx(12 * 1e6) and env.student.last_review[0] == env.student.now
+    assert outcomes["before_delay"] == [1.0] * 11
+    assert outcomes["after_delay"] == [0.0] * 11 if model != "ACTR" else sum(outcomes["after_delay"]) < 9
+    with pytest.raises(ConfigError, match="answer_timing"):
+        gym.make(f"teachgym/Flashcards-{model}-v0", answer_timing="during")
+
+
+@pytest.mark.parametrize("model", ["EFC", "HLR", "ACTR"])
+def test_oracle_lookahead_reports_the_recall_that_far_ahead(model):
+    env = gym.make(f"teachgym/Flashcards-{model}-v0", n_items=5, n_steps=10, oracle=True,
+                   oracle_lookahead=10.0).unwrapped
+    env.reset(seed=1)
+    for item in (0, 3, 3, 1):
+        obs, _, _, _, info = env.step(item)
+    recall = obs[15:20]
+    now = env.student.recall_probabilities().copy()
+    env.student.advance(10.0)
+    np.testing.assert_allclose(recall, env.student.recall_probabilities(), rtol=1e-5, atol=1e-7)
+    assert np.all(recall <= now + 1e-7)
+    with pytest.raises(ConfigError, match="oracle_lookahead"):
+        gym.make(f"teachgym/Flashcards-{model}-v0", oracle_lookahead=-1.0)

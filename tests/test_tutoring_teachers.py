@@ -144,16 +144,54 @@ def test_recall_model_recovers_a_student_of_its_own_family():
     assert model.log_posterior(model.theta) >= model.log_posterior(np.concatenate([w_true, b_true]))
 
 
-def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path):
+@pytest.mark.parametrize("features", ["log", "rates"])
+def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path, features):
     pytest.importorskip("stable_baselines3")
     from scripts.train_rl_tutor import main
 
     assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2",
-                 "--out", str(tmp_path), "--eval-episodes", "1"]) == 0
+                 "--out", str(tmp_path), "--eval-episodes", "1", "--features", features,
+                 "--value-net", "separate" if features == "rates" else "shared"]) == 0
     from teachgym.teachers.ppo_tutor import PPOTutor
 
-    tutor = PPOTutor(str(tmp_path / "Flashcards-EFC-v0__ppo-itemwise__0.zip"))
+    suffix = "" if features == "log" else "-rates"
+    tutor = PPOTutor(str(tmp_path / f"Flashcards-EFC-v0__ppo-itemwise{suffix}__0.zip"))
     result = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
     assert result.steps == 20 and np.all((result.lessons >= 0) & (result.lessons < 30))
     with pytest.raises(ConfigError, match="shape"):
         teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20, n_items=5)
+
+
+def test_threshold_lookahead_shifts_the_fitted_prediction_and_is_validated():
+    from teachgym.teachers.threshold import ThresholdTutor
+
+    env = gym.make("teachgym/Flashcards-HLR-v0", n_items=6, n_steps=30)
+    tutor = ThresholdTutor(threshold=0.5)
+    obs, info = env.reset(seed=4)
+    tutor.reset(env.action_space, env.observation_space, seed=0)
+    for _ in range(30):
+        action = tutor.act(obs, info)
+        obs, reward, _, _, info = env.step(action)
+        tutor.update(action, reward, obs, info)
+    now = tutor._predicted_recall(obs)
+    tutor.lookahead = 60.0
+    later = tutor._predicted_recall(obs)
+    assert np.all(later <= now + 1e-12) and np.any(later < now - 1e-3)
+    with pytest.raises(ConfigError, match="lookahead"):
+        ThresholdTutor(lookahead=-1.0)
+
+
+def test_rate_features_add_one_bounded_field_per_item_and_the_tutor_infers_them(tmp_path):
+    from teachgym.teachers.ppo_tutor import feature_space, tutor_features
+
+    env = gym.make("teachgym/Flashcards-HLR-v0", n_items=5, n_steps=10)
+    obs, _ = env.reset(seed=0)
+    for item in (0, 0, 2):
+        obs = env.step(item)[0]
+    space = feature_space(env.observation_space, "rates", 5)
+    features = tutor_features(obs, "rates", 5)
+    assert features.shape == (4 * 5 + 1,) and space.contains(features)
+    np.testing.assert_allclose(features[15:20], (obs[5:10] + 1) / (obs[:5] + 2), rtol=1e-6)
+    np.testing.assert_allclose(features[:15], np.log1p(obs[:15]), rtol=1e-6)
+    with pytest.raises(ConfigError, match="features"):
+        tutor_features(obs, "rates")

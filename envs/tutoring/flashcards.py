@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from gymnasium import spaces
 
 from teachgym.env import TeacherEnv
-from teachgym.envs.tutoring.tutor_log import tutor_log_fields, write_log
+from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.validation import check_choice, check_float, check_int
 
@@ -33,11 +32,23 @@ class FlashcardsEnv(TeacherEnv):
 
     ## Description
 
-    A student must remember ``n_items`` items. Each teacher step, ``delay``
-    seconds pass and then the student reviews the item the teacher chose: it
-    answers correctly with its current recall probability of that item, sees
-    the answer, and its memory of the item is refreshed. The memory model is
-    one of (see :mod:`teachgym.students.tutoring`):
+    A student must remember ``n_items`` items. Each teacher step lasts
+    ``delay`` seconds and reviews the item the teacher chose: the student
+    answers with its recall probability of that item, sees the answer, and its
+    memory of the item is refreshed at the end of the step (where the review
+    is logged and the reward is read). ``answer_timing`` says when the answer
+    is drawn:
+
+    - ``"before_delay"`` (default): at the start of the step, then the
+      ``delay`` passes while the student studies the card. This is the order
+      of Reddy et al.'s ``StudentEnv.step`` (outcome drawn from the recall at
+      ``now``, then ``now += delay``, then the model update dated ``now``);
+    - ``"after_delay"``: the ``delay`` passes first and the student answers at
+      the end of the step (teachgym's order before 2026-11-24). The recall
+      probabilities and rewards follow the same clock; only the answers (and,
+      for HLR and ACT-R, whose memory depends on them) differ.
+
+    The memory model is one of (see :mod:`teachgym.students.tutoring`):
 
     - ``model="efc"`` (``Flashcards-EFC-v0``): exponential forgetting curve,
       ``p = exp(-theta dt / s)``, ``theta ~ LogNormal(log 0.077, 1)``, ``s`` = 1 + reviews;
@@ -69,10 +80,12 @@ class FlashcardsEnv(TeacherEnv):
     | 2n .. 3n-1             | seconds since each item's last review (since the session |
     |                        | start if not yet reviewed)                               |
     | 3n .. 4n-1 (oracle)    | the student's true recall probability of each item now   |
+    |                        | (``oracle_lookahead`` seconds from now, if set)          |
     | last                   | fraction of the budget used                              |
 
     The reset ``info["tutor_log"]`` describes this layout (field slices, ``delay``,
-    ``time_unit``) so tutors can read it.
+    ``time_unit``, and ``answer_lag``: seconds from an observation to the next
+    answer, 0 or ``delay`` by ``answer_timing``) so tutors can read it.
 
     ## Rewards
 
@@ -83,7 +96,8 @@ class FlashcardsEnv(TeacherEnv):
 
     ## Starting State
 
-    Clock at 0; no reviews logged. Each item was introduced
+    Clock at 0; no reviews logged (Reddy et al.'s reset also made one random
+    review that counted as the first of the ``n_steps``; not here). Each item was introduced
     ``exp(N(4.5, 0.5))`` seconds (about 90 s) before the session, so every item
     starts with recall probability in ``[0, 1]`` (Reddy et al.'s code drew these
     times after the start, which gave p > 1; fixed here).
@@ -100,49 +114,57 @@ class FlashcardsEnv(TeacherEnv):
     ```python
     import gymnasium as gym, teachgym
     env = gym.make("teachgym/Flashcards-HLR-v0", n_items=30, n_steps=200, delay=5.0,
-                   reward_mode="likelihood", oracle=False, student_seed=None)
+                   reward_mode="likelihood", answer_timing="before_delay", oracle=False,
+                   oracle_lookahead=0.0, student_seed=None)
     ```
 
+    ``oracle_lookahead`` (seconds, oracle mode) reports the recall that far ahead
+    (no reviews meanwhile): Reddy et al.'s Threshold tutor acted on its copy of
+    the student two delays (10 s) ahead of the answer.
     ``student_kwargs`` pass model parameters to the student (e.g. ``{"base": 2.0}``
     for HLR with true half-lives).
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version (``answer_timing`` added with default ``"before_delay"``
+      on 2026-11-24; pass ``"after_delay"`` for the earlier behaviour).
     """
 
     MODELS = ("efc", "hlr", "actr")
     REWARD_MODES = ("likelihood", "log_likelihood")
+    ANSWER_TIMINGS = ("before_delay", "after_delay")
 
     def __init__(self, model: str = "efc", n_items: int = 30, n_steps: int = 200, delay: float = 5.0,
                  reward_mode: str = "likelihood", oracle: bool = False, student_seed: int | None = None,
-                 student_kwargs: dict | None = None, score_every: int | None = None):
+                 student_kwargs: dict | None = None, score_every: int | None = None,
+                 answer_timing: str = "before_delay", oracle_lookahead: float = 0.0):
         self.model = check_choice("model", model, self.MODELS)
         self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
+        self.answer_timing = check_choice("answer_timing", answer_timing, self.ANSWER_TIMINGS)
         self.delay = check_float("delay", delay, low=0.0, low_open=True, high=1e7)
         self.oracle = bool(oracle)
+        self.oracle_lookahead = check_float("oracle_lookahead", oracle_lookahead, low=0.0, high=1e9)
         self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed, **(student_kwargs or {}))
         self.n_items = self.student.n_items
         super().__init__(DiscreteLessons(self.n_items, names=("item",)), n_steps=n_steps, score_every=score_every)
-        self._fields = tutor_log_fields(self.n_items, self.oracle)
         horizon = float(self.n_steps)
-        high = np.concatenate([np.full(2 * self.n_items, horizon), np.full(self.n_items, horizon * self.delay),
-                               np.ones(self.n_items if self.oracle else 0), [1.0]])
-        self.observation_space = spaces.Box(np.zeros_like(high, dtype=np.float32), high.astype(np.float32),
-                                            dtype=np.float32)
+        self.observation_space = tutor_log_space(self.n_items, self.oracle, horizon, horizon * self.delay)
 
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         obs, info = super().reset(seed=seed, options=options)
-        info["tutor_log"] = {"n_items": self.n_items, "delay": self.delay, "time_unit": "s",
-                             "fields": {k: list(v) for k, v in self._fields.items()}}
+        answer_lag = 0.0 if self.answer_timing == "before_delay" else self.delay
+        info["tutor_log"] = tutor_log_info(self.n_items, self.oracle, self.delay, "s", answer_lag=answer_lag)
         return obs, info
 
     def _teach(self, task: np.ndarray) -> tuple[float, float]:
-        self.student.advance(self.delay)
-        outcome = self.student.learn(task).outcome
+        if self.answer_timing == "before_delay":
+            outcome = self.student.learn(task, study_time=self.delay).outcome
+        else:
+            self.student.advance(self.delay)
+            outcome = self.student.learn(task).outcome
         recall = self.student.recall_probabilities()
         if self.reward_mode == "likelihood":
             return outcome, float(recall.mean())
@@ -150,9 +172,8 @@ class FlashcardsEnv(TeacherEnv):
 
     def _observation(self) -> np.ndarray:
         s = self.student
-        since = s.now - np.where(np.isnan(s.last_review), 0.0, s.last_review)
-        return write_log(self.observation_space, s.attempts, s.correct, since,
-                         s.recall_probabilities() if self.oracle else None, self._t / self.n_steps)
+        return write_log(self.observation_space, s.attempts, s.correct, time_since(s.now, s.last_review),
+                         s.recall_probabilities(self.oracle_lookahead) if self.oracle else None, self._t / self.n_steps)
 
     def score(self) -> float:
         return float(self.student.recall_probabilities().mean())

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from gymnasium import spaces
 
 from teachgym.env import TeacherEnv
-from teachgym.envs.tutoring.tutor_log import tutor_log_fields, write_log
+from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.students.tutoring.bkt import PrerequisiteBKTStudent, check_prerequisites, layered_prerequisites
 from teachgym.validation import check_int
@@ -96,19 +95,14 @@ class PrerequisiteTutorEnv(TeacherEnv):
         self.oracle = bool(oracle)
         self.student = PrerequisiteBKTStudent(self.prerequisites, student_seed=student_seed, **(student_kwargs or {}))
         super().__init__(DiscreteLessons(self.n_skills, names=("skill",)), n_steps=n_steps, score_every=score_every)
-        self._fields = tutor_log_fields(self.n_skills, self.oracle)
-        n = self.n_skills
-        high = np.concatenate([np.full(3 * n, float(self.n_steps)), np.ones(n if self.oracle else 0), [1.0]])
-        self.observation_space = spaces.Box(np.zeros_like(high, dtype=np.float32), high.astype(np.float32),
-                                            dtype=np.float32)
+        self.observation_space = tutor_log_space(self.n_skills, self.oracle, float(self.n_steps), float(self.n_steps))
 
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         obs, info = super().reset(seed=seed, options=options)
-        info["tutor_log"] = {"n_items": self.n_skills, "delay": 1.0, "time_unit": "step",
-                             "fields": {k: list(v) for k, v in self._fields.items()}}
+        info["tutor_log"] = tutor_log_info(self.n_skills, self.oracle, 1.0, "step")
         info["prerequisites"] = [list(p) for p in self.prerequisites]
         info["bkt_population"] = {**self.student.means, "blocked_factor": self.student.blocked_factor}
         info["mastered_fraction"] = self.student.mastered_fraction
@@ -127,8 +121,7 @@ class PrerequisiteTutorEnv(TeacherEnv):
 
     def _observation(self) -> np.ndarray:
         s = self.student
-        since = s.step - np.where(np.isnan(s.last_practice), 0.0, s.last_practice)
-        return write_log(self.observation_space, s.attempts, s.correct, since,
+        return write_log(self.observation_space, s.attempts, s.correct, time_since(s.step, s.last_practice),
                          s.correct_probabilities() if self.oracle else None, self._t / self.n_steps)
 
     def score(self) -> float:

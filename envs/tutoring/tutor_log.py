@@ -31,3 +31,20 @@ def write_log(space: spaces.Box, attempts: np.ndarray, correct: np.ndarray, sinc
     obs = np.concatenate(parts).astype(np.float32)
     # Only float rounding (a clock summed from many delays) can step past the bounds; keep obs in the space.
     return np.clip(obs, space.low, space.high)
+
+
+def tutor_log_space(n: int, oracle: bool, count_high: float, since_high: float) -> spaces.Box:
+    """The observation space of a log: counts in ``[0, count_high]``, times since review in ``[0, since_high]``."""
+    high = np.concatenate([np.full(2 * n, count_high), np.full(n, since_high), np.ones(n if oracle else 0), [1.0]])
+    return spaces.Box(np.zeros_like(high, dtype=np.float32), high.astype(np.float32), dtype=np.float32)
+
+
+def tutor_log_info(n: int, oracle: bool, delay: float, time_unit: str, **extra: float) -> dict:
+    """The reset ``info["tutor_log"]``: the layout as plain data, plus ``extra`` entries (e.g. ``answer_lag``)."""
+    fields = {k: list(v) for k, v in tutor_log_fields(n, oracle).items()}
+    return {"n_items": n, "delay": delay, "time_unit": time_unit, **extra, "fields": fields}
+
+
+def time_since(now: float, last: np.ndarray) -> np.ndarray:
+    """Time since each item's last review; since the session start (time 0) for items never reviewed (NaN)."""
+    return now - np.where(np.isnan(last), 0.0, last)

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from teachgym.student import LearnReport, Student
+from teachgym.students.tutoring import lesson_id
 from teachgym.validation import ConfigError, check_float, check_int
 
 POPULATION_MEANS = {"init": 0.05, "learn": 0.2, "guess": 0.2, "slip": 0.1, "forget": 0.01}
@@ -119,13 +120,8 @@ class PrerequisiteBKTStudent(Student):
         self.last_practice = np.full(self.n_skills, np.nan)  # step of the last practice; NaN: not yet
 
     def skill_of(self, lesson: Any) -> int:
-        try:
-            value = float(np.asarray(lesson, dtype=np.float64).reshape(()))
-        except (TypeError, ValueError):
-            raise ConfigError(f"lesson must be one skill id in [0, {self.n_skills - 1}], got {lesson!r}") from None
-        if not (value.is_integer() and 0 <= value < self.n_skills):
-            raise ConfigError(f"lesson must be a skill id in [0, {self.n_skills - 1}], got {lesson!r}")
-        return int(value)
+        """The skill id in ``lesson`` (an int or a size-1 array such as a task ``[k]``)."""
+        return lesson_id(lesson, self.n_skills, "skill")
 
     def ready(self, skill: int) -> bool:
         """Whether every prerequisite of ``skill`` is mastered now."""

@@ -1,10 +1,12 @@
 """What every flashcard memory model shares: clock, review log, outcome draws, checkpoints.
 
 A flashcard student holds ``n_items`` items in memory. Time is a clock in
-seconds that only the caller moves (:meth:`FlashcardStudent.advance`); a review
-(:meth:`FlashcardStudent.learn`) happens at the current time: the student
-answers correctly with its current recall probability of the item, then sees
-the answer, which updates the item's memory. Recall probabilities are a pure
+seconds that only the caller moves (:meth:`FlashcardStudent.advance`, or the
+``study_time`` of a review); a review (:meth:`FlashcardStudent.learn`) starts at
+the current time: the student answers correctly with its current recall
+probability of the item, then studies the answer for ``study_time`` seconds (0
+by default), and the item's memory is refreshed at the end of that study, where
+the review is logged. Recall probabilities are a pure
 function of the memory state and the clock, and every model keeps them in
 ``[0, 1]`` by construction: the clock never runs backwards, and each item's
 last exposure is never later than the clock.
@@ -29,7 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from teachgym.student import LearnReport, Student
-from teachgym.validation import ConfigError, check_float, check_int
+from teachgym.students.tutoring import lesson_id
+from teachgym.validation import check_float, check_int
 
 
 class FlashcardStudent(Student, abc.ABC):
@@ -87,23 +90,23 @@ class FlashcardStudent(Student, abc.ABC):
 
     def item_of(self, lesson: Any) -> int:
         """The item id in ``lesson`` (an int or a size-1 array such as a task ``[k]``)."""
-        try:
-            value = float(np.asarray(lesson, dtype=np.float64).reshape(()))
-        except (TypeError, ValueError):
-            raise ConfigError(f"lesson must be one item id in [0, {self.n_items - 1}], got {lesson!r}") from None
-        if not (value.is_integer() and 0 <= value < self.n_items):
-            raise ConfigError(f"lesson must be an item id in [0, {self.n_items - 1}], got {lesson!r}")
-        return int(value)
+        return lesson_id(lesson, self.n_items, "item")
 
-    def learn(self, lesson: Any, budget: int = 1) -> LearnReport:
-        """Review item ``lesson`` ``budget`` times in a row, now; outcome = fraction recalled."""
+    def learn(self, lesson: Any, budget: int = 1, study_time: float = 0.0) -> LearnReport:
+        """Review item ``lesson`` ``budget`` times in a row from now; outcome = fraction recalled.
+
+        Each review: answer with the recall probability now, then ``study_time``
+        seconds pass (the clock moves) and the memory refresh is dated at their end.
+        """
         item = self.item_of(lesson)
         budget = check_int("budget", budget, low=1)
+        study_time = check_float("study_time", study_time, low=0.0)
         recalled = 0
         recall_before = float(self._recall()[item])
         for _ in range(budget):
             correct = bool(self._rng.random() < self._recall()[item])
             recalled += correct
+            self.now += study_time
             self.attempts[item] += 1
             self.correct[item] += correct
             self.last_review[item] = self.now
@@ -119,9 +122,15 @@ class FlashcardStudent(Student, abc.ABC):
         recall = self._recall()
         return recall.copy() if probes is None else recall[np.asarray(probes, dtype=np.int64)]
 
-    def recall_probabilities(self) -> np.ndarray:
-        """Recall probability of every item now."""
-        return self._recall()
+    def recall_probabilities(self, after: float = 0.0) -> np.ndarray:
+        """Recall probability of every item now, or ``after`` seconds from now if nothing is reviewed meanwhile."""
+        if after == 0.0:
+            return self._recall()
+        now, self.now = self.now, self.now + check_float("after", after, low=0.0)
+        try:
+            return self._recall()
+        finally:
+            self.now = now
 
     # -- checkpointing -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
