@@ -73,6 +73,18 @@ class TeacherEnv(gym.Env, abc.ABC):
         """Env-specific ``info`` keys for the step just taken (student statistics, work done)."""
         return {}
 
+    # -- helpers for subclasses ----------------------------------------------------
+    def _probe_reward(self, outcome: float, probes_before: np.ndarray, probes_after: np.ndarray) -> float:
+        """The reward of envs whose ``reward_mode`` is "probe_gain" or "outcome".
+
+        "probe_gain": the change of the mean probe score over the step, so an
+        episode's return is the final mean probe score minus the initial one;
+        "outcome": the lesson's ``outcome``.
+        """
+        if self.reward_mode == "probe_gain":
+            return float(np.mean(probes_after) - np.mean(probes_before))
+        return float(outcome)
+
     # -- gymnasium API ---------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)

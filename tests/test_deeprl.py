@@ -192,11 +192,31 @@ def test_easy_to_hard_teacher_runs_on_every_deeprl_env():
     for env_id in DEEPRL_IDS:
         result = teachgym.run(env_id, "easy-to-hard", seed=0, **fast_kwargs(env_id))
         assert result.steps == fast_kwargs(env_id)["n_steps"] and np.isfinite(result.score)
-    regions = gym.make("teachgym/StumpTrackCurriculum-v0", lesson_mode="regions", arms_per_dim=2,
-                       **fast_kwargs("teachgym/StumpTrackCurriculum-v0"))
-    assert regions.action_space == gym.spaces.Discrete(4)
-    _, info = regions.reset(seed=0)
-    assert sorted(info["easy_to_hard"]["order"]) == [0, 1, 2, 3]
+    for env_id in DEEPRL_IDS:
+        regions = gym.make(env_id, lesson_mode="regions", arms_per_dim=2, **fast_kwargs(env_id))
+        _, info = regions.reset(seed=0)
+        assert sorted(info["easy_to_hard"]["order"]) == list(range(regions.action_space.n))
+    stumps = gym.make("teachgym/StumpTrackCurriculum-v0", lesson_mode="regions", arms_per_dim=2,
+                      **fast_kwargs("teachgym/StumpTrackCurriculum-v0"))
+    assert stumps.action_space == gym.spaces.Discrete(4)
+    cartpole = gym.make("teachgym/CartPoleCurriculum-v0", lesson_mode="regions", arms_per_dim=2,
+                        **fast_kwargs("teachgym/CartPoleCurriculum-v0"))
+    _, info = cartpole.reset(seed=0)
+    centres = (cartpole.unwrapped.lessons.region_low + cartpole.unwrapped.lessons.region_high) / 2
+    order = info["easy_to_hard"]["order"]
+    easiest, hardest = centres[order[0]], centres[order[-1]]
+    assert easiest[0] > hardest[0] and easiest[1] < hardest[1] and easiest[2] < hardest[2]
+
+
+def test_the_float32_edges_of_the_lesson_box_are_lessons():
+    # CartPole's bounds 0.1 and 0.02 are not float32 numbers: the Box's corners must still be accepted as lessons.
+    env_id = "teachgym/CartPoleCurriculum-v0"
+    env = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
+    env.reset(seed=0)
+    for corner in (env.action_space.low, env.action_space.high):
+        *_, info = env.step(corner)
+        family = env.family
+        assert np.all(np.asarray(family.task_low) <= info["task"]) and np.all(info["task"] <= family.task_high)
 
 
 def test_forgetting_student_loses_its_network_on_schedule():

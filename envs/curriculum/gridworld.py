@@ -129,16 +129,12 @@ class GridworldCurriculumEnv(TeacherEnv):
     def _teach(self, task: np.ndarray) -> tuple[float, float]:
         report = self.student.learn(task, self.episodes_per_step)
         self._env_steps = report.work
-        before = self._probe_success.mean()
+        before = self._probe_success
         self._probe_success = self.student.evaluate(self.probe_set)
-        if self.reward_mode == "probe_gain":
-            return report.outcome, float(self._probe_success.mean() - before)
-        return report.outcome, report.outcome
+        return report.outcome, self._probe_reward(report.outcome, before, self._probe_success)
 
-    def step(self, action):
-        obs, reward, terminated, truncated, info = super().step(action)
-        info["env_steps"] = self._env_steps
-        return obs, reward, terminated, truncated, info
+    def _step_info(self) -> dict:
+        return {"env_steps": self._env_steps}
 
     def _observation(self) -> np.ndarray:
         obs = np.empty(len(self.probe_set) + 1, dtype=np.float32)

@@ -70,11 +70,6 @@ class DeepRLCurriculumEnv(TeacherEnv):
             if not family_lo <= lo < hi <= family_hi:
                 raise ConfigError(f"task_low/task_high of {name} must satisfy {family_lo} <= low < high <= "
                                   f"{family_hi}, got [{lo}, {hi}]")
-        # The action space is float32: bounds that float32 cannot hold (0.1, 0.02) would make its own edges
-        # invalid lessons, so the lesson box is the float32 box, and _teach maps its edges onto the family's.
-        low, high = low.astype(np.float32).astype(np.float64), high.astype(np.float32).astype(np.float64)
-        self._family_low = np.asarray(self.family.task_low, dtype=np.float64)
-        self._family_high = np.asarray(self.family.task_high, dtype=np.float64)
         if self.lesson_mode == "box":
             lessons = BoxLessons(low, high, names=self.family.task_names)
         else:
@@ -99,14 +94,11 @@ class DeepRLCurriculumEnv(TeacherEnv):
     def _teach(self, task: np.ndarray) -> tuple[float, float]:
         if self.forget_at is not None and self._t == math.ceil(self.forget_at * self.n_steps) and self._t > 0:
             self.student.forget()
-        task = np.minimum(np.maximum(task, self._family_low), self._family_high)  # float32 rounding only
         self._last_report = self.student.learn(task, self.steps_per_lesson)
         self._outcome = self._last_report.outcome
-        before = self._probe_scores.mean()
+        before = self._probe_scores
         self._probe_scores = self.student.evaluate(self.probe_set, self.probe_max_steps)
-        if self.reward_mode == "probe_gain":
-            return self._outcome, float(self._probe_scores.mean() - before)
-        return self._outcome, self._outcome
+        return self._outcome, self._probe_reward(self._outcome, before, self._probe_scores)
 
     def _step_info(self) -> dict[str, Any]:
         return {"env_steps": self._last_report.work, "success_rate": self._last_report.extras["success_rate"]}

@@ -108,6 +108,8 @@ class CartPoleCurriculumEnv(DeepRLCurriculumEnv):
             return {"easy": [float(high[0]), float(low[1]), float(low[2])],
                     "hard": [float(low[0]), float(high[1]), float(high[2])]}
         centres = (self.lessons.region_low + self.lessons.region_high) / 2
+        # Each parameter scaled by its range: short, heavy poles under strong gravity are hardest.
         span = self.lessons.region_high.max(axis=0) - self.lessons.region_low.min(axis=0)
-        hardness = (-centres[:, 0] + centres[:, 1] + centres[:, 2]) / span
+        scaled = centres / span
+        hardness = -scaled[:, 0] + scaled[:, 1] + scaled[:, 2]
         return {"order": np.argsort(hardness, kind="stable").tolist()}
