@@ -3,6 +3,7 @@
     python benchmarks/bench_datagen.py speed --domains math,code,vqa
     python benchmarks/bench_datagen.py compare --domains math,code,vqa --seeds 5 --workers 2
     python benchmarks/bench_datagen.py compare --domains math,code --seeds 5 --workers 2 --training continue
+    python benchmarks/bench_datagen.py curve --levels 0 --examples 20000 --steps 600,1200
 
 ``speed``: wall and CPU seconds of one teacher step (generate + train + evaluate)
 at the default settings, Skill-List structure, torch on one thread; target <= 5 s.
@@ -10,6 +11,10 @@ at the default settings, Skill-List structure, torch on one thread; target <= 5 
 ``datagen-uniform`` on the Skill-List envs, per seed, with the mean paired
 difference and its 95 % bootstrap CI (same seed = same held-out sets, same
 initial student).
+``curve``: how fast the default math student learns outside any env: trained from
+scratch on ``--examples`` generated pairs (all skills, uniform subskills, the
+given difficulty levels) for each ``--steps``; accuracy on the fixed validation
+items of those levels, per skill, and CPU seconds.
 """
 
 from __future__ import annotations
@@ -62,6 +67,38 @@ def episode(job: tuple[str, str, int, dict]) -> tuple[str, str, int, float, floa
     return domain, teacher, seed, result.score, result.wall_time
 
 
+def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
+    import torch
+
+    from teachgym.envs.datagen.heldout import heldout_sets
+    from teachgym.envs.datagen.math_domain import MathDomain
+
+    torch.set_num_threads(1)
+    domain = MathDomain()
+    held = heldout_sets(domain, 16, 32)
+    rng = np.random.default_rng(1)
+    pairs = []
+    while len(pairs) < n_examples:
+        skill = int(rng.integers(domain.n_skills))
+        example = domain.generate(skill, int(rng.integers(len(domain.skills[skill].subskills))),
+                                  int(rng.choice(levels)), rng)
+        if domain.content_key(example) not in held.keys:
+            pairs.append((example.question, example.answer))
+    val = [d for d in held.val if d.difficulty in levels]
+    print(f"| steps | val accuracy % | per skill % ({', '.join(s.name for s in domain.skills)}) | CPU s | wall s |")
+    print("|---|---|---|---|---|")
+    for n in steps:
+        student = domain.make_student()
+        student.reset(np.random.default_rng(0))
+        wall, cpu = time.perf_counter(), time.process_time()
+        student.learn(pairs, n)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        correct = np.array([p == d.answer for p, d in zip(domain.predict(student, val), val)], dtype=float)
+        skills = np.array([d.skill for d in val])
+        per_skill = ", ".join(f"{100 * correct[skills == k].mean():.0f}" for k in range(domain.n_skills))
+        print(f"| {n} | {100 * correct.mean():.1f} | {per_skill} | {cpu:.1f} | {wall:.1f} |", flush=True)
+
+
 def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 10_000) -> tuple[float, float]:
     means = rng.choice(values, size=(n, values.size), replace=True).mean(axis=1)
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
@@ -69,24 +106,31 @@ def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 10_000) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", choices=("speed", "compare"))
+    parser.add_argument("mode", choices=("speed", "compare", "curve"))
     parser.add_argument("--domains", default="math,code,vqa")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=5, help="speed: teacher steps timed per domain")
+    parser.add_argument("--steps", default="5", help="speed: teacher steps timed per domain; curve: gradient steps, "
+                        "comma-separated")
     parser.add_argument("--teachers", default="datagen-targeting,datagen-uniform")
     parser.add_argument("--n-steps", type=int, default=None, help="compare: iterations per episode (env default 10)")
     parser.add_argument("--training", choices=("retrain", "continue"), default=None,
                         help="compare: the env's training mode (default: the env's, retrain)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--levels", default="0,1,2", help="curve: math difficulty levels of the data")
+    parser.add_argument("--examples", type=int, default=640, help="curve: training pairs")
     args = parser.parse_args()
     pin_one_thread()
     domains = args.domains.split(",")
     print(f"machine: {machine()}\n{load()} (start)\n", flush=True)
+    if args.mode == "curve":
+        curve([int(x) for x in args.levels.split(",")], args.examples, [int(x) for x in str(args.steps).split(",")])
+        print(f"\n{load()} (end)")
+        return
     if args.mode == "speed":
         print("| domain | wall s/step (mean, max) | CPU s/step (mean, max) | <= 5 s |")
         print("|---|---|---|---|")
         for domain in domains:
-            walls, cpus = speed(domain, args.steps)
+            walls, cpus = speed(domain, int(args.steps))
             print(f"| {domain} | {statistics.mean(walls):.2f}, {max(walls):.2f} | {statistics.mean(cpus):.2f}, "
                   f"{max(cpus):.2f} | {'yes' if max(walls) <= 5 else 'no (wall)'} |", flush=True)
         print(f"\n{load()} (end)")

@@ -13,6 +13,7 @@ from teachgym.envs.datagen.domain import Example
 from teachgym.envs.datagen.heldout import heldout_sets
 from teachgym.envs.datagen.lm_engine import LMDataEngine, parse_completion, quality_check
 from teachgym.envs.datagen.math_domain import MathDomain
+from teachgym.envs.datagen.vqa_domain import VQADomain, render
 
 pytest.importorskip("transformers")
 TINY = {"n_steps": 2, "budget": 6, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2,
@@ -90,7 +91,9 @@ def test_lm_engine_settings_are_checked():
     with pytest.raises(teachgym.ConfigError, match="model"):
         LMDataEngine(model="")
     with pytest.raises(teachgym.ConfigError, match="images"):
-        gym.make("teachgym/DataGen-VQA-SkillList-v0", engine="lm", engine_kwargs={"model": "x"}, **TINY)
+        gym.make("teachgym/DataGen-VQA-SkillList-v0", student="lm", **TINY)
+    with pytest.raises(teachgym.ConfigError, match="student"):
+        gym.make("teachgym/DataGen-Math-SkillList-v0", student="gpt", **TINY)
 
 
 def test_lm_planner_plans_in_text_mode_and_bad_plans_cost_budget(tiny_lm):
@@ -110,3 +113,69 @@ def test_lm_planner_plans_in_text_mode_and_bad_plans_cost_budget(tiny_lm):
     assert list(again.lessons) == list(result.lessons)
     with pytest.raises(teachgym.ConfigError, match="model"):
         teachgym.make_teacher("lm-planner")
+
+
+def test_vqa_lm_output_is_parsed_rendered_and_answered_by_the_package():
+    domain = VQADomain()
+    good = domain.parse_example(" red square at top left; blue circle at centre\nQ: is the red square left of "
+                                "the blue circle\nA: yes\nScene: more")
+    assert good.scene == ((0, 0, 0, 0), (1, 2, 1, 1)) and domain.verify(3, good) is None
+    assert render(good.scene, 24)[2, 2].tolist() == [230, 40, 40]  # the package draws what the spec says
+    wrong = domain.parse_example(" red square at top left; blue circle at centre\nQ: how many objects are there\nA: 3")
+    assert "wrong" in domain.verify(0, wrong) and "not a template" in domain.verify(1, wrong)
+    ambiguous = domain.parse_example(" red square at top left; red circle at centre\nQ: what shape is the red object\nA: square")
+    assert "exactly one" in domain.verify(2, ambiguous)
+    for text, why in ((" red square at top left; blue circle at top left\nQ: x\nA: y", "two objects"),
+                      (" purple square at top left\nQ: x\nA: y", "not '<colour>"),
+                      (" red square at top left\nA: y", "three lines")):
+        assert why in domain.parse_example(text)
+    rng = np.random.default_rng(0)  # the package's own answers agree with the generator's
+    for _ in range(300):
+        skill = int(rng.integers(6))
+        example = domain.generate(skill, int(rng.integers(len(domain.skills[skill].subskills))), int(rng.integers(3)), rng)
+        assert domain.verify(skill, example) is None
+        assert domain.parse_example(domain.format_example(example)[len("Scene:"):]) == example
+
+
+def test_lm_engine_writes_vqa_scenes_and_bad_output_costs_budget(tiny_lm):
+    kwargs = {**TINY, "student_kwargs": {"d_model": 16, "batch_size": 8}}
+    engine = {"model": tiny_lm, "n_shots": 1, "max_new_tokens": 40, "num_threads": 1}
+    env = gym.make("teachgym/DataGen-VQA-SkillList-v0", engine="lm", engine_kwargs=engine, **kwargs).unwrapped
+    prompt = env.engine.prompt(env.domain, 3, 0, 1, np.random.default_rng(0))
+    assert prompt.endswith("Scene:") and "\nQ: is the " in prompt and " at " in prompt
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(np.ones(6, np.float32))
+    report = info["engine"]
+    assert report["requested"] == 6 and report["accepted"] + sum(report["dropped"].values()) == 6
+    assert info["budget_used"] == 0.5 and set(report["dropped"]) <= {"unparseable", "wrong", "held_out", "duplicate"}
+    assert all("why" in d for d in report["dropped_examples"] if d["reason"] in ("unparseable", "wrong"))
+
+
+def test_math_and_code_envs_train_a_causal_lm_student_by_sft(tmp_path, tiny_lm):
+    tiny = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32, "warmup_steps": 3,
+            "warmup_batch_size": 4}
+    settings = {**TINY, "train_steps": 3, "student": "lm",
+                "student_kwargs": {"tiny": tiny, "cache_dir": str(tmp_path), "batch_size": 4, "max_answer_len": 4}}
+    runs = []
+    for _ in range(2):
+        env = gym.make("teachgym/DataGen-Math-SkillList-v0", **settings).unwrapped
+        env.reset(seed=1)
+        info = env.step(np.ones(8, np.float32))[4]
+        info = env.step(np.ones(8, np.float32))[4]
+        runs.append((info["score"], list(env.val_predictions), [e["loss"] for e in env.log.of("train")]))
+    assert runs[0] == runs[1]  # same seed, same episode
+    assert all(np.isfinite(loss) for loss in runs[0][2]) and len(runs[0][2]) == 2
+    assert len(list(tmp_path.glob("tiny-*"))) == 1  # the warmed tiny model is built once and cached
+    from teachgym.students.sft.causal_lm import CausalLMSFTStudent
+
+    assert isinstance(env.student, CausalLMSFTStudent) and env.student.model.config.hidden_size == 16
+    # Any causal LM by local path: the code env with the fixture's Llama.
+    code = gym.make("teachgym/DataGen-Code-SkillList-v0", **{**settings, "student_kwargs": {
+        "model": tiny_lm, "batch_size": 4, "max_answer_len": 4}}).unwrapped
+    code.reset(seed=0)
+    _, _, _, _, info = code.step(np.ones(8, np.float32))
+    assert info["engine"]["accepted"] == 6 and np.isfinite(list(code.log.of("train"))[0]["loss"])
+    state = code.state_dict()
+    code.step(np.ones(8, np.float32))
+    code.load_state_dict(state)  # checkpoint and resume restore the LM's weights
+    assert code._t == 1 and list(code.val_predictions) == code.domain.predict(code.student, code.heldout.val)

@@ -82,6 +82,10 @@ class DataGenEnv(TeacherEnv):
             iteration's new data only).
         val_per_skill, test_per_skill: held-out items per skill.
         engine: ``"programmatic"``, ``"lm"`` or a DataEngine; ``engine_kwargs`` configure it.
+        student: ``"default"`` (the domain's small torch model) or ``"lm"`` (math and code: a
+            causal LM trained by SFT, the GRPO issue's tiny offline model unless
+            ``student_kwargs={"model": "name/or/path"}``; see
+            :class:`~teachgym.students.sft.causal_lm.CausalLMSFTStudent`).
         student_kwargs: overrides of the domain's student settings (e.g. ``d_model``).
         log_path: if given, the trajectory log is also streamed to this JSON-lines file.
         score_every: also report the test score every this many steps.
@@ -92,7 +96,7 @@ class DataGenEnv(TeacherEnv):
     def __init__(self, lessons, domain: str | Domain = "math", n_steps: int = 10, budget: int = 64,
                  train_steps: int | None = None, training: str = "retrain", val_per_skill: int = 16,
                  test_per_skill: int = 32, engine: str | DataEngine = "programmatic",
-                 engine_kwargs: dict | None = None, student_kwargs: dict | None = None,
+                 engine_kwargs: dict | None = None, student: str = "default", student_kwargs: dict | None = None,
                  log_path: str | Path | None = None, score_every: int | None = None):
         super().__init__(lessons, n_steps=n_steps, score_every=score_every)
         self.domain = make_domain(domain)
@@ -101,12 +105,10 @@ class DataGenEnv(TeacherEnv):
                                      else train_steps, low=0, high=1_000_000)
         self.training = check_choice("training", training, ("retrain", "continue"))
         self.engine = make_engine(engine, **(engine_kwargs or {}))
-        if self.engine.name != "programmatic" and not self.domain.text_only:
-            raise ConfigError(f"engine {self.engine.name!r} writes text; domain {self.domain.name!r} needs images "
-                              "(use engine='programmatic')")
         self.heldout: HeldOut = heldout_sets(self.domain, check_int("val_per_skill", val_per_skill, low=1, high=10_000),
                                              check_int("test_per_skill", test_per_skill, low=1, high=10_000))
-        self.student = self.domain.make_student(**(student_kwargs or {}))
+        self.student_kind = check_choice("student", student, ("default", "lm"))
+        self.student = self.domain.make_student(self.student_kind, avoid=self.heldout.keys, **(student_kwargs or {}))
         for datum in self.heldout.val + self.heldout.test:
             if not self.domain.fits(self.student, datum.example):
                 raise ConfigError(f"student_kwargs make the student too small for held-out item {datum.question!r}")
@@ -154,6 +156,7 @@ class DataGenEnv(TeacherEnv):
     def _config(self) -> dict[str, Any]:
         return {"env": type(self).__name__, "n_steps": self.n_steps, "budget": self.budget,
                 "train_steps": self.train_steps, "training": self.training, "engine": self.engine.name,
+                "student": self.student_kind,
                 "n_val": len(self.heldout.val), "n_test": len(self.heldout.test)}
 
     def _teach(self, task):  # the DataGen envs override step(); kept for the abstract contract

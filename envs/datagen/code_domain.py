@@ -9,13 +9,11 @@ limit) before it can become training data.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from teachgym.envs.datagen.code_dsl import DSLError, run
-from teachgym.envs.datagen.domain import Datum, Domain, Example, Skill
+from teachgym.envs.datagen.domain import Example, Skill, TextDomain
 
 SKILLS = (
     Skill("arithmetic", "assignments and integer arithmetic",
@@ -104,7 +102,7 @@ def _safe_run(source: str) -> str | None:
         return None
 
 
-class CodeDomain(Domain):
+class CodeDomain(TextDomain):
     """DataEnvGym's code domain, as output prediction and completion in a safe DSL (see module docstring).
 
     Args:
@@ -113,6 +111,7 @@ class CodeDomain(Domain):
 
     name = "code"
     default_train_steps = 100  # programs are 2-3 times longer than math questions
+    student_defaults = {"max_len": 80, "max_answer_len": 14, "reverse_answer": True}
 
     def __init__(self, max_steps: int = 1000):
         self.skills = SKILLS
@@ -148,17 +147,3 @@ class CodeDomain(Domain):
         except DSLError as err:
             return f"program refused: {err}"
         return None if output == answer else f"answer {answer!r} is wrong (the program prints {output!r})"
-
-    def make_student(self, **kwargs: Any):
-        from teachgym.students.sft.char_transformer import CharTransformerStudent
-
-        return CharTransformerStudent(**{"max_len": 80, "max_answer_len": 14, "reverse_answer": True, **kwargs})
-
-    def lesson(self, data: Sequence[Datum]) -> list:
-        return [(d.question, d.answer) for d in data]
-
-    def predict(self, student, data: Sequence[Datum]) -> list[str]:
-        return student.predict([d.question for d in data])
-
-    def fits(self, student, example: Example) -> bool:
-        return student.fits(example.question, example.answer)

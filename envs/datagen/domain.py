@@ -85,6 +85,17 @@ class Datum:
                    Example(row["question"], row["answer"], scene), dict(row.get("provenance", {})))
 
 
+def parse_qa(text: str) -> Example | str:
+    """The first ``<question>\\nA: <answer>`` in ``text`` (an LM's continuation of ``Q:``), or why there is none."""
+    question, sep, rest = text.partition("\nA:")
+    if not sep:
+        return "no 'A:' line after the question"
+    question, answer = question.strip(), rest.split("\n", 1)[0].strip()
+    if not question or not answer or "\n" in question:
+        return "empty question or answer, or a question over several lines"
+    return Example(question, answer)
+
+
 class Domain(abc.ABC):
     """A data-generation domain (see the module docstring).
 
@@ -92,7 +103,9 @@ class Domain(abc.ABC):
         name: ``"math"``, ``"code"``, ``"vqa"``.
         skills: the taxonomy.
         n_difficulties: difficulty levels ``0 .. n_difficulties - 1`` (0 easiest).
-        text_only: whether an example is plain text (an LM engine can write it).
+        text_only: whether an example is plain text (no scene to render).
+        example_prefix: what an LM engine's prompt ends with; the LM continues an example
+            in :meth:`format_example`'s form from there.
         default_train_steps: gradient steps per iteration that keep one teacher step
             (generate + train + evaluate) within about 3 s of one CPU core.
     """
@@ -101,6 +114,7 @@ class Domain(abc.ABC):
     skills: tuple[Skill, ...]
     n_difficulties: ClassVar[int] = 3
     text_only: ClassVar[bool] = True
+    example_prefix: ClassVar[str] = "Q:"
     default_train_steps: ClassVar[int] = 150
 
     def config(self) -> tuple:
@@ -143,9 +157,27 @@ class Domain(abc.ABC):
         """
         return "this domain cannot verify outside examples"
 
+    def format_example(self, example: Example) -> str:
+        """``example`` as an LM engine shows it (it starts with :attr:`example_prefix`)."""
+        return f"Q: {example.question}\nA: {example.answer}"
+
+    def parse_example(self, text: str) -> Example | str:
+        """The example in an LM's continuation of :attr:`example_prefix`, or why there is none.
+
+        Text domains read ``<question>\nA: <answer>`` (the first such pair).
+        """
+        return parse_qa(text)
+
     @abc.abstractmethod
-    def make_student(self, **kwargs: Any) -> Student:
-        """A fresh (not yet reset) student for this domain."""
+    def make_student(self, kind: str = "default", avoid: frozenset[str] = frozenset(), **kwargs: Any) -> Student:
+        """A fresh (not yet reset) student for this domain.
+
+        Args:
+            kind: ``"default"`` (the domain's small torch model) or ``"lm"`` (a causal LM, text
+                domains only).
+            avoid: content keys a student's pretraining data must not hold (the held-out sets).
+            kwargs: the student's settings.
+        """
 
     @abc.abstractmethod
     def lesson(self, data: Sequence[Datum]) -> list:
@@ -167,3 +199,55 @@ class Domain(abc.ABC):
             "skills": [{"name": s.name, "description": s.description,
                         "subskills": [{"name": n, "description": d} for n, d in s.subskills]} for s in self.skills],
         }
+
+
+class TextDomain(Domain):
+    """A domain of text ``question -> answer`` pairs (math, code), learnt by a character transformer or a causal LM.
+
+    Attributes:
+        student_defaults: the character transformer's settings for this domain (context length, ...).
+        n_warmup_problems: size of the tiny LM student's warm-up corpus.
+    """
+
+    student_defaults: ClassVar[dict[str, Any]] = {}
+    n_warmup_problems: ClassVar[int] = 4096
+
+    def make_student(self, kind: str = "default", avoid: frozenset[str] = frozenset(), **kwargs: Any) -> Student:
+        if kind == "lm":
+            from teachgym.students.sft.causal_lm import CausalLMSFTStudent
+            from teachgym.students.sft.char_transformer import CHARSET
+
+            max_len = kwargs.setdefault("max_len", self.student_defaults.get("max_len", 64) + 8)
+            kwargs.setdefault("max_answer_len", self.student_defaults.get("max_answer_len", 12) + 1)
+            if kwargs.get("model") is None:
+                kwargs.setdefault("alphabet", CHARSET.replace("\n", ""))
+                kwargs["tiny"] = {"max_positions": max_len, **(kwargs.get("tiny") or {})}
+                if "warmup_problems" not in kwargs:
+                    kwargs["warmup_problems"] = self.warmup_problems(self.n_warmup_problems, avoid)
+            return CausalLMSFTStudent(**kwargs)
+        from teachgym.students.sft.char_transformer import CharTransformerStudent
+
+        return CharTransformerStudent(**{**self.student_defaults, **kwargs})
+
+    def warmup_problems(self, n: int, avoid: frozenset[str] | set[str]) -> list[tuple[str, str]]:
+        """``n`` pairs over every (skill, subskill, difficulty) in turn, from a fixed seed, none in ``avoid``."""
+        rng = np.random.default_rng([7, *map(ord, self.name)])
+        slots = [(k, sub, level) for k, skill in enumerate(self.skills) for sub in range(len(skill.subskills))
+                 for level in range(self.n_difficulties)]
+        out: list[tuple[str, str]] = []
+        for i in range(50 * n):
+            if len(out) == n:
+                break
+            example = self.generate(*slots[i % len(slots)], rng)
+            if self.content_key(example) not in avoid:
+                out.append((example.question, example.answer))
+        return out
+
+    def lesson(self, data: Sequence[Datum]) -> list:
+        return [(d.question, d.answer) for d in data]
+
+    def predict(self, student, data: Sequence[Datum]) -> list[str]:
+        return student.predict([d.question for d in data])
+
+    def fits(self, student, example: Example) -> bool:
+        return student.fits(example.question, example.answer)

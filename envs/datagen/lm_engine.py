@@ -2,13 +2,16 @@
 
 For each requested example the LM gets a few-shot prompt: the skill's name and
 description, the subskill and difficulty, and ``n_shots`` demonstrations drawn
-from the domain's own generator, ending in ``Q:``. It continues with one
-question and answer (``<question>\\nA: <answer>``). Every completion then passes
+from the domain's own generator, ending in the domain's prefix (``Q:``). It
+continues with one question and answer (``<question>\\nA: <answer>``); for VQA
+it writes a scene spec, a question and an answer after ``Scene:``
+(:mod:`~teachgym.envs.datagen.vqa_text`). Every completion then passes
 :func:`quality_check`: it must parse, be verified by the domain (the answer is
 re-derived from the question: arithmetic for math, running the program for
-code), fit the student, and be neither a held-out item nor a duplicate of
-training data. Failures are dropped and counted by reason; the teacher's budget
-is spent either way. Any Hugging Face causal LM works, by hub name or local path.
+code, answering from the parsed scene for VQA), fit the student, and be neither
+a held-out item nor a duplicate of training data. Failures are dropped and
+counted by reason; the teacher's budget is spent either way. Any Hugging Face
+causal LM works, by hub name or local path.
 """
 
 from __future__ import annotations
@@ -18,20 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.envs.datagen.domain import Datum, Domain, Example
+from teachgym.envs.datagen.domain import Datum, Domain, Example, parse_qa
 from teachgym.envs.datagen.engines import DataEngine, EngineReport, resolve
 from teachgym.validation import ConfigError, check_float, check_int
 
 
-def parse_completion(text: str) -> Example | None:
-    """The first ``<question>\\nA: <answer>`` in ``text`` (a continuation of ``...Q:``), or None."""
-    question, sep, rest = text.partition("\nA:")
-    if not sep:
-        return None
-    question, answer = question.strip(), rest.split("\n", 1)[0].strip()
-    if not question or not answer or "\n" in question:
-        return None
-    return Example(question, answer)
+def parse_completion(text: str, domain: Domain | None = None) -> Example | None:
+    """The example in ``text`` (a continuation of the domain's prefix; ``...Q:`` if no domain), or None."""
+    example = parse_qa(text) if domain is None else domain.parse_example(text)
+    return example if isinstance(example, Example) else None
 
 
 def quality_check(domain: Domain, skill: int, example: Example | None, *, avoid, seen, fits: Callable) -> str | None:
@@ -100,8 +98,8 @@ class LMDataEngine(DataEngine):
         shots = [domain.generate(skill, subskill, difficulty, rng) for _ in range(self.n_shots)]
         lines = [f"Skill: {info.name} ({info.description}). Subskill: {sub_name} ({sub_text}). "
                  f"Difficulty {difficulty} of {domain.n_difficulties - 1}.", "Write a new question and its answer."]
-        lines += [f"Q: {s.question}\nA: {s.answer}" for s in shots]
-        return "\n".join(lines) + "\nQ:"
+        lines += [domain.format_example(s) for s in shots]
+        return "\n".join(lines) + "\n" + domain.example_prefix
 
     def complete(self, prompts: list[str], seed: int) -> list[str]:
         """The LM's continuation of each prompt."""
@@ -125,8 +123,6 @@ class LMDataEngine(DataEngine):
         return out
 
     def generate(self, domain, requests, rng, *, avoid, seen, fits, id_prefix, provenance):
-        if not domain.text_only:
-            raise ConfigError(f"LMDataEngine writes text; domain {domain.name!r} needs images")
         report = EngineReport()
         slots = []  # (plan entry, skill, subskill, difficulty, prompt)
         for entry, request in enumerate(requests):
@@ -138,10 +134,12 @@ class LMDataEngine(DataEngine):
         completions = self.complete([s[4] for s in slots], int(rng.integers(2**31))) if slots else []
         data: list[Datum] = []
         for (entry, skill, subskill, difficulty, _), text in zip(slots, completions):
-            example = parse_completion(text)
-            reason = quality_check(domain, skill, example, avoid=avoid, seen=seen, fits=fits)
+            example = domain.parse_example(text)
+            reason = quality_check(domain, skill, example if isinstance(example, Example) else None,
+                                   avoid=avoid, seen=seen, fits=fits)
             if reason is not None:
-                report.drop(reason, {"skill": skill, "completion": text[:200]})
+                why = example if isinstance(example, str) else domain.verify(skill, example) if reason == "wrong" else None
+                report.drop(reason, {"skill": skill, "completion": text[:200], **({"why": why} if why else {})})
                 continue
             seen.add(domain.content_key(example))
             data.append(Datum(f"{id_prefix}-{len(data):04d}", skill, subskill, difficulty, example,

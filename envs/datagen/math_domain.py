@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from teachgym.envs.datagen.domain import Datum, Domain, Example, Skill
+from teachgym.envs.datagen.domain import Example, Skill, TextDomain
 
 SKILLS = (
     Skill("add_carry", "multi-digit addition with carries",
@@ -282,10 +282,11 @@ def _whole(value: Fraction) -> str | None:
     return str(value.numerator) if value.denominator == 1 else None
 
 
-class MathDomain(Domain):
+class MathDomain(TextDomain):
     """DataEnvGym's math domain, built from arithmetic skills a small model can learn (see module docstring)."""
 
     name = "math"
+    student_defaults = {"max_len": 48, "max_answer_len": 10, "reverse_answer": True}
 
     def __init__(self) -> None:
         self.skills = SKILLS
@@ -311,17 +312,3 @@ class MathDomain(Domain):
         if example.answer.strip() != expected:
             return f"answer {example.answer!r} is wrong (expected {expected!r})"
         return None
-
-    def make_student(self, **kwargs: Any):
-        from teachgym.students.sft.char_transformer import CharTransformerStudent
-
-        return CharTransformerStudent(**{"max_len": 48, "max_answer_len": 10, "reverse_answer": True, **kwargs})
-
-    def lesson(self, data: Sequence[Datum]) -> list:
-        return [(d.question, d.answer) for d in data]
-
-    def predict(self, student, data: Sequence[Datum]) -> list[str]:
-        return student.predict([d.question for d in data])
-
-    def fits(self, student, example: Example) -> bool:
-        return student.fits(example.question, example.answer)

@@ -35,14 +35,20 @@ def allocate(weights: Sequence[float], total: int) -> np.ndarray:
     return counts
 
 
-def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
-    """``action`` as float64 inside ``space``, or InvalidLessonError naming the bad entry."""
+def _vector(action, space: spaces.Space, what: str, kind: str) -> np.ndarray:
+    """``action`` as float64 of the space's shape, or InvalidLessonError (``kind``: "a numeric", "an integer")."""
     try:
         values = np.asarray(action, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidLessonError(f"{what} must be a numeric vector of shape {space.shape}, got {action!r}") from None
+        raise InvalidLessonError(f"{what} must be {kind} vector of shape {space.shape}, got {action!r}") from None
     if values.shape != space.shape:
         raise InvalidLessonError(f"{what} must have shape {space.shape}, got {values.shape}")
+    return values
+
+
+def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
+    """``action`` as float64 inside ``space``, or InvalidLessonError naming the bad entry."""
+    values = _vector(action, space, what, "a numeric")
     bad = ~((values >= space.low) & (values <= space.high))  # also catches NaN
     if bad.any():
         i = int(np.flatnonzero(bad.reshape(-1))[0])
@@ -53,12 +59,7 @@ def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
 
 def multidiscrete_action(action, space: spaces.MultiDiscrete, what: str = "action") -> np.ndarray:
     """``action`` as int64 inside ``space``, or InvalidLessonError naming the bad entry."""
-    try:
-        values = np.asarray(action, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidLessonError(f"{what} must be an integer vector of shape {space.shape}, got {action!r}") from None
-    if values.shape != space.shape:
-        raise InvalidLessonError(f"{what} must have shape {space.shape}, got {values.shape}")
+    values = _vector(action, space, what, "an integer")
     bad = ~(np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < space.nvec))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

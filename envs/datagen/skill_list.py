@@ -75,7 +75,11 @@ class SkillListEnv(DataGenEnv):
     ```
 
     Also ``teachgym/DataGen-Code-SkillList-v0`` and ``teachgym/DataGen-VQA-SkillList-v0``;
-    ``engine="lm", engine_kwargs={"model": "path/or/hub-name"}`` lets a causal LM write the data.
+    ``engine="lm", engine_kwargs={"model": "path/or/hub-name"}`` lets a causal LM write the data
+    (for VQA it writes a scene spec and a question, which the env renders and answers itself).
+    ``student="lm"`` (math, code) trains a causal LM by SFT instead of the character
+    transformer: the tiny offline Llama of the GRPO envs by default, or
+    ``student_kwargs={"model": "path/or/hub-name"}``.
 
     ## Version History
 

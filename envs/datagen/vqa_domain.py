@@ -1,10 +1,12 @@
 """VQA domain: small rendered scenes of coloured shapes and templated questions about them.
 
-A scene is up to six objects on a 3 x 3 grid, each ``(shape, colour, row, col)``;
+A scene is up to seven objects on a 3 x 3 grid, each ``(shape, colour, row, col)``;
 :func:`render` draws it with numpy into a ``size x size`` RGB image (no
 graphics library). Questions come from templates, so every answer is computed
 from the scene: counting, colour and shape queries, spatial relations, count
-comparisons and existence.
+comparisons and existence. An LM engine writes scenes as text specs
+(:mod:`~teachgym.envs.datagen.vqa_text`), which are parsed, rendered and
+answered here, never trusted.
 """
 
 from __future__ import annotations
@@ -14,14 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from teachgym.envs.datagen import vqa_text
 from teachgym.envs.datagen.domain import Datum, Domain, Example, Skill
+from teachgym.envs.datagen.vqa_text import COLOURS, GRID, POSITIONS, SHAPES
+from teachgym.validation import ConfigError
 
-SHAPES = ("square", "circle", "triangle")
-COLOURS = ("red", "green", "blue", "yellow")
 RGB = np.array([[230, 40, 40], [40, 200, 60], [50, 80, 240], [240, 220, 40]], dtype=np.uint8)
-POSITIONS = ("top left", "top middle", "top right", "middle left", "centre", "middle right",
-             "bottom left", "bottom middle", "bottom right")
-GRID = 3
 
 SKILLS = (
     Skill("count", "how many objects (of a colour / shape)",
@@ -129,6 +129,7 @@ class VQADomain(Domain):
 
     name = "vqa"
     text_only = False
+    example_prefix = "Scene:"
     default_train_steps = 300  # a CNN step on 24 x 24 images costs a third of a math step
 
     def __init__(self, image_size: int = 24):
@@ -148,9 +149,31 @@ class VQADomain(Domain):
         raise RuntimeError(f"no scene fits skill {skill} subskill {subskill}; this is a bug")
 
     def verify(self, skill: int, example: Example) -> str | None:
-        return "the VQA domain only takes data from its own generator"
+        """None if the question is a template of ``skill`` whose answer from the scene is ``example.answer``."""
+        if not 0 <= skill < len(SKILLS):
+            return f"unknown skill index {skill}"
+        if example.scene is None:
+            return "a VQA example needs a scene"
+        scene = vqa_text.parse_scene(vqa_text.scene_text(example.scene))  # the scene must be one the grammar allows
+        if isinstance(scene, str):
+            return scene
+        answered = vqa_text.answer_question(skill, example.question, scene)
+        if isinstance(answered, str):
+            return answered
+        if answered[1] != example.answer:
+            return f"answer {example.answer!r} is wrong (the scene gives {answered[1]!r})"
+        return None
 
-    def make_student(self, **kwargs: Any):
+    def format_example(self, example: Example) -> str:
+        return vqa_text.format_example(example)
+
+    def parse_example(self, text: str) -> Example | str:
+        return vqa_text.parse_example(text)
+
+    def make_student(self, kind: str = "default", avoid: frozenset[str] = frozenset(), **kwargs: Any):
+        if kind != "default":
+            raise ConfigError(f"the VQA student reads images: student must be 'default', got {kind!r} "
+                              "(student='lm' is for the math and code domains)")
         from teachgym.students.sft.vqa_net import VQANetStudent
 
         return VQANetStudent(**{"question_vocab": question_vocabulary(), "answer_vocab": ANSWERS,

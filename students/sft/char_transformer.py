@@ -11,20 +11,36 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from teachgym.student import LearnReport, Student
-from teachgym.students.sft.common import SFTStudentBase, torch_threads
+from teachgym.student import Student
+from teachgym.students.sft.common import TextSFTStudent, torch_threads
 from teachgym.validation import ConfigError, check_float, check_int
 
 SPECIALS = ("<pad>", "<bos>", "<sep>", "<eos>", "<unk>")
 PAD, BOS, SEP, EOS, UNK = range(len(SPECIALS))
 CHARSET = string.digits + string.ascii_letters + string.punctuation + " \n"
+
+
+def _length_groups(lengths: list[int]) -> list[list[int]]:
+    """Split a batch (indices) into at most two groups by length, where that pads much less.
+
+    A batch is padded to its longest row, so one long question (a math word problem
+    is three times the length of a sum) would make every short row pay for it; the
+    split point minimises the padded size, and the loss is summed over both groups.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    ranked = [lengths[i] for i in order]
+    best, cut = len(ranked) * ranked[-1], len(ranked)
+    for k in range(1, len(ranked)):
+        size = k * ranked[k - 1] + (len(ranked) - k) * ranked[-1]
+        if size < best:
+            best, cut = size, k
+    if best > 0.75 * len(ranked) * ranked[-1]:  # a second forward pass is not worth a small saving
+        return [list(range(len(lengths)))]
+    return [order[:cut], order[cut:]]
 
 
 class _Block(nn.Module):
@@ -68,7 +84,7 @@ class _CharLM(nn.Module):
         return self.head(self.norm(x))
 
 
-class CharTransformerStudent(SFTStudentBase, Student):
+class CharTransformerStudent(TextSFTStudent, Student):
     """A small character transformer that learns to answer text questions.
 
     Args:
@@ -127,21 +143,18 @@ class CharTransformerStudent(SFTStudentBase, Student):
             rows.append(full)
             # Predict the answer and <eos> from the positions before them.
             targets.append([-100] * (len(prompt) - 1) + full[len(prompt):] + [-100])
-        width = max(map(len, rows))
-        ids = torch.tensor([r + [PAD] * (width - len(r)) for r in rows])
-        labels = torch.tensor([t[:width] + [-100] * (width - len(t)) for t in targets])
-        logits = self.model(ids)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+        total, n_targets = 0.0, 0
+        for group in _length_groups([len(r) for r in rows]):
+            width = max(len(rows[i]) for i in group)
+            ids = torch.tensor([rows[i] + [PAD] * (width - len(rows[i])) for i in group])
+            labels = torch.tensor([targets[i][:width] + [-100] * (width - len(targets[i])) for i in group])
+            logits = self.model(ids)
+            total = total + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                            ignore_index=-100, reduction="sum")
+            n_targets += int((labels != -100).sum())
+        return total / max(n_targets, 1)
 
     # -- Student API -----------------------------------------------------------
-    def reset(self, rng: np.random.Generator) -> None:
-        self._reset_model(rng)
-
-    def learn(self, lesson: Sequence[tuple[str, str]], budget: int = 100) -> LearnReport:
-        examples = [(str(q), str(a)) for q, a in lesson]
-        loss = self._train(examples, check_int("budget", budget, low=0))
-        return LearnReport(outcome=-loss if np.isfinite(loss) else 0.0, work=budget, extras={"loss": loss})
-
     def predict(self, questions: Sequence[str], chunk: int = 256) -> list[str]:
         """Greedy answers to ``questions`` (batched; grouped by length to limit padding)."""
         if self.model is None:
@@ -178,13 +191,3 @@ class CharTransformerStudent(SFTStudentBase, Student):
                     text.append(self.chars[token])
                 answers[i] = "".join(reversed(text)) if self.reverse_answer else "".join(text)
         return answers
-
-    def evaluate(self, probes: Sequence[tuple[str, str]]) -> np.ndarray:
-        predictions = self.predict([q for q, _ in probes])
-        return np.array([float(p == a) for p, (_, a) in zip(predictions, probes)])
-
-    def state_dict(self) -> dict[str, Any]:
-        return self._torch_state()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._load_torch_state(state)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from teachgym.student import LearnReport
+from teachgym.validation import check_int
 
 
 def torch_generator(rng: np.random.Generator) -> torch.Generator:
@@ -163,3 +166,32 @@ class SFTStudentBase:
         self._new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
         self._rng.bit_generator.state = state["rng"]
+
+
+class TextSFTStudent(SFTStudentBase):
+    """The Student API of SFT students of text ``(question, answer)`` pairs; subclasses add ``predict``.
+
+    ``learn(lesson, budget)`` runs ``budget`` gradient steps on the pairs;
+    ``evaluate(probes)`` returns 1.0 per exact greedy answer, else 0.0.
+    """
+
+    def predict(self, questions: Sequence[str]) -> list[str]:
+        raise NotImplementedError
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self._reset_model(rng)
+
+    def learn(self, lesson: Sequence[tuple[str, str]], budget: int = 100):
+        examples = [(str(q), str(a)) for q, a in lesson]
+        loss = self._train(examples, check_int("budget", budget, low=0))
+        return LearnReport(outcome=-loss if np.isfinite(loss) else 0.0, work=budget, extras={"loss": loss})
+
+    def evaluate(self, probes: Sequence[tuple[str, str]]) -> np.ndarray:
+        predictions = self.predict([q for q, _ in probes])
+        return np.array([float(p == a) for p, (_, a) in zip(predictions, probes)])
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._torch_state()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._load_torch_state(state)
