@@ -31,6 +31,8 @@ class Args:
     """policy input: "log" (log(1 + log fields)) or "rates" (also each item's smoothed correct rate)"""
     value_net: str = "shared"
     """"shared": the value head reads the policy's item network (SB3 default); "separate": its own copy"""
+    linear_skip: bool = False
+    """itemwise policy only: add a zero-initialised linear map of each item's inputs to its logit"""
     reward_scale: float = 1.0
     """multiplies the env's reward during training (the closing evaluation reports the unscaled reward)"""
     total_timesteps: int = 400_000
@@ -62,6 +64,9 @@ class Args:
 def parse_args(argv: list[str] | None = None) -> Args:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for field in dataclasses.fields(Args):
+        if isinstance(field.default, bool):  # a flag: argparse's type=bool would read "False" as True
+            parser.add_argument("--" + field.name.replace("_", "-"), action="store_true")
+            continue
         parser.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default,
                             help=field.metadata.get("help"))
     return Args(**vars(parser.parse_args(argv)))
@@ -106,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         from teachgym.teachers.itemwise_policy import ItemwisePolicy as policy
     else:
         policy = "MlpPolicy"
-    suffix = "" if args.features == "log" else f"-{args.features}"
+    if args.linear_skip and args.policy != "itemwise":
+        raise SystemExit("--linear-skip needs --policy itemwise")
+    suffix = ("" if args.features == "log" else f"-{args.features}") + ("-skip" if args.linear_skip else "")
     path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}{suffix}__{args.seed}.zip"
     if args.init_model and Path(args.init_model).resolve() == path.resolve():
         raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
@@ -118,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         model = PPO(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps,
                     batch_size=args.batch_size, gamma=args.gamma, gae_lambda=args.gae_lambda, ent_coef=args.ent_coef,
                     seed=args.seed, device="cpu", verbose=0,
-                    policy_kwargs={"share_features_extractor": args.value_net == "shared"})
+                    policy_kwargs={"share_features_extractor": args.value_net == "shared",
+                                   **({"linear_skip": True} if args.linear_skip else {})})
     start = time.perf_counter()
     model.learn(total_timesteps=args.total_timesteps, reset_num_timesteps=not args.init_model)
     train_s = time.perf_counter() - start

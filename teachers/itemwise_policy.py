@@ -6,7 +6,10 @@ item's own fields (reviews, correct answers, time since review, and the oracle
 recall when present) plus the budget used and a mean-pooled summary of all
 items, and outputs that item's logit, so the rule is shared across items and
 the policy is invariant to how the deck is numbered (as in Deep Sets, Zaheer et
-al., 2017). The value head reads the pooled summary.
+al., 2017). The value head reads the pooled summary. ``linear_skip=True`` adds a
+zero-initialised linear map of the item's own inputs to its logit (a "wide"
+part next to the deep one), so rules such as "the longest-unreviewed item"
+(round-robin) are one linear layer away instead of behind two tanh layers.
 
 Used by ``scripts/train_rl_tutor.py --policy itemwise``; it expects
 ``log(1 + obs)`` of a tutor-log observation laid out as
@@ -25,7 +28,7 @@ from torch import nn
 class ItemwiseExtractor(BaseFeaturesExtractor):
     """Features ``[item logits (n), pooled summary (hidden)]`` of a tutor-log observation."""
 
-    def __init__(self, observation_space: spaces.Box, n_items: int, hidden: int = 64):
+    def __init__(self, observation_space: spaces.Box, n_items: int, hidden: int = 64, linear_skip: bool = False):
         n_fields, remainder = divmod(observation_space.shape[0] - 1, n_items)
         if remainder or n_fields < 1:
             raise ValueError(f"observation of shape {observation_space.shape} is not k * {n_items} + 1 (a tutor log)")
@@ -33,14 +36,21 @@ class ItemwiseExtractor(BaseFeaturesExtractor):
         self.n_items, self.n_fields = n_items, n_fields
         self.item_net = nn.Sequential(nn.Linear(n_fields + 1, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh())
         self.score = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.skip = nn.Linear(n_fields + 1, 1) if linear_skip else None
+        if self.skip is not None:  # zero-initialised: the policy still starts uniform
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         batch, n = observations.shape[0], self.n_items
         per_item = observations[:, : n * self.n_fields].reshape(batch, self.n_fields, n).transpose(1, 2)
         budget = observations[:, -1:].unsqueeze(1).expand(batch, n, 1)
-        embedded = self.item_net(torch.cat([per_item, budget], dim=-1))
+        inputs = torch.cat([per_item, budget], dim=-1)
+        embedded = self.item_net(inputs)
         pooled = embedded.mean(dim=1)
         logits = self.score(torch.cat([embedded, pooled.unsqueeze(1).expand_as(embedded)], dim=-1)).squeeze(-1)
+        if self.skip is not None:
+            logits = logits + self.skip(inputs).squeeze(-1)
         return torch.cat([logits, pooled], dim=1)
 
 
@@ -56,11 +66,14 @@ class _ItemLogits(nn.Module):
 
 
 class ItemwisePolicy(ActorCriticPolicy):
-    """PPO policy whose logits come from :class:`ItemwiseExtractor` (Discrete(n_items) actions)."""
+    """PPO policy whose logits come from :class:`ItemwiseExtractor` (Discrete(n_items) actions).
 
-    def __init__(self, observation_space, action_space, lr_schedule, **kwargs):
+    ``linear_skip`` is passed to the extractor (see the module docstring).
+    """
+
+    def __init__(self, observation_space, action_space, lr_schedule, linear_skip: bool = False, **kwargs):
         kwargs.setdefault("features_extractor_class", ItemwiseExtractor)
-        kwargs.setdefault("features_extractor_kwargs", {"n_items": int(action_space.n)})
+        kwargs.setdefault("features_extractor_kwargs", {"n_items": int(action_space.n), "linear_skip": linear_skip})
         kwargs.setdefault("net_arch", {"pi": [], "vf": [64]})
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 

@@ -41,8 +41,9 @@ class ThresholdTutor(TutorTeacher):
 
     Args:
         threshold: target recall probability in [0, 1]. Tune it per env: tuned per student on a 0.01 grid
-            (benchmarks/bench_tutoring.py, answer_timing="after_delay"), the fitted tutor's medians were 0.045
-            (EFC), 0.37 (HLR) and 0.145 (ACT-R); above ~0.5 the rule drills a few items and never learns the rest.
+            (benchmarks/bench_tutoring.py, the envs' default answer_timing="before_delay"), the fitted tutor's
+            medians were 0.05 (EFC), 0.375 (HLR) and 0.095 (ACT-R); above ~0.5 the rule drills a few items and never
+            learns the rest.
         model: "fitted" (the tutor's own model, default) or "oracle" (the env's true recall, oracle mode only).
         item_std: prior std of the fitted model's item offsets.
         w_std: prior std of the fitted model's shared coefficients.

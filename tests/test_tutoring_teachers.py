@@ -151,13 +151,15 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
 
     assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2",
                  "--out", str(tmp_path), "--eval-episodes", "1", "--features", features,
-                 "--value-net", "separate" if features == "rates" else "shared"]) == 0
+                 "--value-net", "separate" if features == "rates" else "shared"]
+                + (["--linear-skip"] if features == "rates" else [])) == 0
     from teachgym.teachers.ppo_tutor import PPOTutor
 
-    suffix = "" if features == "log" else "-rates"
+    suffix = "" if features == "log" else "-rates-skip"
     tutor = PPOTutor(str(tmp_path / f"Flashcards-EFC-v0__ppo-itemwise{suffix}__0.zip"))
     result = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
     assert result.steps == 20 and np.all((result.lessons >= 0) & (result.lessons < 30))
+    assert (tutor._policy.policy.pi_features_extractor.skip is not None) == (features == "rates")
     with pytest.raises(ConfigError, match="shape"):
         teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20, n_items=5)
 
