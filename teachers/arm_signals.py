@@ -64,7 +64,9 @@ class ArmTeacher(Teacher):
     """Base of the arm-level GRPO curriculum teachers (see the module docstring).
 
     Subclasses implement :meth:`distribution` (a probability per arm) and
-    :meth:`update`, reading signals through the helpers.
+    :meth:`learn_arm` (one practised arm's signal), and set ``signal`` to the
+    kind of per-arm signal they learn from: ``"advantage"``
+    (:meth:`advantage_signals`) or ``"success"`` (:meth:`success_signals`).
 
     Args:
         explore: probability of a uniformly random lesson instead (epsilon
@@ -73,6 +75,7 @@ class ArmTeacher(Teacher):
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, MixtureBox)
+    signal: ClassVar[str] = "advantage"
 
     def __init__(self, explore: float = 0.05):
         super().__init__()
@@ -92,6 +95,19 @@ class ArmTeacher(Teacher):
     def distribution(self, info: dict[str, Any]) -> np.ndarray:
         """Probability of each arm for the next lesson (non-negative, sums to 1)."""
         raise NotImplementedError
+
+    def learn_arm(self, arm: int, value: float, weight: float) -> None:
+        """Learn arm ``arm``'s finite signal ``value``; ``weight`` is its lesson share (1 for a Discrete lesson)."""
+        raise NotImplementedError
+
+    def update(self, action, reward, obs, info) -> None:
+        self.steps += 1
+        shares = self.shares(action)
+        if shares is None:
+            return
+        signals = self.success_signals if self.signal == "success" else self.advantage_signals
+        for arm, value in signals(info, shares).items():
+            self.learn_arm(arm, value, shares[arm] if shares[arm] > 0 else 1.0)
 
     def act(self, obs, info):
         space = self.action_space

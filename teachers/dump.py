@@ -54,13 +54,8 @@ class DUMPTeacher(ArmTeacher):
     def distribution(self, info) -> np.ndarray:
         return stable_softmax(self.upper_bounds(), self.temperature)
 
-    def update(self, action, reward, obs, info) -> None:
-        self.steps += 1
-        shares = self.shares(action)
-        if shares is None:
-            return
-        for arm, signal in self.advantage_signals(info, shares).items():
-            self._recent[arm].append(signal)
-            with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
-                self._means[arm] = float(np.mean(self._recent[arm]))
-            self.counts[arm] += shares[arm] if shares[arm] > 0 else 1.0
+    def learn_arm(self, arm: int, value: float, weight: float) -> None:
+        self._recent[arm].append(value)
+        with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
+            self._means[arm] = float(np.mean(self._recent[arm]))
+        self.counts[arm] += weight

@@ -31,6 +31,8 @@ class LearnabilityTeacher(ArmTeacher):
         explore: probability of a uniformly random lesson.
     """
 
+    signal = "success"
+
     def __init__(self, smoothing: float = 0.5, temperature: float = 0.5, prior: float = 0.5, explore: float = 0.05):
         super().__init__(explore=explore)
         self.smoothing = check_float("smoothing", smoothing, low=0.0, high=1.0, low_open=True)
@@ -53,16 +55,11 @@ class LearnabilityTeacher(ArmTeacher):
             return np.full(self.n_arms, 1.0 / self.n_arms)
         return weights / total
 
-    def update(self, action, reward, obs, info) -> None:
-        self.steps += 1
-        shares = self.shares(action)
-        if shares is None:
-            return
-        for arm, rate in self.success_signals(info, shares).items():
-            if self._measured[arm]:
-                self.success[arm] += self.smoothing * (rate - self.success[arm])
-            else:
-                self.success[arm], self._measured[arm] = rate, True
+    def learn_arm(self, arm: int, value: float, weight: float) -> None:
+        if self._measured[arm]:
+            self.success[arm] += self.smoothing * (value - self.success[arm])
+        else:
+            self.success[arm], self._measured[arm] = value, True
 
     def _read_probe_accuracy(self, info) -> None:
         accuracy = info.get("arm_accuracy") if isinstance(info, dict) else None

@@ -43,11 +43,5 @@ class SECTeacher(ArmTeacher):
     def distribution(self, info) -> np.ndarray:
         return stable_softmax(self.values, self.temperature)
 
-    def update(self, action, reward, obs, info) -> None:
-        self.steps += 1
-        shares = self.shares(action)
-        if shares is None:
-            return
-        for arm, signal in self.advantage_signals(info, shares).items():
-            step = self.alpha * (shares[arm] if shares[arm] > 0 else 1.0)
-            self.values[arm] += step * (signal - self.values[arm])
+    def learn_arm(self, arm: int, value: float, weight: float) -> None:
+        self.values[arm] += self.alpha * weight * (value - self.values[arm])

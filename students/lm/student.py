@@ -11,7 +11,7 @@ import numpy as np
 
 from teachgym.student import LearnReport, Student
 from teachgym.students.lm.quiet import quiet
-from teachgym.students.lm.tiny import TinyLMConfig, build_tiny_model
+from teachgym.students.lm.tiny import TinyLMConfig, build_tiny_model, greedy_decode
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
 # GRPOConfig fields the student sets itself; grpo_kwargs may not override them.
@@ -299,9 +299,5 @@ class LMStudent(Student):
                               f"{self.model_path} sets {changed}: use probe_eval='generate'")
 
     def _greedy(self, model, prompts: list[str]) -> list[str]:
-        tokenizer = self.tokenizer
         encoded = self._encode_prompts(prompts, padding=True, return_tensors="pt")
-        encoded = {k: v.to(model.device) for k, v in encoded.items()}
-        output = model.generate(**encoded, max_new_tokens=self.max_completion_length, do_sample=False,
-                                pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-        return tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
+        return greedy_decode(model, self.tokenizer, encoded, self.max_completion_length)

@@ -171,6 +171,14 @@ def encode_sft_batch(tokenizer, problems: Sequence[tuple[str, str]]):
     return ids, mask, labels
 
 
+def greedy_decode(model, tokenizer, encoded: dict, max_new_tokens: int) -> list[str]:
+    """Greedy completions of the left-padded, already encoded prompts ``encoded`` (special tokens skipped)."""
+    encoded = {key: value.to(model.device) for key, value in encoded.items()}
+    output = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
+                            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    return tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
 def _warm_up(config: TinyLMConfig, alphabet: str, problems: Sequence[tuple[str, str]]):
     import torch
 

@@ -106,6 +106,8 @@ class CausalLMSFTStudent(TextSFTStudent, Student):
         """Greedy answers (first line, stripped) to ``questions``."""
         import torch
 
+        from teachgym.students.lm.tiny import greedy_decode
+
         if self.model is None:
             raise RuntimeError("call reset(rng) before predict()")
         answers: list[str] = []
@@ -113,9 +115,6 @@ class CausalLMSFTStudent(TextSFTStudent, Student):
             for start in range(0, len(questions), chunk):
                 prompts = [lm_prompt(q) for q in questions[start: start + chunk]]
                 encoded = self.tokenizer(prompts, padding=True, return_tensors="pt", add_special_tokens=False)
-                output = self.model.generate(**encoded, max_new_tokens=self.max_answer_len, do_sample=False,
-                                             pad_token_id=self.tokenizer.pad_token_id,
-                                             eos_token_id=self.tokenizer.eos_token_id)
-                texts = self.tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
+                texts = greedy_decode(self.model, self.tokenizer, encoded, self.max_answer_len)
                 answers += [t.split("\n", 1)[0].strip() for t in texts]
         return answers
