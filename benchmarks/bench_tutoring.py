@@ -87,7 +87,8 @@ def one_student(job) -> dict:
     """Tune (if the tutor has a grid) and evaluate one tutor on one student."""
     pin_one_thread()
     model, name, student, grid, episodes, tune_episodes, rl_path, answer_timing = job
-    oracle = name.startswith("threshold (true recall")
+    # A PPO tutor trained with --oracle (file name "...-oracle__<seed>.zip") reads the oracle observation too.
+    oracle = name.startswith("threshold (true recall") or (rl_path is not None and "-oracle__" in rl_path)
     env = make(model, student, oracle, answer_timing, LOOKAHEAD_DELAYS * 5.0 if name.endswith("+10s") else 0.0)
     start = time.perf_counter()
     best, tuning = None, []
@@ -181,6 +182,18 @@ def main() -> None:
             tuned = "" if rows[0]["best"] is None else "median " + f"{np.median([r['best'] for r in rows]):g}"
             print(f"| {model} | {name} | {tuned} | {np.mean(recall):.3f} [{lo:.3f}, {hi:.3f}] | "
                   f"{np.mean([r['final'] for r in rows]):.3f} | {REFERENCE.get(model, {}).get(name, '')} |")
+    paired = []
+    for model in args.envs.split(","):
+        base = {r["student"]: r["recall"] for r in results if r["model"] == model and r["tutor"] == "round-robin"}
+        for name in dict.fromkeys(r["tutor"] for r in results if r["model"] == model and r["tutor"] != "round-robin"):
+            rows = [r for r in results if r["model"] == model and r["tutor"] == name and r["student"] in base]
+            if base and rows:
+                diff = np.array([r["recall"] - base[r["student"]] for r in rows])
+                lo, hi = bootstrap_ci(diff)
+                paired.append(f"| {model} | {name} | {diff.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] |")
+    if paired:
+        print("\n| env | tutor | minus round-robin, paired per student [95 % CI] |\n|---|---|---|")
+        print("\n".join(paired))
     if args.bkt_episodes:
         print(f"\nPrerequisiteTutor-BKT-v0 (defaults; {args.bkt_episodes} students from the population):")
         rl_paths = [item.split("=", 1)[1] for item in args.rl_model if item.startswith("BKT=")]

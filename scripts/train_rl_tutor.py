@@ -5,9 +5,14 @@
 The policy reads ``log(1 + observation)`` (the tutor's log: reviews, correct
 answers, seconds since each item's last review, budget used; ``--features rates``
 adds each item's correct rate) with one network shared by all items
-(``--policy itemwise``) or SB3's MLP (``--policy mlp``); each
-episode is a new student drawn from the population, so the policy must
-personalise from the log. The saved model is used through
+(``--policy itemwise``), SB3's MLP (``--policy mlp``) or a recurrent policy
+(``--policy lstm``: sb3-contrib's RecurrentPPO, which can remember the whole
+session, not just the log's counts); each episode is a new student drawn from the
+population, so the policy must personalise from the log.
+``--reward-baseline round-robin`` trains on the reward minus a round-robin
+tutor's on a copy of the same student (same optimum, less variance);
+``--oracle`` trains on the env's oracle mode (true recall observed), an upper
+reference for what the log alone allows. The saved model is used through
 ``teachgym.teachers.ppo_tutor:PPOTutor`` (``benchmarks/bench_tutoring.py --rl-model``).
 """
 
@@ -20,13 +25,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gymnasium as gym
+
 
 @dataclass
 class Args:
     env: str = "teachgym/Flashcards-HLR-v0"
     """the tutoring env id"""
     policy: str = "itemwise"
-    """"itemwise" (one network shared by all items, teachgym.teachers.itemwise_policy) or "mlp" (SB3's MlpPolicy)"""
+    """"itemwise" (one network shared by all items, teachgym.teachers.itemwise_policy), "mlp" (SB3's MlpPolicy) or
+    "lstm" (sb3-contrib's RecurrentPPO with MlpLstmPolicy: a recurrent policy that can remember the whole session)"""
+    lstm_hidden_size: int = 64
+    """--policy lstm only: LSTM width"""
     features: str = "log"
     """policy input: "log" (log(1 + log fields)) or "rates" (also each item's smoothed correct rate)"""
     value_net: str = "shared"
@@ -35,6 +45,11 @@ class Args:
     """itemwise policy only: add a zero-initialised linear map of each item's inputs to its logit"""
     reward_scale: float = 1.0
     """multiplies the env's reward during training (the closing evaluation reports the unscaled reward)"""
+    reward_baseline: str = "none"
+    """"round-robin": train on the reward minus what a round-robin tutor earns at the same step on a copy of the same
+    student (a control variate: the same optimal policy, less variance between students); "none": the env's reward"""
+    oracle: bool = False
+    """train and evaluate on the env's oracle mode (the student's true recall in the observation): an upper reference"""
     total_timesteps: int = 400_000
     """PPO env steps"""
     n_envs: int = 8
@@ -72,16 +87,54 @@ def parse_args(argv: list[str] | None = None) -> Args:
     return Args(**vars(parser.parse_args(argv)))
 
 
-def make_env(env_id: str, features: str = "log", reward_scale: float = 1.0, **kwargs):
-    """The tutoring env with the policy's observation transform (and reward scale)."""
-    import functools
+class RoundRobinBaseline(gym.Wrapper):
+    """Reward minus round-robin's reward at the same step on a copy of the same student.
 
-    import gymnasium as gym
+    At reset the unwrapped env is deep-copied (same student, same RNG state) and the
+    registry's round-robin tutor plays the whole episode on the copy; step ``t``
+    then returns ``reward_t - baseline_t``. The baseline does not depend on the
+    policy's actions, so the optimal policy is unchanged, but the returns no longer
+    carry how easy each student is, which the value function would otherwise have
+    to guess from a few log entries. ``info["baseline_reward"]`` holds the value
+    subtracted.
+    """
+
+    def reset(self, **kwargs):
+        import copy
+
+        import teachgym
+
+        obs, info = self.env.reset(**kwargs)
+        twin = copy.deepcopy(self.env.unwrapped)
+        tutor = teachgym.make_teacher("round-robin")
+        tutor.reset(twin.action_space, twin.observation_space, seed=int(twin.np_random.integers(2**31)))
+        self._baseline, twin_obs, twin_info, done = [], obs, info, False
+        while not done:
+            action = tutor.act(twin_obs, twin_info)
+            twin_obs, reward, terminated, truncated, twin_info = twin.step(action)
+            tutor.update(action, reward, twin_obs, twin_info)
+            self._baseline.append(float(reward))
+            done = terminated or truncated
+        self._t = 0
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        base = self._baseline[self._t] if self._t < len(self._baseline) else 0.0
+        self._t += 1
+        return obs, reward - base, terminated, truncated, {**info, "baseline_reward": base}
+
+
+def make_env(env_id: str, features: str = "log", reward_scale: float = 1.0, reward_baseline: str = "none", **kwargs):
+    """The tutoring env with the policy's observation transform (and reward baseline and scale)."""
+    import functools
 
     import teachgym  # noqa: F401  (registers the env ids)
     from teachgym.teachers.ppo_tutor import feature_space, tutor_features
 
     env = gym.make(env_id, **kwargs)
+    if reward_baseline == "round-robin":
+        env = RoundRobinBaseline(env)
     n_items = int(env.action_space.n)
     transform = functools.partial(tutor_features, features=features, n_items=n_items)
     env = gym.wrappers.TransformObservation(env, transform, feature_space(env.observation_space, features, n_items))
@@ -99,41 +152,56 @@ def main(argv: list[str] | None = None) -> int:
     from teachgym.teachers.ppo_tutor import PPOTutor
 
     torch.set_num_threads(1)
-    if args.policy not in ("itemwise", "mlp"):
-        raise SystemExit(f"--policy must be 'itemwise' or 'mlp', got {args.policy!r}")
+    if args.policy not in ("itemwise", "mlp", "lstm"):
+        raise SystemExit(f"--policy must be 'itemwise', 'mlp' or 'lstm', got {args.policy!r}")
+    algorithm = PPO
+    if args.policy == "lstm":
+        try:
+            from sb3_contrib import RecurrentPPO as algorithm
+        except ImportError:
+            raise SystemExit("--policy lstm needs sb3-contrib: pip install 'teachgym[rl]' (or sb3-contrib)") from None
     if args.value_net not in ("shared", "separate"):
         raise SystemExit(f"--value-net must be 'shared' or 'separate', got {args.value_net!r}")
     if args.features not in ("log", "rates"):
         raise SystemExit(f"--features must be 'log' or 'rates', got {args.features!r}")
+    if args.reward_baseline not in ("none", "round-robin"):
+        raise SystemExit(f"--reward-baseline must be 'none' or 'round-robin', got {args.reward_baseline!r}")
     if not (args.reward_scale > 0 and np.isfinite(args.reward_scale)):
         raise SystemExit(f"--reward-scale must be a positive number, got {args.reward_scale!r}")
     if args.policy == "itemwise":
         from teachgym.teachers.itemwise_policy import ItemwisePolicy as policy
     else:
-        policy = "MlpPolicy"
+        policy = "MlpLstmPolicy" if args.policy == "lstm" else "MlpPolicy"
     if args.linear_skip and args.policy != "itemwise":
         raise SystemExit("--linear-skip needs --policy itemwise")
     suffix = ("" if args.features == "log" else f"-{args.features}") + ("-skip" if args.linear_skip else "")
+    suffix += ("-rrbase" if args.reward_baseline == "round-robin" else "") + ("-oracle" if args.oracle else "")
     path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}{suffix}__{args.seed}.zip"
+    policy_kwargs = {"share_features_extractor": args.value_net == "shared"}
+    if args.linear_skip:
+        policy_kwargs["linear_skip"] = True
+    if args.policy == "lstm":
+        policy_kwargs["lstm_hidden_size"] = args.lstm_hidden_size
     if args.init_model and Path(args.init_model).resolve() == path.resolve():
         raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
-    vec_env = make_vec_env(lambda: make_env(args.env, args.features, args.reward_scale), n_envs=args.n_envs,
+    vec_env = make_vec_env(lambda: make_env(args.env, args.features, args.reward_scale, args.reward_baseline,
+                                                **({"oracle": True} if args.oracle else {})), n_envs=args.n_envs,
                            seed=args.seed)
     if args.init_model:
-        model = PPO.load(args.init_model, env=vec_env, device="cpu")
+        model = algorithm.load(args.init_model, env=vec_env, device="cpu")
     else:
-        model = PPO(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps,
-                    batch_size=args.batch_size, gamma=args.gamma, gae_lambda=args.gae_lambda, ent_coef=args.ent_coef,
-                    seed=args.seed, device="cpu", verbose=0,
-                    policy_kwargs={"share_features_extractor": args.value_net == "shared",
-                                   **({"linear_skip": True} if args.linear_skip else {})})
+        model = algorithm(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps,
+                          batch_size=args.batch_size, gamma=args.gamma, gae_lambda=args.gae_lambda,
+                          ent_coef=args.ent_coef, seed=args.seed, device="cpu", verbose=0, policy_kwargs=policy_kwargs)
     start = time.perf_counter()
     model.learn(total_timesteps=args.total_timesteps, reset_num_timesteps=not args.init_model)
     train_s = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     tutor = PPOTutor(str(path), features=args.features)
-    returns = [teachgym.run(args.env, tutor, seed=10_000 + i).rewards.mean() for i in range(args.eval_episodes)]
+    env_kwargs = {"oracle": True} if args.oracle else {}
+    returns = [teachgym.run(args.env, tutor, seed=10_000 + i, **env_kwargs).rewards.mean()
+               for i in range(args.eval_episodes)]
     print(f"{args.env}: saved {path} after {args.total_timesteps} steps in {train_s:.0f} s; "
           f"mean per-step reward over {args.eval_episodes} new students: {np.mean(returns):.3f}")
     return 0

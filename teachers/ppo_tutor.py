@@ -1,5 +1,10 @@
 """A tutor that acts with a Stable-Baselines3 PPO policy trained by ``scripts/train_rl_tutor.py``.
 
+Recurrent policies (sb3-contrib's ``RecurrentPPO``, ``--policy lstm``) are
+recognised from the saved file; their LSTM state is carried from step to step and
+reset with each episode. Sampled actions (``deterministic=False``) are drawn from
+the policy's probabilities with the tutor's own RNG, so a seed fixes them.
+
 Not in the teacher registry: it needs a trained model file. Use it by import path,
 ``teachgym.run(env_id, "teachgym.teachers.ppo_tutor:PPOTutor", teacher_kwargs={"model_path": ...})``,
 or build it directly. The policy sees :func:`tutor_features` of the env's
@@ -49,8 +54,18 @@ def feature_space(observation_space: spaces.Box, features: str = "log", n_items:
     return spaces.Box(low, high, dtype=np.float32)
 
 
+def _is_recurrent(model_path: str) -> bool:
+    """Whether a saved SB3 model holds a recurrent (sb3-contrib RecurrentPPO) policy, from its ``data`` entry."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(model_path) as archive:
+        data = json.loads(archive.read("data"))
+    return "recurrent" in str(data.get("policy_class", {}).get("__module__", ""))
+
+
 class PPOTutor(Teacher):
-    """Act with a saved SB3 PPO policy on :func:`tutor_features` of the observation.
+    """Act with a saved SB3 PPO (or sb3-contrib RecurrentPPO) policy on :func:`tutor_features` of the observation.
 
     Args:
         model_path: a ``.zip`` saved by ``PPO.save`` (``scripts/train_rl_tutor.py``).
@@ -73,9 +88,13 @@ class PPOTutor(Teacher):
 
     def _setup(self) -> None:
         if self._policy is None:
-            from stable_baselines3 import PPO  # heavy: imported only when the tutor is used
-
-            self._policy = PPO.load(self.model_path, device="cpu")
+            if _is_recurrent(self.model_path):  # heavy imports: only when the tutor is used
+                from sb3_contrib import RecurrentPPO as algorithm
+            else:
+                from stable_baselines3 import PPO as algorithm
+            self._policy = algorithm.load(self.model_path, device="cpu")
+        self._recurrent = getattr(self._policy.policy, "lstm_actor", None) is not None
+        self._state, self._episode_start = None, np.ones(1, dtype=bool)
         expected = self._policy.observation_space.shape
         self._n_items = int(self.action_space.n) if isinstance(self.action_space, spaces.Discrete) else None
         self._features = self.features
@@ -89,13 +108,23 @@ class PPOTutor(Teacher):
                               f"{self.observation_space.shape} give {self._features!r} features of another size")
 
     def act(self, obs: Any, info: dict[str, Any]):
-        features = tutor_features(obs, self._features, self._n_items)
-        if self.deterministic:
-            action, _ = self._policy.predict(features, deterministic=True)
-            return int(action)
         import torch
 
+        features = tutor_features(obs, self._features, self._n_items)
+        policy = self._policy.policy
+        policy.set_training_mode(False)
         with torch.no_grad():
-            observation, _ = self._policy.policy.obs_to_tensor(features)
-            probabilities = self._policy.policy.get_distribution(observation).distribution.probs[0].numpy()
-        return int(sample_index(probabilities.astype(np.float64), self.rng))
+            observation, _ = policy.obs_to_tensor(features)
+            if self._recurrent:  # the LSTM state carries the session from step to step
+                if self._state is None:
+                    zeros = torch.zeros(policy.lstm_hidden_state_shape)
+                    self._state = (zeros, zeros.clone())
+                distribution, self._state = policy.get_distribution(
+                    observation, self._state, torch.tensor(self._episode_start, dtype=torch.float32))
+                self._episode_start = np.zeros(1, dtype=bool)
+            else:
+                distribution = policy.get_distribution(observation)
+            probabilities = distribution.distribution.probs[0].numpy().astype(np.float64)
+        if self.deterministic:
+            return int(np.argmax(probabilities))
+        return int(sample_index(probabilities, self.rng))

@@ -160,8 +160,57 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
     result = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
     assert result.steps == 20 and np.all((result.lessons >= 0) & (result.lessons < 30))
     assert (tutor._policy.policy.pi_features_extractor.skip is not None) == (features == "rates")
+    # The deterministic action is the policy's own mode (SB3's predict), and sampled actions follow the tutor's seed.
+    env = gym.make("teachgym/Flashcards-EFC-v0", n_steps=20)
+    obs, info = env.reset(seed=5)
+    tutor.reset(env.action_space, env.observation_space, seed=0)
+    from teachgym.teachers.ppo_tutor import tutor_features
+
+    expected, _ = tutor._policy.predict(tutor_features(obs, tutor._features, 30), deterministic=True)
+    assert tutor.act(obs, info) == int(expected)
+    sampled = [teachgym.run("teachgym/Flashcards-EFC-v0", PPOTutor(tutor.model_path, deterministic=False), seed=3,
+                            n_steps=20).lessons.tolist() for _ in range(2)]
+    assert sampled[0] == sampled[1]
     with pytest.raises(ConfigError, match="shape"):
         teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20, n_items=5)
+
+
+def test_rl_tutor_script_trains_a_recurrent_policy_and_the_tutor_carries_its_state(tmp_path):
+    pytest.importorskip("sb3_contrib")
+    from scripts.train_rl_tutor import main
+    from teachgym.teachers.ppo_tutor import PPOTutor
+
+    assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2", "--policy", "lstm",
+                 "--lstm-hidden-size", "8", "--out", str(tmp_path), "--eval-episodes", "1",
+                 "--reward-baseline", "round-robin"]) == 0
+    tutor = PPOTutor(str(tmp_path / "Flashcards-EFC-v0__ppo-lstm-rrbase__0.zip"))
+    first = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
+    assert np.all((first.lessons >= 0) & (first.lessons < 30))
+    assert tutor._recurrent and tutor._state is not None and tutor._state[0].shape[-1] == 8
+    # A new episode starts from a fresh LSTM state: the same seed gives the same schedule.
+    again = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
+    assert first.lessons.tolist() == again.lessons.tolist()
+
+
+def test_round_robin_baseline_wrapper_subtracts_a_policy_independent_round_robin_episode():
+    from scripts.train_rl_tutor import make_env
+
+    plain = gym.make("teachgym/Flashcards-EFC-v0", n_steps=30)
+    envs = [make_env("teachgym/Flashcards-EFC-v0", reward_baseline="round-robin", n_steps=30) for _ in range(2)]
+    plain.reset(seed=7)
+    for env in envs:
+        env.reset(seed=7)
+    baselines = [[], []]
+    for t in range(30):
+        _, reward, *_ = plain.step(t % 30)
+        for k, env in enumerate(envs):
+            _, relative, *_, info = env.step(t % 30 if k == 0 else 0)  # the second env drills item 0
+            baselines[k].append(info["baseline_reward"])
+            if k == 0:
+                assert relative == pytest.approx(reward - info["baseline_reward"])
+    # The baseline is the same student taught round-robin, whatever the policy does.
+    assert baselines[0] == baselines[1]
+    assert all(0.0 < b <= 1.0 for b in baselines[0])
 
 
 def test_threshold_lookahead_shifts_the_fitted_prediction_and_is_validated():
