@@ -1,6 +1,10 @@
 """Train an RL tutor with Stable-Baselines3 PPO on a tutoring env (Reddy et al., 2017, with PPO for TRPO).
 
-    python scripts/train_rl_tutor.py --env teachgym/Flashcards-HLR-v0 --total-timesteps 400000
+    python scripts/train_rl_tutor.py --env teachgym/Flashcards-HLR-v0
+
+The defaults are the settings that trained the best tutors in benchmarks/RESULTS.md
+(issue 8): ``--features rates --gamma 0.9 --linear-skip --reward-baseline
+round-robin``, 300k steps. At gamma 0.99 the HLR policy's argmax collapsed onto one item.
 
 The policy reads ``log(1 + observation)`` (the tutor's log: reviews, correct
 answers, seconds since each item's last review, budget used; ``--features rates``
@@ -37,20 +41,21 @@ class Args:
     "lstm" (sb3-contrib's RecurrentPPO with MlpLstmPolicy: a recurrent policy that can remember the whole session)"""
     lstm_hidden_size: int = 64
     """--policy lstm only: LSTM width"""
-    features: str = "log"
+    features: str = "rates"
     """policy input: "log" (log(1 + log fields)) or "rates" (also each item's smoothed correct rate)"""
     value_net: str = "shared"
     """"shared": the value head reads the policy's item network (SB3 default); "separate": its own copy"""
-    linear_skip: bool = False
-    """itemwise policy only: add a zero-initialised linear map of each item's inputs to its logit"""
+    linear_skip: bool = True
+    """itemwise policy only (other policies ignore it): add a zero-initialised linear map of each item's inputs to its
+    logit (--no-linear-skip turns it off)"""
     reward_scale: float = 1.0
     """multiplies the env's reward during training (the closing evaluation reports the unscaled reward)"""
-    reward_baseline: str = "none"
+    reward_baseline: str = "round-robin"
     """"round-robin": train on the reward minus what a round-robin tutor earns at the same step on a copy of the same
     student (a control variate: the same optimal policy, less variance between students); "none": the env's reward"""
     oracle: bool = False
     """train and evaluate on the env's oracle mode (the student's true recall in the observation): an upper reference"""
-    total_timesteps: int = 400_000
+    total_timesteps: int = 300_000
     """PPO env steps"""
     n_envs: int = 8
     """parallel envs (in-process DummyVecEnv)"""
@@ -62,7 +67,7 @@ class Args:
     """rollout steps per env per update (one 200-step episode)"""
     batch_size: int = 400
     """minibatch size"""
-    gamma: float = 0.99
+    gamma: float = 0.9
     """discount"""
     gae_lambda: float = 0.95
     """GAE lambda"""
@@ -79,8 +84,9 @@ class Args:
 def parse_args(argv: list[str] | None = None) -> Args:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for field in dataclasses.fields(Args):
-        if isinstance(field.default, bool):  # a flag: argparse's type=bool would read "False" as True
-            parser.add_argument("--" + field.name.replace("_", "-"), action="store_true")
+        if isinstance(field.default, bool):  # --flag / --no-flag: argparse's type=bool would read "False" as True
+            parser.add_argument("--" + field.name.replace("_", "-"), action=argparse.BooleanOptionalAction,
+                                default=field.default)
             continue
         parser.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default,
                             help=field.metadata.get("help"))
@@ -172,13 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         from teachgym.teachers.itemwise_policy import ItemwisePolicy as policy
     else:
         policy = "MlpLstmPolicy" if args.policy == "lstm" else "MlpPolicy"
-    if args.linear_skip and args.policy != "itemwise":
-        raise SystemExit("--linear-skip needs --policy itemwise")
-    suffix = ("" if args.features == "log" else f"-{args.features}") + ("-skip" if args.linear_skip else "")
+    linear_skip = args.linear_skip and args.policy == "itemwise"
+    suffix = ("" if args.features == "log" else f"-{args.features}") + ("-skip" if linear_skip else "")
     suffix += ("-rrbase" if args.reward_baseline == "round-robin" else "") + ("-oracle" if args.oracle else "")
     path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}{suffix}__{args.seed}.zip"
     policy_kwargs = {"share_features_extractor": args.value_net == "shared"}
-    if args.linear_skip:
+    if linear_skip:
         policy_kwargs["linear_skip"] = True
     if args.policy == "lstm":
         policy_kwargs["lstm_hidden_size"] = args.lstm_hidden_size

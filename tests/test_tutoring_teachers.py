@@ -152,10 +152,11 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
     assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2",
                  "--out", str(tmp_path), "--eval-episodes", "1", "--features", features,
                  "--value-net", "separate" if features == "rates" else "shared"]
-                + (["--linear-skip"] if features == "rates" else [])) == 0
+                + (["--no-linear-skip", "--reward-baseline", "none"] if features == "log" else [])) == 0
     from teachgym.teachers.ppo_tutor import PPOTutor
 
-    suffix = "" if features == "log" else "-rates-skip"
+    # "rates" runs the script's defaults (linear skip, round-robin baseline); "log" switches them off.
+    suffix = "" if features == "log" else "-rates-skip-rrbase"
     tutor = PPOTutor(str(tmp_path / f"Flashcards-EFC-v0__ppo-itemwise{suffix}__0.zip"))
     result = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
     assert result.steps == 20 and np.all((result.lessons >= 0) & (result.lessons < 30))
@@ -181,9 +182,9 @@ def test_rl_tutor_script_trains_a_recurrent_policy_and_the_tutor_carries_its_sta
     from teachgym.teachers.ppo_tutor import PPOTutor
 
     assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2", "--policy", "lstm",
-                 "--lstm-hidden-size", "8", "--out", str(tmp_path), "--eval-episodes", "1",
-                 "--reward-baseline", "round-robin"]) == 0
-    tutor = PPOTutor(str(tmp_path / "Flashcards-EFC-v0__ppo-lstm-rrbase__0.zip"))
+                 "--lstm-hidden-size", "8", "--out", str(tmp_path), "--eval-episodes", "1"]) == 0
+    # The linear skip is an itemwise option: the LSTM policy ignores the default.
+    tutor = PPOTutor(str(tmp_path / "Flashcards-EFC-v0__ppo-lstm-rates-rrbase__0.zip"))
     first = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
     assert np.all((first.lessons >= 0) & (first.lessons < 30))
     assert tutor._recurrent and tutor._state is not None and tutor._state[0].shape[-1] == 8
