@@ -4,6 +4,7 @@
     python benchmarks/bench_datagen.py compare --domains math,code,vqa --seeds 5 --workers 2
     python benchmarks/bench_datagen.py compare --domains math,code --seeds 5 --workers 2 --training continue
     python benchmarks/bench_datagen.py curve --levels 0 --examples 20000 --steps 600,1200
+    python benchmarks/bench_datagen.py response --skills 1,3,5,7
 
 ``speed``: wall and CPU seconds of one teacher step (generate + train + evaluate)
 at the default settings, Skill-List structure, torch on one thread; target <= 5 s.
@@ -11,10 +12,14 @@ at the default settings, Skill-List structure, torch on one thread; target <= 5 
 ``datagen-uniform`` on the Skill-List envs, per seed, with the mean paired
 difference and its 95 % bootstrap CI (same seed = same held-out sets, same
 initial student).
-``curve``: how fast the default math student learns outside any env: trained from
-scratch on ``--examples`` generated pairs (all skills, uniform subskills, the
+``curve``: how fast the old default math student (no pretrained base, lr 3e-3) learns
+outside any env: trained from scratch on ``--examples`` generated pairs (all skills, uniform subskills, the
 given difficulty levels) for each ``--steps``; accuracy on the fixed validation
 items of those levels, per skill, and CPU seconds.
+``response``: whether the math student's per-skill accuracy follows the
+allocation: one Skill-List episode (default settings, seed 0) per plan, uniform and
+all the budget on each of ``--skills``; per-skill validation and test accuracy of
+the pretrained base and after the last iteration.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
     from teachgym.envs.datagen.math_domain import MathDomain
 
     torch.set_num_threads(1)
-    domain = MathDomain()
+    domain = MathDomain(levels=(0, 1, 2))  # the session-1/2 held-out range
     held = heldout_sets(domain, 16, 32)
     rng = np.random.default_rng(1)
     pairs = []
@@ -88,7 +93,7 @@ def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
     print(f"| steps | val accuracy % | per skill % ({', '.join(s.name for s in domain.skills)}) | CPU s | wall s |")
     print("|---|---|---|---|---|")
     for n in steps:
-        student = domain.make_student()
+        student = domain.make_student(base_steps=0, lr=3e-3, replay_fraction=0.0)  # the old default: from scratch
         student.reset(np.random.default_rng(0))
         wall, cpu = time.perf_counter(), time.process_time()
         student.learn(pairs, n)
@@ -99,6 +104,39 @@ def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
         print(f"| {n} | {100 * correct.mean():.1f} | {per_skill} | {cpu:.1f} | {wall:.1f} |", flush=True)
 
 
+def response(skills: list[int], n_steps: int | None) -> None:
+    import gymnasium as gym
+    import torch
+
+    import teachgym  # noqa: F401  (registers the env ids)
+
+    torch.set_num_threads(1)
+    env = gym.make(ENV.format("Math"), **({} if n_steps is None else {"n_steps": n_steps})).unwrapped
+    test_skill = np.array([d.skill for d in env.heldout.test])
+
+    def per_skill_test() -> str:
+        predictions = env.domain.predict(env.student, env.heldout.test)
+        correct = np.array([p == d.answer for p, d in zip(predictions, env.heldout.test)], dtype=float)
+        return ", ".join(f"{100 * correct[test_skill == k].mean():.0f}" for k in range(env.n_skills))
+
+    cpu = time.process_time()
+    _, info = env.reset(seed=0)
+    print(f"base ready in {time.process_time() - cpu:.1f} CPU s ({env.student.base_path})\n")
+    print(f"| plan | val % per skill ({', '.join(s.name for s in env.domain.skills)}) | val mean % "
+          "| test % per skill | test % |")
+    print("|---|---|---|---|---|")
+    print(f"| base (no data) | {', '.join(f'{100 * a:.0f}' for a in env.skill_accuracy)} | "
+          f"{100 * env.skill_accuracy.mean():.1f} | {per_skill_test()} | {info['score']:.1f} |", flush=True)
+    for plan in ["uniform", *skills]:
+        env.reset(seed=0)
+        action = np.ones(env.n_skills, np.float32) if plan == "uniform" else np.eye(env.n_skills, dtype=np.float32)[plan]
+        for _ in range(env.n_steps):
+            env.step(action)
+        name = plan if plan == "uniform" else f"all on {env.domain.skills[plan].name}"
+        print(f"| {name} | {', '.join(f'{100 * a:.0f}' for a in env.skill_accuracy)} | "
+              f"{100 * env.skill_accuracy.mean():.1f} | {per_skill_test()} | {env.score():.1f} |", flush=True)
+
+
 def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 10_000) -> tuple[float, float]:
     means = rng.choice(values, size=(n, values.size), replace=True).mean(axis=1)
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
@@ -106,24 +144,29 @@ def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 10_000) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", choices=("speed", "compare", "curve"))
+    parser.add_argument("mode", choices=("speed", "compare", "curve", "response"))
     parser.add_argument("--domains", default="math,code,vqa")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", default="5", help="speed: teacher steps timed per domain; curve: gradient steps, "
                         "comma-separated")
     parser.add_argument("--teachers", default="datagen-targeting,datagen-uniform")
-    parser.add_argument("--n-steps", type=int, default=None, help="compare: iterations per episode (env default 10)")
+    parser.add_argument("--n-steps", type=int, default=None, help="compare, response: iterations per episode (env default 10)")
     parser.add_argument("--training", choices=("retrain", "continue"), default=None,
                         help="compare: the env's training mode (default: the env's, retrain)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--levels", default="0,1,2", help="curve: math difficulty levels of the data")
     parser.add_argument("--examples", type=int, default=640, help="curve: training pairs")
+    parser.add_argument("--skills", default="1,3,5,7", help="response: skills that get a whole episode's budget")
     args = parser.parse_args()
     pin_one_thread()
     domains = args.domains.split(",")
     print(f"machine: {machine()}\n{load()} (start)\n", flush=True)
     if args.mode == "curve":
         curve([int(x) for x in args.levels.split(",")], args.examples, [int(x) for x in str(args.steps).split(",")])
+        print(f"\n{load()} (end)")
+        return
+    if args.mode == "response":
+        response([int(x) for x in args.skills.split(",")], args.n_steps)
         print(f"\n{load()} (end)")
         return
     if args.mode == "speed":

@@ -17,8 +17,8 @@ FAST_ENV_KWARGS_BY_ID: dict[str, dict] = {}
 FAST_ENV_KWARGS_BY_ID.update({f"teachgym/{name}Curriculum-v0": {"n_steps": 4, "steps_per_lesson": 64, "n_envs": 2, "device": "cpu", "algo_kwargs": {"batch_size": 32, "n_epochs": 1}, **extra} for name, extra in (("MountainCar", {"test_episodes": 2}), ("CartPole", {}), ("StumpTrack", {}))})
 # FineTuneRL-SB3 (issue 7): 4 teacher steps of 32 DQN steps, 300 offline transitions, one 30-step evaluation episode.
 FAST_ENV_KWARGS_BY_ID["teachgym/FineTuneRL-SB3-v0"] = {"n_steps": 4, "steps_per_step": 32, "n_offline_transitions": 300, "eval_episodes": 1, "eval_max_steps": 30, "learning_starts": 8, "batch_size": 16}
-# DataGen (issue 6): 3 iterations of 8 examples, 2 gradient steps, 2 held-out items per skill, a width-16 student.
-FAST_ENV_KWARGS_BY_ID.update({f"teachgym/DataGen-{d}-{s}-v0": {"n_steps": 3, "budget": 8, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2, "student_kwargs": {"d_model": 16, "batch_size": 8}} for d in ("Math", "Code", "VQA") for s in ("SkillList", "OpenEnded", "SkillTree")})
+# DataGen (issue 6): 3 iterations of 8 examples, 2 gradient steps, 2 held-out items per skill, a width-16 student (math: from a 20-step base).
+FAST_ENV_KWARGS_BY_ID.update({f"teachgym/DataGen-{d}-{s}-v0": {"n_steps": 3, "budget": 8, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2, "student_kwargs": {"d_model": 16, "batch_size": 8, **({"base_steps": 20} if d == "Math" else {})}} for d in ("Math", "Code", "VQA") for s in ("SkillList", "OpenEnded", "SkillTree")})
 # GRPO curriculum (issue 5): 3 teacher steps of 1 GRPO update (2 prompts x 2 completions), 2 probes per arm, a 1-layer width-16 LM warmed up for 20 steps.
 FAST_ENV_KWARGS_BY_ID.update({f"teachgym/GRPO{name}-v0": {"n_steps": 3, "updates_per_step": 1, "prompts_per_update": 2, "num_generations": 2, "probes_per_arm": 2, "test_per_arm": 2, "tiny": {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32, "warmup_steps": 20, "warmup_batch_size": 16}} for name in ("Arithmetic", "ArithmeticMixture", "Strings")})
 

@@ -16,12 +16,15 @@ from teachgym.envs.datagen.trajectory import TrajectoryLog
 
 TINY = {"n_steps": 3, "budget": 8, "train_steps": 2, "val_per_skill": 3, "test_per_skill": 3,
         "student_kwargs": {"d_model": 16, "batch_size": 8}}
+# Math's default student starts from a pretrained base; a 20-step one keeps the tests fast.
+MATH_TINY = {**TINY, "student_kwargs": {**TINY["student_kwargs"], "base_steps": 20}}
 MATH = {"SkillList": "teachgym/DataGen-Math-SkillList-v0", "OpenEnded": "teachgym/DataGen-Math-OpenEnded-v0",
         "SkillTree": "teachgym/DataGen-Math-SkillTree-v0"}
 
 
 def make(structure: str, domain: str = "Math", **kwargs):
-    return gym.make(MATH[structure].replace("Math", domain), **{**TINY, **kwargs}).unwrapped
+    return gym.make(MATH[structure].replace("Math", domain), **{**(MATH_TINY if domain == "Math" else TINY),
+                                                                 **kwargs}).unwrapped
 
 
 def test_math_taxonomy_generator_and_verifier():
@@ -192,8 +195,8 @@ def test_continue_training_uses_only_new_data():
 
 def test_same_seed_same_episode_with_teachers():
     for env_id, teacher in ((MATH["SkillList"], "datagen-targeting"), (MATH["SkillTree"], "skilltree-alternate")):
-        first = teachgym.run(env_id, teacher, seed=2, **TINY)
-        second = teachgym.run(env_id, teacher, seed=2, **TINY)
+        first = teachgym.run(env_id, teacher, seed=2, **MATH_TINY)
+        second = teachgym.run(env_id, teacher, seed=2, **MATH_TINY)
         np.testing.assert_array_equal(first.lessons, second.lessons)
         np.testing.assert_array_equal(first.rewards, second.rewards)
         assert first.score == second.score
@@ -204,7 +207,7 @@ def test_bad_settings_name_the_field():
                           ({"engine": "magic"}, "engine"), ({"domain": "chemistry"}, "domain"),
                           ({"student_kwargs": {"max_len": 20, "max_answer_len": 5}}, "student_kwargs")):
         with pytest.raises(teachgym.ConfigError, match=field):
-            gym.make(MATH["SkillList"], **{**TINY, **kwargs})
+            gym.make(MATH["SkillList"], **{**MATH_TINY, **kwargs})
 
 
 @pytest.mark.parametrize("structure", ["OpenEnded", "SkillTree"])
@@ -212,7 +215,7 @@ def test_sb3_ppo_trains_on_the_numeric_structures(structure):
     ppo = pytest.importorskip("stable_baselines3").PPO
     from teachgym.students.sft.common import torch_threads
 
-    env = gym.make(MATH[structure], **TINY)
+    env = gym.make(MATH[structure], **MATH_TINY)
     with torch_threads(1):  # a tiny MLP: extra threads only contend on a busy CPU
         model = ppo("MlpPolicy", env, n_steps=3, batch_size=3, n_epochs=1, seed=0, device="cpu")
         model.learn(total_timesteps=6)

@@ -17,7 +17,7 @@ from teachgym.envs.datagen.vqa_domain import VQADomain, render
 
 pytest.importorskip("transformers")
 TINY = {"n_steps": 2, "budget": 6, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2,
-        "student_kwargs": {"d_model": 16, "batch_size": 8}}
+        "student_kwargs": {"d_model": 16, "batch_size": 8, "base_steps": 20}}  # math: a fast pretrained base
 
 
 @pytest.fixture(scope="module")

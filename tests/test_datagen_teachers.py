@@ -10,6 +10,7 @@ import teachgym
 
 TINY = {"n_steps": 4, "budget": 8, "train_steps": 2, "val_per_skill": 3, "test_per_skill": 3,
         "student_kwargs": {"d_model": 16, "batch_size": 8}}
+MATH_TINY = {**TINY, "student_kwargs": {**TINY["student_kwargs"], "base_steps": 20}}  # a fast pretrained base
 DATA_TEACHERS = ("datagen-uniform", "datagen-targeting")
 TREE_TEACHERS = ("skilltree-alternate", "skilltree-fill-balanced")
 STRUCTURES = {
@@ -20,7 +21,8 @@ STRUCTURES = {
 
 def _env(structure: str, domain: str = "Math"):
     kwargs = STRUCTURES[structure]
-    return gym.make(f"teachgym/DataGen-{domain}-{structure.split('-')[0]}-v0", **TINY, **kwargs)
+    return gym.make(f"teachgym/DataGen-{domain}-{structure.split('-')[0]}-v0",
+                    **(MATH_TINY if domain == "Math" else TINY), **kwargs)
 
 
 def _reset(teacher, env, seed=0):
@@ -86,11 +88,11 @@ def test_data_teachers_refuse_envs_without_datagen_feedback():
 
 
 def test_alternate_and_fill_balanced_tree_policies():
-    result = teachgym.run("teachgym/DataGen-Math-SkillTree-v0", "skilltree-alternate", seed=0, **TINY)
+    result = teachgym.run("teachgym/DataGen-Math-SkillTree-v0", "skilltree-alternate", seed=0, **MATH_TINY)
     assert [int(lesson[0]) for lesson in result.lessons] == [1, 0, 1, 0]
     explored = [int(lesson[1]) for lesson in result.lessons[::2]]
     assert len(set(explored)) == 2  # grows the least-grown skill: never the same one twice in a row
-    env = gym.make("teachgym/DataGen-Math-SkillTree-v0", **{**TINY, "n_steps": 18})
+    env = gym.make("teachgym/DataGen-Math-SkillTree-v0", **{**MATH_TINY, "n_steps": 18})
     result = teachgym.run(env, teachgym.make_teacher("skilltree-fill-balanced", target=2), seed=0)
     assert [int(lesson[0]) for lesson in result.lessons] == [1, 0] * 8 + [0, 0]  # grow 8 skills to 2, then fill
     counts = np.zeros((8, 3))

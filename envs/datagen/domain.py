@@ -128,6 +128,21 @@ class Domain(abc.ABC):
         return hash((type(self).__name__, self.config()))
 
     @property
+    def levels(self) -> tuple[int, ...]:
+        """The default difficulty range: the levels the held-out sets cover and that requests
+        leaving the difficulty open draw from (all levels unless a domain narrows it; a plan may
+        still ask for any level ``0 .. n_difficulties - 1``)."""
+        return tuple(range(self.n_difficulties))
+
+    def foundation_problems(self, avoid: frozenset[str]) -> list[tuple[str, str]]:
+        """The corpus the default student's base is pretrained on (none unless a domain has one).
+
+        Args:
+            avoid: content keys the corpus must not hold (the held-out sets).
+        """
+        return []
+
+    @property
     def n_skills(self) -> int:
         return len(self.skills)
 
@@ -196,6 +211,7 @@ class Domain(abc.ABC):
         return {
             "domain": self.name,
             "n_difficulties": self.n_difficulties,
+            "levels": list(self.levels),
             "skills": [{"name": s.name, "description": s.description,
                         "subskills": [{"name": n, "description": d} for n, d in s.subskills]} for s in self.skills],
         }
@@ -227,7 +243,10 @@ class TextDomain(Domain):
             return CausalLMSFTStudent(**kwargs)
         from teachgym.students.sft.char_transformer import CharTransformerStudent
 
-        return CharTransformerStudent(**{**self.student_defaults, **kwargs})
+        kwargs = {**self.student_defaults, **kwargs}
+        if kwargs.get("base_steps") and "base_problems" not in kwargs:
+            kwargs["base_problems"] = self.foundation_problems(frozenset(avoid))
+        return CharTransformerStudent(**kwargs)
 
     def warmup_problems(self, n: int, avoid: frozenset[str] | set[str]) -> list[tuple[str, str]]:
         """``n`` pairs over every (skill, subskill, difficulty) in turn, from a fixed seed, none in ``avoid``."""

@@ -83,10 +83,11 @@ class DataEngine(abc.ABC):
 
 
 def resolve(request: DataRequest, domain: Domain, rng: np.random.Generator) -> tuple[int, int]:
-    """The request's subskill and difficulty, drawing the ones left open uniformly."""
+    """The request's subskill and difficulty, drawing the ones left open uniformly (difficulty: from ``domain.levels``)."""
     n_sub = len(domain.skills[request.skill].subskills)
     subskill = int(rng.integers(n_sub)) if request.subskill is None else request.subskill
-    difficulty = int(rng.integers(domain.n_difficulties)) if request.difficulty is None else request.difficulty
+    levels = domain.levels
+    difficulty = levels[int(rng.integers(len(levels)))] if request.difficulty is None else request.difficulty
     return subskill, difficulty
 
 

@@ -2,7 +2,8 @@
 
 Both sets are drawn from a fixed seed (not the episode's), so every episode and
 every teacher is measured on the same questions. Each skill gets
-``per_skill`` items spread evenly over its subskills and difficulty levels. The
+``per_skill`` items spread evenly over its subskills and the domain's default
+difficulty levels (:attr:`~teachgym.envs.datagen.domain.Domain.levels`). The
 test set is drawn first, the validation set avoids it, and
 :attr:`HeldOut.keys` (content keys of both) is what every engine must avoid
 when it writes training data.
@@ -35,9 +36,9 @@ class HeldOut:
 def _draw(domain: Domain, per_skill: int, prefix: str, rng: np.random.Generator, avoid: set[str]) -> list[Datum]:
     out: list[Datum] = []
     for skill_id, skill in enumerate(domain.skills):
-        n_sub = len(skill.subskills)
+        n_sub, levels = len(skill.subskills), domain.levels
         for i in range(per_skill):
-            subskill, difficulty = i % n_sub, (i // n_sub) % domain.n_difficulties
+            subskill, difficulty = i % n_sub, levels[(i // n_sub) % len(levels)]
             for _ in range(1000):
                 example = domain.generate(skill_id, subskill, difficulty, rng)
                 key = domain.content_key(example)

@@ -10,6 +10,7 @@ never ``eval``), so data an LM writes can be checked.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from teachgym.envs.datagen.domain import Example, Skill, TextDomain
+from teachgym.validation import ConfigError
 
 SKILLS = (
     Skill("add_carry", "multi-digit addition with carries",
@@ -150,7 +152,9 @@ def _percentages(rng, sub, level):
     percents = ((10, 20, 25, 50, 75), tuple(range(5, 100, 5)), tuple(range(1, 100)))[level]
     p = int(rng.choice(percents))
     step = 100 // math.gcd(p, 100)  # n must be a multiple of this for p% of n to be whole
-    n = step * int(rng.integers(1, max(2, (10, 50, 200)[level] // step + 1)))
+    # Level 0 reaches n = 40: up to 10 would leave only 12 distinct questions per subskill, too few for
+    # disjoint held-out sets at the default level range (0,).
+    n = step * int(rng.integers(1, max(2, (40, 50, 200)[level] // step + 1)))
     if sub == 0:
         return f"{p}% of {n}", p * n // 100
     if sub == 1:
@@ -282,14 +286,75 @@ def _whole(value: Fraction) -> str | None:
     return str(value.numerator) if value.denominator == 1 else None
 
 
+BASE_SKILLS = ("add_carry", "multiply", "fractions", "order_of_operations")
+FOUNDATION_SEED = 20241124  # fixed: the base is part of the benchmark, like the held-out sets
+N_FOUNDATION = 20_000
+
+
+@functools.lru_cache(maxsize=8)
+def _foundation(domain: "MathDomain", avoid: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    rng = np.random.default_rng([FOUNDATION_SEED, *domain.config()[0]])
+    skills = [domain.skill_index(name) for name in domain.base_skills]
+    out: list[tuple[str, str]] = []
+    while skills and len(out) < N_FOUNDATION:
+        skill = skills[int(rng.integers(len(skills)))]
+        example = domain.generate(skill, int(rng.integers(len(SKILLS[skill].subskills))),
+                                  domain.levels[int(rng.integers(len(domain.levels)))], rng)
+        if domain.content_key(example) not in avoid:
+            out.append((example.question, example.answer))
+    return tuple(out)
+
+
 class MathDomain(TextDomain):
-    """DataEnvGym's math domain, built from arithmetic skills a small model can learn (see module docstring)."""
+    """DataEnvGym's math domain, built from arithmetic skills a small model can learn (see module docstring).
+
+    The default student is a character transformer fine-tuned from a pretrained base
+    (as DataEnvGym's students are pretrained LMs weak on some skills): the base is
+    trained once, from a fixed seed, on a foundation corpus of ``base_skills`` at the
+    default ``levels`` (disjoint from the held-out sets), and cached on disk. The
+    teacher's data must teach the other skills without letting the base's skills be
+    forgotten.
+
+    Args:
+        levels: the default difficulty range (held-out sets, the foundation corpus, and
+            requests that leave the difficulty open); level 0 by default, the range the
+            default student learns within its CPU budget (plans may still ask for 1 or 2).
+        base_skills: the skills of the foundation corpus (names); empty for a base
+            without pretraining (then set ``student_kwargs={"base_steps": 0}``).
+    """
 
     name = "math"
-    student_defaults = {"max_len": 48, "max_answer_len": 10, "reverse_answer": True}
+    default_train_steps = 200
+    # Fine-tuning a pretrained base wants a lower lr than training from scratch (3e-3), and a quarter
+    # of each batch replayed from the foundation corpus, else 200 steps on a few hundred pairs erase
+    # the base's skills (measured in benchmarks/RESULTS.md, issue 6).
+    student_defaults = {"max_len": 48, "max_answer_len": 10, "reverse_answer": True, "lr": 1e-3,
+                        "base_steps": 3000, "base_batch_size": 64, "base_lr": 3e-3, "replay_fraction": 0.25}
 
-    def __init__(self) -> None:
+    def __init__(self, levels: tuple[int, ...] | list[int] = (0,),
+                 base_skills: tuple[str, ...] | list[str] = BASE_SKILLS) -> None:
         self.skills = SKILLS
+        levels = tuple(int(x) for x in levels)
+        if not levels or len(set(levels)) != len(levels) or not all(0 <= x < self.n_difficulties for x in levels):
+            raise ConfigError(f"levels must be distinct difficulty levels in [0, {self.n_difficulties - 1}], "
+                              f"got {levels}")
+        names = {s.name for s in SKILLS}
+        unknown = [x for x in base_skills if x not in names]
+        if unknown:
+            raise ConfigError(f"base_skills must be skill names from {sorted(names)}; unknown: {unknown}")
+        self._levels = levels
+        self.base_skills = tuple(base_skills)
+
+    def config(self) -> tuple:
+        return (self._levels, self.base_skills)
+
+    @property
+    def levels(self) -> tuple[int, ...]:
+        return self._levels
+
+    def foundation_problems(self, avoid: frozenset[str]) -> list[tuple[str, str]]:
+        """``N_FOUNDATION`` pairs of ``base_skills`` at ``levels`` from a fixed seed, none in ``avoid``."""
+        return list(_foundation(self, frozenset(avoid)))
 
     def generate(self, skill: int, subskill: int, difficulty: int, rng: np.random.Generator) -> Example:
         question, value = _GENERATORS[skill](rng, subskill, difficulty)

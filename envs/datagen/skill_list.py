@@ -18,12 +18,15 @@ class SkillListEnv(DataGenEnv):
 
     DataEnvGym's Skill-List environment (Khan et al., 2024) on a CPU. Each step is
     one data-generation iteration: the teacher splits ``budget`` examples across the
-    domain's skills; the engine generates them (subskill and difficulty drawn
-    uniformly), the student is retrained from its base weights on all data so far
-    (``training="retrain"``, DataEnvGym's default) and evaluated on a fixed
-    validation set. Domains: ``math`` (8 arithmetic skills, char transformer
-    student), ``code`` (programs in a small DSL), ``vqa`` (rendered scenes, CNN
-    student).
+    domain's skills; the engine generates them (subskill drawn uniformly, difficulty
+    from the domain's default range ``domain.levels``), the student is retrained from
+    its base weights on all data so far (``training="retrain"``, DataEnvGym's default)
+    and evaluated on a fixed validation set. Domains: ``math`` (8 arithmetic skills at
+    difficulty level 0 by default; a char transformer fine-tuned from a base pretrained
+    on four of them, add_carry, multiply, fractions and order_of_operations, built once
+    in about a minute of one core and cached under ``$TEACHGYM_CACHE_DIR``; see
+    :class:`~teachgym.envs.datagen.math_domain.MathDomain`), ``code`` (programs in a
+    small DSL, char transformer from scratch), ``vqa`` (rendered scenes, CNN student).
 
     ## Action Space
 
@@ -47,11 +50,14 @@ class SkillListEnv(DataGenEnv):
     ## Rewards
 
     The gain in mean per-skill validation accuracy over the step (the episode return is
-    the final minus the initial validation accuracy).
+    the final minus the initial validation accuracy). ``reward="likelihood"`` (math, code):
+    the gain in mean per-skill validation answer log-likelihood per token instead, a
+    smoother signal (``info["skill_log_likelihood"]``); the score stays exact-match accuracy.
 
     ## Starting State
 
-    A freshly initialised student (weights from the episode seed), no training data.
+    The student's base weights (math: the pretrained base, the same for every seed;
+    code, VQA: freshly drawn from the episode seed), no training data.
 
     ## Episode End
 
@@ -84,6 +90,10 @@ class SkillListEnv(DataGenEnv):
     ## Version History
 
     * v0: initial version.
+    * v0, later (issue 6, session 3): math defaults changed (pretrained base with replay, level 0,
+      200 steps at lr 1e-3); ``domain=MathDomain(levels=(0, 1, 2), base_skills=())`` with
+      ``student_kwargs={"base_steps": 0, "lr": 3e-3, "replay_fraction": 0.0}, train_steps=150``
+      restores the old setting (up to the level-0 percentages range).
     """
 
     def __init__(self, domain="math", action_mode: str = "weights", n_levels: int = 5, **kwargs):

@@ -9,14 +9,18 @@ measured the way DataEnvGym measures its students: held-out accuracy.
 
 from __future__ import annotations
 
+import os
 import string
 from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from teachgym.student import Student
-from teachgym.students.sft.common import TextSFTStudent, torch_threads
+from teachgym.students.sft.common import TextSFTStudent, clone_state, torch_threads
 from teachgym.validation import ConfigError, check_float, check_int
 
 SPECIALS = ("<pad>", "<bos>", "<sep>", "<eos>", "<unk>")
@@ -99,6 +103,18 @@ class CharTransformerStudent(TextSFTStudent, Student):
             first), which small transformers learn arithmetic from much faster
             (Lee et al., 2023, "Teaching Arithmetic to Small Transformers"); answers
             come back in normal order.
+        base_problems, base_steps: a pretrained base: with ``base_steps > 0`` every ``reset``
+            starts from weights trained ``base_steps`` steps on the ``(question, answer)`` pairs
+            ``base_problems`` (the same for every seed, which then drives only the batch order),
+            built once and cached on disk (:mod:`teachgym.students.sft.pretrain`); 0 (default):
+            fresh weights drawn from the reset seed.
+        base_lr, base_batch_size: the pretraining run's peak learning rate and batch size
+            (``lr`` and ``batch_size`` are then the fine-tuning's).
+        replay_fraction: with a pretrained base, the share of each fine-tuning batch drawn from
+            ``base_problems`` (rehearsal, so that a few hundred steps on a small data set do
+            not erase what the base knows); 0 (default): batches of the lesson only.
+        cache_dir: where pretrained bases are cached (default ``$TEACHGYM_CACHE_DIR`` or
+            ``~/.cache/teachgym``).
 
     ``learn(lesson, budget)`` takes ``lesson`` = a sequence of ``(question, answer)``
     string pairs and runs ``budget`` gradient steps; ``evaluate(probes)`` takes the
@@ -107,7 +123,9 @@ class CharTransformerStudent(TextSFTStudent, Student):
 
     def __init__(self, d_model: int = 64, n_layers: int = 2, n_heads: int = 4, max_len: int = 64,
                  max_answer_len: int = 12, lr: float = 3e-3, batch_size: int = 32, reverse_answer: bool = False,
-                 num_threads: int = 1):
+                 num_threads: int = 1, base_problems: Sequence[tuple[str, str]] = (), base_steps: int = 0,
+                 base_lr: float = 3e-3, base_batch_size: int = 64, replay_fraction: float = 0.0,
+                 cache_dir: str | os.PathLike | None = None):
         self.d_model = check_int("d_model", d_model, low=8, high=1024)
         self.n_heads = check_int("n_heads", n_heads, low=1, high=64)
         if self.d_model % self.n_heads:
@@ -121,7 +139,54 @@ class CharTransformerStudent(TextSFTStudent, Student):
         self.num_threads = check_int("num_threads", num_threads, low=1, high=1024)
         self.vocab = {c: i + len(SPECIALS) for i, c in enumerate(CHARSET)}
         self.chars = dict(enumerate(SPECIALS)) | {i: c for c, i in self.vocab.items()}
+        self.base_steps = check_int("base_steps", base_steps, low=0, high=10_000_000)
+        self.base_lr = check_float("base_lr", base_lr, low=0.0, low_open=True, high=1.0)
+        self.base_batch_size = check_int("base_batch_size", base_batch_size, low=1, high=65536)
+        self.base_problems = [(str(q), str(a)) for q, a in base_problems]
+        if self.base_steps and not self.base_problems:
+            raise ConfigError("base_steps > 0 needs base_problems, the (question, answer) pairs of the pretraining")
+        self.replay_fraction = check_float("replay_fraction", replay_fraction, low=0.0, high=1.0, high_open=True)
+        self.cache_dir = cache_dir
+        self.base_path: Path | None = None
+        self._pretrained: dict | None = None
         self.model: nn.Module | None = None
+
+    def _architecture(self) -> dict:
+        return {"model": "char-transformer", "d_model": self.d_model, "n_layers": self.n_layers,
+                "n_heads": self.n_heads, "max_len": self.max_len, "reverse_answer": self.reverse_answer,
+                "charset": CHARSET}
+
+    def _reset_model(self, rng: np.random.Generator) -> None:
+        if not self.base_steps:
+            super()._reset_model(rng)
+            return
+        if self._pretrained is None:
+            from teachgym.students.sft.pretrain import pretrained_state
+
+            def fresh(lr: float, batch_size: int) -> "CharTransformerStudent":
+                return CharTransformerStudent(self.d_model, self.n_layers, self.n_heads, self.max_len,
+                                              self.max_answer_len, lr, batch_size, self.reverse_answer,
+                                              self.num_threads)
+
+            self._pretrained, self.base_path = pretrained_state(
+                fresh, self._architecture(), self.base_problems, self.base_steps, self.base_lr,
+                self.base_batch_size, cache_dir=self.cache_dir)
+        self._rng = rng
+        with torch.random.fork_rng(devices=[]):
+            self.model = self._build()
+        self.model.load_state_dict(self._pretrained)
+        self.model.eval()
+        self._base = clone_state(self.model)
+        self._new_optimizer()
+
+    def _batch(self, examples: list) -> list:
+        n_replay = round(self.replay_fraction * self.batch_size) if self.base_steps else 0
+        if not n_replay:
+            return super()._batch(examples)
+        n_new = self.batch_size - n_replay
+        index = self._rng.choice(len(examples), size=n_new, replace=len(examples) < n_new)
+        replay = self._rng.choice(len(self.base_problems), size=n_replay)
+        return [examples[i] for i in index] + [self.base_problems[i] for i in replay]
 
     def _build(self) -> nn.Module:
         return _CharLM(len(SPECIALS) + len(CHARSET), self.d_model, self.n_layers, self.n_heads, self.max_len)
@@ -135,7 +200,8 @@ class CharTransformerStudent(TextSFTStudent, Student):
     def _encode(self, text: str) -> list[int]:
         return [self.vocab.get(c, UNK) for c in text]
 
-    def _loss(self, batch: list) -> torch.Tensor:
+    def _rows(self, batch: list) -> tuple[list[list[int]], list[list[int]]]:
+        """Token ids of ``<bos> question <sep> answer <eos>`` and their targets (-100 outside the answer)."""
         rows, targets = [], []
         for question, answer in batch:
             prompt = [BOS] + self._encode(question) + [SEP]
@@ -143,6 +209,10 @@ class CharTransformerStudent(TextSFTStudent, Student):
             rows.append(full)
             # Predict the answer and <eos> from the positions before them.
             targets.append([-100] * (len(prompt) - 1) + full[len(prompt):] + [-100])
+        return rows, targets
+
+    def _loss(self, batch: list) -> torch.Tensor:
+        rows, targets = self._rows(batch)
         total, n_targets = 0.0, 0
         for group in _length_groups([len(r) for r in rows]):
             width = max(len(rows[i]) for i in group)
@@ -155,6 +225,25 @@ class CharTransformerStudent(TextSFTStudent, Student):
         return total / max(n_targets, 1)
 
     # -- Student API -----------------------------------------------------------
+    def answer_log_likelihood(self, pairs: Sequence[tuple[str, str]], chunk: int = 256) -> np.ndarray:
+        """Mean log-probability per answer token (answer characters and ``<eos>``) of each pair's answer
+        given its question, by teacher forcing: a smooth counterpart of exact-match accuracy."""
+        if self.model is None:
+            raise RuntimeError("call reset(rng) before answer_log_likelihood()")
+        out = np.zeros(len(pairs))
+        self.model.eval()
+        with torch_threads(self.num_threads), torch.no_grad():
+            for start in range(0, len(pairs), chunk):
+                rows, targets = self._rows([(str(q), str(a)) for q, a in pairs[start: start + chunk]])
+                width = max(map(len, rows))
+                ids = torch.tensor([r + [PAD] * (width - len(r)) for r in rows])
+                labels = torch.tensor([t[:width] + [-100] * (width - len(t)) for t in targets])
+                logits = self.model(ids)
+                nll = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+                counts = (labels != -100).sum(1).clamp(min=1)
+                out[start: start + len(rows)] = (-nll.sum(1) / counts).numpy()
+        return out
+
     def predict(self, questions: Sequence[str], chunk: int = 256) -> list[str]:
         """Greedy answers to ``questions`` (batched; grouped by length to limit padding)."""
         if self.model is None:

@@ -146,8 +146,7 @@ class SFTStudentBase:
         for step in range(budget):
             for group in self.optimizer.param_groups:
                 group["lr"] = cosine_lr(step, budget, self.lr, warmup)
-            index = self._rng.choice(len(examples), size=self.batch_size, replace=len(examples) < self.batch_size)
-            loss = self._loss([examples[i] for i in index])
+            loss = self._loss(self._batch(examples))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -155,6 +154,11 @@ class SFTStudentBase:
             total += float(loss.detach())
         self.model.eval()
         return total / budget
+
+    def _batch(self, examples: list) -> list:
+        """One mini-batch of ``examples``, drawn with the student's RNG."""
+        index = self._rng.choice(len(examples), size=self.batch_size, replace=len(examples) < self.batch_size)
+        return [examples[i] for i in index]
 
     def _torch_state(self) -> dict[str, Any]:
         return {"model": clone_state(self.model), "base": {k: v.clone() for k, v in self._base.items()},
