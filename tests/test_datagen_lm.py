@@ -179,3 +179,24 @@ def test_math_and_code_envs_train_a_causal_lm_student_by_sft(tmp_path, tiny_lm):
     code.step(np.ones(8, np.float32))
     code.load_state_dict(state)  # checkpoint and resume restore the LM's weights
     assert code._t == 1 and list(code.val_predictions) == code.domain.predict(code.student, code.heldout.val)
+
+
+def test_lm_engine_labels_vqa_data_with_the_subskill_the_lm_wrote():
+    class ScriptedLM(LMDataEngine):
+        """The real engine (prompting aside): parse, verify, dedupe and label these completions."""
+
+        def complete(self, prompts, seed):
+            return [" red square at top left; blue circle at centre\nQ: is the red square left of the blue circle\nA: yes",
+                    " red square at top left; blue circle at bottom right\nQ: is the red square above the blue circle\nA: yes"]
+
+    domain = VQADomain()
+    asked = [domain.subskill_of(3, domain.parse_example(text)) for text in ScriptedLM("x").complete([], 0)]
+    assert asked == [0, 1]  # "left of" and "above" are two templates of the relation skill
+    from teachgym.envs.datagen.engines import DataRequest
+
+    data, report = ScriptedLM("x").generate(domain, [DataRequest(skill=3, count=2, subskill=1, difficulty=0)],
+                                            np.random.default_rng(0), avoid=frozenset(), seen=set(),
+                                            fits=lambda example: True, id_prefix="t", provenance={})
+    assert report.accepted == 2 and [d.subskill for d in data] == [0, 1]
+    assert data[0].provenance["requested_subskill"] == 1 and "requested_subskill" not in data[1].provenance
+    assert domain.subskill_of(3, Example("how many objects are there", "2", ((0, 0, 0, 0),))) is None

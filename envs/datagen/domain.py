@@ -172,6 +172,14 @@ class Domain(abc.ABC):
         """
         return "this domain cannot verify outside examples"
 
+    def subskill_of(self, skill: int, example: Example) -> int | None:
+        """The subskill a verified ``example`` of ``skill`` actually exercises, where the domain can tell.
+
+        An LM asked for one subskill may write another; the engine labels its data with
+        this when it is not None (VQA: the question's template), else with the subskill it asked for.
+        """
+        return None
+
     def format_example(self, example: Example) -> str:
         """``example`` as an LM engine shows it (it starts with :attr:`example_prefix`)."""
         return f"Q: {example.question}\nA: {example.answer}"

@@ -142,8 +142,12 @@ class LMDataEngine(DataEngine):
                 report.drop(reason, {"skill": skill, "completion": text[:200], **({"why": why} if why else {})})
                 continue
             seen.add(domain.content_key(example))
-            data.append(Datum(f"{id_prefix}-{len(data):04d}", skill, subskill, difficulty, example,
-                              {**provenance, "engine": self.name, "model": self.model_name, "plan_entry": entry}))
+            source = {**provenance, "engine": self.name, "model": self.model_name, "plan_entry": entry}
+            written = domain.subskill_of(skill, example)
+            if written is not None and written != subskill:  # label what the LM wrote, keep what was asked
+                source["requested_subskill"] = subskill
+                subskill = written
+            data.append(Datum(f"{id_prefix}-{len(data):04d}", skill, subskill, difficulty, example, source))
         report.accepted = len(data)
         return data, report
 

@@ -164,6 +164,14 @@ class VQADomain(Domain):
             return f"answer {example.answer!r} is wrong (the scene gives {answered[1]!r})"
         return None
 
+    def subskill_of(self, skill: int, example: Example) -> int | None:
+        """The subskill whose template the question follows (None if it follows none)."""
+        if example.scene is None or not 0 <= skill < len(SKILLS):
+            return None
+        scene = vqa_text.parse_scene(vqa_text.scene_text(example.scene))
+        answered = scene if isinstance(scene, str) else vqa_text.answer_question(skill, example.question, scene)
+        return None if isinstance(answered, str) else answered[0]
+
     def format_example(self, example: Example) -> str:
         return vqa_text.format_example(example)
 
