@@ -55,6 +55,8 @@ class OpenEndedEnv(DataGenEnv):
     | 0 .. n_skills*max_subskills-1        | error rate on validation items of each (skill,     |
     |                                      | subskill) slot (0 for slots a skill lacks)         |
     | next n_skills*n_difficulties         | error rate of each (skill, difficulty)             |
+    |                                      | (0 for levels outside the domain's ``levels``:     |
+    |                                      | they have no validation items; math: level 0 only) |
     | last                                 | fraction of the episode's iterations used          |
 
     ``mode="text"``: ``Text(max_length=4000)``: the iteration, validation accuracy, up
