@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from _common import machine, pin_one_thread
+from _common import bootstrap_ci, machine, pin_one_thread
 
 TUNE_SEED = 1_000_000
 GRID = np.linspace(math.log(0.077) - 4.0, math.log(0.077) + 4.0, 61)  # log theta
@@ -134,12 +134,6 @@ def play(rule: str, value, student: int, seed: int) -> float:
         posterior.update(action, at_grid[action], info["outcome"] > 0.5)
         rewards.append(reward)
     return float(np.mean(rewards))
-
-
-def bootstrap_ci(values: np.ndarray, n: int = 10_000, seed: int = 0) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    means = rng.choice(values, size=(n, values.size)).mean(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from _common import machine, pin_one_thread
+from _common import bootstrap_ci, machine, pin_one_thread
 
 REFERENCE = {  # an independent re-implementation of Reddy et al.'s setup, likelihood reward, mean per-step recall
     "EFC": {"random": "0.335", "leitner": "0.30", "round-robin": "0.39", "threshold (true recall)": "0.42",
@@ -101,13 +101,6 @@ def one_student(job) -> dict:
     results = np.array([run_episode(env, teacher, seed) for seed in range(episodes)])
     return {"model": model, "tutor": name, "student": student, "best": best, "recall": float(results[:, 0].mean()),
             "final": float(results[:, 1].mean()), "seconds": time.perf_counter() - start}
-
-
-def bootstrap_ci(values, n: int = 10_000, seed: int = 0) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    values = np.asarray(values)
-    means = values[rng.integers(values.size, size=(n, values.size))].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:

@@ -189,9 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         policy_kwargs["lstm_hidden_size"] = args.lstm_hidden_size
     if args.init_model and Path(args.init_model).resolve() == path.resolve():
         raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
+    env_kwargs = {"oracle": True} if args.oracle else {}
     vec_env = make_vec_env(lambda: make_env(args.env, args.features, args.reward_scale, args.reward_baseline,
-                                                **({"oracle": True} if args.oracle else {})), n_envs=args.n_envs,
-                           seed=args.seed)
+                                            **env_kwargs), n_envs=args.n_envs, seed=args.seed)
     if args.init_model:
         model = algorithm.load(args.init_model, env=vec_env, device="cpu")
     else:
@@ -204,7 +204,6 @@ def main(argv: list[str] | None = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     tutor = PPOTutor(str(path), features=args.features)
-    env_kwargs = {"oracle": True} if args.oracle else {}
     returns = [teachgym.run(args.env, tutor, seed=10_000 + i, **env_kwargs).rewards.mean()
                for i in range(args.eval_episodes)]
     print(f"{args.env}: saved {path} after {args.total_timesteps} steps in {train_s:.0f} s; "

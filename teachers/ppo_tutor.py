@@ -94,7 +94,7 @@ class PPOTutor(Teacher):
                 from stable_baselines3 import PPO as algorithm
             self._policy = algorithm.load(self.model_path, device="cpu")
         self._recurrent = getattr(self._policy.policy, "lstm_actor", None) is not None
-        self._state, self._episode_start = None, np.ones(1, dtype=bool)
+        self._state = None  # a new episode starts from a zero LSTM state
         expected = self._policy.observation_space.shape
         self._n_items = int(self.action_space.n) if isinstance(self.action_space, spaces.Discrete) else None
         self._features = self.features
@@ -119,9 +119,7 @@ class PPOTutor(Teacher):
                 if self._state is None:
                     zeros = torch.zeros(policy.lstm_hidden_state_shape)
                     self._state = (zeros, zeros.clone())
-                distribution, self._state = policy.get_distribution(
-                    observation, self._state, torch.tensor(self._episode_start, dtype=torch.float32))
-                self._episode_start = np.zeros(1, dtype=bool)
+                distribution, self._state = policy.get_distribution(observation, self._state, torch.zeros(1))
             else:
                 distribution = policy.get_distribution(observation)
             probabilities = distribution.distribution.probs[0].numpy().astype(np.float64)

@@ -148,16 +148,19 @@ class VQADomain(Domain):
                 return Example(qa[0], qa[1], scene)
         raise RuntimeError(f"no scene fits skill {skill} subskill {subskill}; this is a bug")
 
-    def verify(self, skill: int, example: Example) -> str | None:
-        """None if the question is a template of ``skill`` whose answer from the scene is ``example.answer``."""
+    @staticmethod
+    def _answer(skill: int, example: Example) -> tuple[int, str] | str:
+        """``(subskill, answer)`` of the example's question from its scene, or why there is none."""
         if not 0 <= skill < len(SKILLS):
             return f"unknown skill index {skill}"
         if example.scene is None:
             return "a VQA example needs a scene"
         scene = vqa_text.parse_scene(vqa_text.scene_text(example.scene))  # the scene must be one the grammar allows
-        if isinstance(scene, str):
-            return scene
-        answered = vqa_text.answer_question(skill, example.question, scene)
+        return scene if isinstance(scene, str) else vqa_text.answer_question(skill, example.question, scene)
+
+    def verify(self, skill: int, example: Example) -> str | None:
+        """None if the question is a template of ``skill`` whose answer from the scene is ``example.answer``."""
+        answered = self._answer(skill, example)
         if isinstance(answered, str):
             return answered
         if answered[1] != example.answer:
@@ -166,10 +169,7 @@ class VQADomain(Domain):
 
     def subskill_of(self, skill: int, example: Example) -> int | None:
         """The subskill whose template the question follows (None if it follows none)."""
-        if example.scene is None or not 0 <= skill < len(SKILLS):
-            return None
-        scene = vqa_text.parse_scene(vqa_text.scene_text(example.scene))
-        answered = scene if isinstance(scene, str) else vqa_text.answer_question(skill, example.question, scene)
+        answered = self._answer(skill, example)
         return None if isinstance(answered, str) else answered[0]
 
     def format_example(self, example: Example) -> str:

@@ -156,9 +156,9 @@ class CharTransformerStudent(TextSFTStudent, Student):
                 "n_heads": self.n_heads, "max_len": self.max_len, "reverse_answer": self.reverse_answer,
                 "charset": CHARSET}
 
-    def _reset_model(self, rng: np.random.Generator) -> None:
+    def _init_weights(self, rng: np.random.Generator) -> None:
         if not self.base_steps:
-            super()._reset_model(rng)
+            super()._init_weights(rng)
             return
         if self._pretrained is None:
             from teachgym.students.sft.pretrain import pretrained_state
@@ -171,13 +171,7 @@ class CharTransformerStudent(TextSFTStudent, Student):
             self._pretrained, self.base_path = pretrained_state(
                 fresh, self._architecture(), self.base_problems, self.base_steps, self.base_lr,
                 self.base_batch_size, cache_dir=self.cache_dir)
-        self._rng = rng
-        with torch.random.fork_rng(devices=[]):
-            self.model = self._build()
         self.model.load_state_dict(self._pretrained)
-        self.model.eval()
-        self._base = clone_state(self.model)
-        self._new_optimizer()
 
     def _batch(self, examples: list) -> list:
         n_replay = round(self.replay_fraction * self.batch_size) if self.base_steps else 0

@@ -109,9 +109,13 @@ class SFTStudentBase:
         self._rng = rng
         with torch.random.fork_rng(devices=[]):  # module constructors draw default weights from torch's global RNG
             self.model = self._build()
-        init_weights(self.model, torch_generator(rng))
+        self._init_weights(rng)
         self._base = clone_state(self.model)
         self._new_optimizer()
+
+    def _init_weights(self, rng: np.random.Generator) -> None:
+        """The base weights of ``self.model``: drawn from ``rng`` (a subclass may load pretrained ones)."""
+        init_weights(self.model, torch_generator(rng))
 
     def _new_optimizer(self) -> None:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
