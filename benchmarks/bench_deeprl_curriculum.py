@@ -32,7 +32,7 @@ def make_condition(name: str):
     from gymnasium import spaces
 
     import teachgym
-    from teachgym.teachers.easy_to_hard import EasyToHardTeacher
+    from teachgym.teachers.generic.easy_to_hard import EasyToHardTeacher
 
     class TargetOnlyTeacher(teachgym.Teacher):
         """Always the hardest task the env publishes (training on the target task alone)."""

@@ -42,7 +42,7 @@ ENV_ID = "teachgym/FineTuneRL-Linear-v0"
 
 
 def pooled_optimistic():
-    from teachgym.teachers.offline_online import OfflineOnlineTeacher
+    from teachgym.teachers.finetune_rl.offline_online import OfflineOnlineTeacher
 
     class PooledOptimistic(OfflineOnlineTeacher):
         """``online-only``'s exploration with the offline data pooled in (equal weight per sample)."""

@@ -24,7 +24,7 @@ def student_throughput(batch: int, seconds: float = 1.0) -> tuple[float, float]:
     """(env steps/s, ms per learn() call) on uniformly random tasks."""
     import numpy as np
 
-    from teachgym.students.tabular_q import TabularQStudent
+    from teachgym.students.curriculum.tabular_q import TabularQStudent
 
     student = TabularQStudent()
     student.reset(np.random.default_rng(0))
@@ -41,7 +41,7 @@ def student_throughput(batch: int, seconds: float = 1.0) -> tuple[float, float]:
 def evaluation_ms(tasks, repeats: int = 200) -> float:
     import numpy as np
 
-    from teachgym.students.tabular_q import TabularQStudent
+    from teachgym.students.curriculum.tabular_q import TabularQStudent
 
     student = TabularQStudent()
     student.reset(np.random.default_rng(0))

@@ -76,7 +76,7 @@ def bench_build(args) -> dict:
     import torch
 
     from teachgym.envs.grpo.tasks import make_family
-    from teachgym.students.lm.tiny import TinyLMConfig, build_tiny_model
+    from teachgym.students.grpo.tiny import TinyLMConfig, build_tiny_model
 
     torch.set_num_threads(args.build_threads)
     config = TinyLMConfig()
@@ -103,7 +103,7 @@ def bench_overhead(args) -> dict:
     import torch
     from datasets import Dataset
 
-    from teachgym.students.lm.student import LMStudent
+    from teachgym.students.grpo.student import LMStudent
 
     env = make_env(args.env, args.env_kwargs)
     student = env.student

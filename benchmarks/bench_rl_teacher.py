@@ -2,7 +2,7 @@
 
 1. Train a PPO teacher on ``--env`` with ``--train-kwargs`` (one student
    configuration) for ``--timesteps`` teacher steps (skipped when the model zip
-   exists), via :func:`teachgym.teachers.sb3_training.train_teacher`.
+   exists), via :func:`teachgym.training.sb3_teacher.train_teacher`.
 2. Evaluate it with ``teachgym.run`` (the ``sb3-policy`` teacher, acting with
    the policy's mode and, seeded, sampling from it) on seeds the training never used, next to the baselines, on the training configuration
    and on each ``--test-kwargs`` configuration (generalisation to another student).
@@ -45,7 +45,7 @@ def main() -> None:
     from scipy.stats import bootstrap
 
     import teachgym
-    from teachgym.teachers.sb3_training import TeacherTraining, train_teacher
+    from teachgym.training.sb3_teacher import TeacherTraining, train_teacher
 
     torch.set_num_threads(1)
     train_kwargs = json.loads(args.train_kwargs)

@@ -70,7 +70,7 @@ def tutor_factory(name: str, value):
     import teachgym
 
     if name.startswith("ppo"):
-        from teachgym.teachers.ppo_tutor import PPOTutor
+        from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
         return PPOTutor(value)
     lookahead = LOOKAHEAD_DELAYS * 5.0  # the Flashcards default delay, 5 s
@@ -107,7 +107,7 @@ def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:
     import gymnasium as gym
 
     import teachgym
-    from teachgym.teachers.ppo_tutor import PPOTutor
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
     rows = ["| tutor | retained (score) | mastered at end | mean reward |", "|---|---|---|---|"]
     env = gym.make("teachgym/PrerequisiteTutor-BKT-v0").unwrapped

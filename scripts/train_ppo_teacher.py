@@ -8,7 +8,7 @@
 
 Arguments are parsed by tyro when it is installed, by argparse otherwise
 (``--help`` lists them). The work is done by
-:func:`teachgym.teachers.sb3_training.train_teacher`.
+:func:`teachgym.training.sb3_teacher.train_teacher`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Args:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(Args, argv)
-    from teachgym.teachers.sb3_training import TeacherTraining, train_teacher
+    from teachgym.training.sb3_teacher import TeacherTraining, train_teacher
 
     config = TeacherTraining(env_id=args.env_id, env_kwargs=parse_kwargs(args.env_kwargs, "env_kwargs"),
                              algo=args.algo, total_timesteps=args.total_timesteps, seed=args.seed,

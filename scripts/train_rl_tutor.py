@@ -17,7 +17,7 @@ population, so the policy must personalise from the log.
 tutor's on a copy of the same student (same optimum, less variance);
 ``--oracle`` trains on the env's oracle mode (true recall observed), an upper
 reference for what the log alone allows. The saved model is used through
-``teachgym.teachers.ppo_tutor:PPOTutor`` (``benchmarks/bench_tutoring.py --rl-model``).
+``teachgym.teachers.tutoring.ppo_tutor:PPOTutor`` (``benchmarks/bench_tutoring.py --rl-model``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Args:
     env: str = "teachgym/Flashcards-HLR-v0"
     """the tutoring env id"""
     policy: str = "itemwise"
-    """"itemwise" (one network shared by all items, teachgym.teachers.itemwise_policy), "mlp" (SB3's MlpPolicy) or
+    """"itemwise" (one network shared by all items, teachgym.teachers.tutoring.itemwise_policy), "mlp" (SB3's MlpPolicy) or
     "lstm" (sb3-contrib's RecurrentPPO with MlpLstmPolicy: a recurrent policy that can remember the whole session)"""
     lstm_hidden_size: int = 64
     """--policy lstm only: LSTM width"""
@@ -136,7 +136,7 @@ def make_env(env_id: str, features: str = "log", reward_scale: float = 1.0, rewa
     import functools
 
     import teachgym  # noqa: F401  (registers the env ids)
-    from teachgym.teachers.ppo_tutor import feature_space, tutor_features
+    from teachgym.teachers.tutoring.ppo_tutor import feature_space, tutor_features
 
     env = gym.make(env_id, **kwargs)
     if reward_baseline == "round-robin":
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from stable_baselines3.common.env_util import make_vec_env
 
     import teachgym
-    from teachgym.teachers.ppo_tutor import PPOTutor
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
     torch.set_num_threads(1)
     if args.policy not in ("itemwise", "mlp", "lstm"):
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.reward_scale > 0 and np.isfinite(args.reward_scale)):
         raise SystemExit(f"--reward-scale must be a positive number, got {args.reward_scale!r}")
     if args.policy == "itemwise":
-        from teachgym.teachers.itemwise_policy import ItemwisePolicy as policy
+        from teachgym.teachers.tutoring.itemwise_policy import ItemwisePolicy as policy
     else:
         policy = "MlpLstmPolicy" if args.policy == "lstm" else "MlpPolicy"
     linear_skip = args.linear_skip and args.policy == "itemwise"

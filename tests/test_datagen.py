@@ -213,7 +213,7 @@ def test_bad_settings_name_the_field():
 @pytest.mark.parametrize("structure", ["OpenEnded", "SkillTree"])
 def test_sb3_ppo_trains_on_the_numeric_structures(structure):
     ppo = pytest.importorskip("stable_baselines3").PPO
-    from teachgym.students.sft.common import torch_threads
+    from teachgym.students.datagen.common import torch_threads
 
     env = gym.make(MATH[structure], **MATH_TINY)
     with torch_threads(1):  # a tiny MLP: extra threads only contend on a busy CPU

@@ -11,8 +11,8 @@ import teachgym
 from teachgym.envs.datagen.code_domain import CodeDomain
 from teachgym.envs.datagen.heldout import heldout_sets
 from teachgym.envs.datagen.math_domain import BASE_SKILLS, MathDomain
-from teachgym.students.sft import pretrain
-from teachgym.students.sft.char_transformer import CharTransformerStudent
+from teachgym.students.datagen import pretrain
+from teachgym.students.datagen.char_transformer import CharTransformerStudent
 
 PAIRS = [(f"{a}+{b}", str(a + b)) for a in range(1, 10) for b in range(1, 10)]
 SMALL = {"d_model": 16, "n_layers": 1, "max_len": 16, "max_answer_len": 4, "batch_size": 8}

@@ -84,7 +84,7 @@ def test_vqa_scenes_render_and_answers_follow_the_scene():
 def test_char_transformer_memorises_and_leaves_global_rng_alone():
     import torch
 
-    from teachgym.students.sft.char_transformer import CharTransformerStudent
+    from teachgym.students.datagen.char_transformer import CharTransformerStudent
 
     pairs = [(f"{a}+{b}", str(a + b)) for a, b in ((3, 4), (12, 9), (7, 7), (40, 2), (5, 15), (8, 1))]
     before = torch.get_rng_state().clone()

@@ -166,7 +166,7 @@ def test_math_and_code_envs_train_a_causal_lm_student_by_sft(tmp_path, tiny_lm):
     assert runs[0] == runs[1]  # same seed, same episode
     assert all(np.isfinite(loss) for loss in runs[0][2]) and len(runs[0][2]) == 2
     assert len(list(tmp_path.glob("tiny-*"))) == 1  # the warmed tiny model is built once and cached
-    from teachgym.students.sft.causal_lm import CausalLMSFTStudent
+    from teachgym.students.datagen.causal_lm import CausalLMSFTStudent
 
     assert isinstance(env.student, CausalLMSFTStudent) and env.student.model.config.hidden_size == 16
     # Any causal LM by local path: the code env with the fixture's Llama.

@@ -15,8 +15,8 @@ import teachgym  # noqa: E402
 from teachgym.envs.deeprl.cartpole_task import CartPoleTask  # noqa: E402
 from teachgym.envs.deeprl.mountain_car_task import MountainCarTask  # noqa: E402
 from teachgym.envs.deeprl.stump_track_task import StumpTrackTask  # noqa: E402
-from teachgym.students.param_task import ParamTaskEnv, rollout  # noqa: E402
-from teachgym.students.sb3_agent import SB3Student  # noqa: E402
+from teachgym.students.deeprl.param_task import ParamTaskEnv, rollout  # noqa: E402
+from teachgym.students.deeprl.sb3_agent import SB3Student  # noqa: E402
 from tests.conftest import fast_kwargs  # noqa: E402
 
 TINY_PPO = {"n_steps": 32, "batch_size": 32, "n_epochs": 1}
@@ -93,7 +93,7 @@ def test_wrong_algorithm_for_the_action_space_is_refused():
 
 
 def test_fast_actor_matches_policy_predict():
-    from teachgym.students.sb3_fast_actor import fast_deterministic_actor
+    from teachgym.students.deeprl.sb3_fast_actor import fast_deterministic_actor
 
     rng = np.random.default_rng(0)
     cases = [(MountainCarTask, "ppo", TINY_PPO), (CartPoleTask, "ppo", TINY_PPO), (CartPoleTask, "dqn", {}),

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import teachgym
-from teachgym.students.linear_mdp import LinearMDP, make_instance
-from teachgym.students.lsvi import ExplorationLesson, LSVIStudent
-from teachgym.students.offline_data import DatasetError, linear_dataset, save_linear_dataset, save_npz
+from teachgym.students.finetune_rl.linear_mdp import LinearMDP, make_instance
+from teachgym.students.finetune_rl.lsvi import ExplorationLesson, LSVIStudent
+from teachgym.students.finetune_rl.offline_data import DatasetError, linear_dataset, save_linear_dataset, save_npz
 
 ENV_ID = "teachgym/FineTuneRL-Linear-v0"
 SMALL = {"n_states": 12, "feature_dim": 6, "horizon": 4, "n_offline_episodes": 2000}

@@ -9,9 +9,9 @@ import pytest
 pytest.importorskip("stable_baselines3")
 import torch  # noqa: E402
 
-from teachgym.students.offline_data import DatasetError, save_npz  # noqa: E402
-from teachgym.students.offline_sb3 import MixedReplayBuffer  # noqa: E402
-from teachgym.students.sb3_data import generate_dataset, load_dataset, save_dataset  # noqa: E402
+from teachgym.students.finetune_rl.offline_data import DatasetError, save_npz  # noqa: E402
+from teachgym.students.finetune_rl.offline_sb3 import MixedReplayBuffer  # noqa: E402
+from teachgym.students.finetune_rl.sb3_data import generate_dataset, load_dataset, save_dataset  # noqa: E402
 from tests.conftest import fast_kwargs  # noqa: E402
 
 ENV_ID = "teachgym/FineTuneRL-SB3-v0"

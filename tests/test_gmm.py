@@ -9,8 +9,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from teachgym.teachers.gmm import best_by_aic, fit_gmms
-from teachgym.teachers.task_history import TaskHistory
+from teachgym.teachers.curriculum.gmm import best_by_aic, fit_gmms
+from teachgym.teachers.curriculum.task_history import TaskHistory
 
 
 def _alp_like_data(rng, n=250):

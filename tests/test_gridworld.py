@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import teachgym
 from teachgym.envs.curriculum.gridworld import PROBE_SET, TEST_SET, GridworldCurriculumEnv
-from teachgym.students.tabular_q import DEFAULT_MAZE, TabularQStudent
+from teachgym.students.curriculum.tabular_q import DEFAULT_MAZE, TabularQStudent
 
 ENV_IDS = ("teachgym/GridworldCurriculum-v0", "teachgym/GridworldCurriculumDiscrete-v0")
 NEAR = np.array([0.05, 0.0, 0.0])  # just inside the lava corridor

@@ -14,9 +14,9 @@ pytest.importorskip("trl")
 import teachgym  # noqa: E402
 from teachgym.envs.grpo.rewards import exact_match_reward  # noqa: E402
 from teachgym.envs.grpo.tasks import ArithmeticTasks  # noqa: E402
-from teachgym.students.lm import tiny as tiny_module  # noqa: E402
-from teachgym.students.lm import tokenizer as tokenizer_module  # noqa: E402
-from teachgym.students.lm.student import LMStudent  # noqa: E402
+from teachgym.students.grpo import tiny as tiny_module  # noqa: E402
+from teachgym.students.grpo import tokenizer as tokenizer_module  # noqa: E402
+from teachgym.students.grpo.student import LMStudent  # noqa: E402
 
 TINY = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32, "warmup_steps": 30,
         "warmup_batch_size": 16}

@@ -11,9 +11,9 @@ pytest.importorskip("trl")
 
 from teachgym.envs.grpo.rewards import char_match_reward, exact_match_reward  # noqa: E402
 from teachgym.envs.grpo.tasks import ArithmeticTasks  # noqa: E402
-from teachgym.students.lm import forced as forced_module  # noqa: E402
-from teachgym.students.lm import grpo as grpo_module  # noqa: E402
-from teachgym.students.lm.student import LMStudent  # noqa: E402
+from teachgym.students.grpo import forced as forced_module  # noqa: E402
+from teachgym.students.grpo import grpo as grpo_module  # noqa: E402
+from teachgym.students.grpo.student import LMStudent  # noqa: E402
 
 TINY = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32, "warmup_steps": 60,
         "warmup_batch_size": 16}

@@ -10,7 +10,7 @@ from gymnasium import spaces
 
 import teachgym
 from teachgym.lessons import MixtureBox, MixtureLessons
-from teachgym.teachers import arm_signals
+from teachgym.teachers.grpo import arm_signals
 
 
 def _step_info(arm_values: dict[int, float], key: str, n_arms: int, accuracy=None) -> dict:

@@ -209,7 +209,7 @@ def test_html_page_in_headless_chromium(tmp_path):
 
     evil = "<img src=x onerror=alert(1)>&co"
     if evil not in teachgym.teacher_registry.names():
-        teachgym.register_teacher(evil, "teachgym.teachers.random_teacher:RandomTeacher")
+        teachgym.register_teacher(evil, "teachgym.teachers.generic.random_teacher:RandomTeacher")
     specs = [RunSpec("teachgym/ToyCurriculum-v0", {"n_steps": 2000}, 'teachgym/ToyCurriculum-v0{"n_steps": 2000}', t, s)
              for t in ("random", evil, "alp-gmm") for s in range(2)]
     with RunStore(tmp_path / "lb.sqlite") as store:

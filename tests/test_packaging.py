@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 SMOKE = textwrap.dedent("""
     import importlib.util, sys, teachgym
-    import teachgym.envs.curriculum.toy, teachgym.teachers.alp_gmm, teachgym.students.competence_grid
+    import teachgym.envs.curriculum.toy, teachgym.teachers.curriculum.alp_gmm, teachgym.students.curriculum.competence_grid
     assert importlib.util.find_spec("envs") is None, "top-level 'envs' must not be installed"
     assert importlib.util.find_spec("teachers") is None and importlib.util.find_spec("students") is None
     result = teachgym.run("teachgym/ToyCurriculum-v0", "alp-gmm", seed=0, n_steps=600)
@@ -43,7 +43,7 @@ def test_built_wheel_installs_into_a_fresh_venv_and_works(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("teachgym-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"teachgym", f"{wheel.name.split('-')[0]}-{teachgym.__version__}.dist-info"}
-    assert "teachgym/envs/curriculum/toy.py" in names and "teachgym/teachers/alp_gmm.py" in names
+    assert "teachgym/envs/curriculum/toy.py" in names and "teachgym/teachers/curriculum/alp_gmm.py" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import teachgym
-from teachgym.teachers.riac import RIACTeacher
+from teachgym.teachers.curriculum.riac import RIACTeacher
 
 BOX = spaces.Box(0.0, 1.0, (2,), dtype=np.float32)
 

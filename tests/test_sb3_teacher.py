@@ -13,7 +13,7 @@ pytest.importorskip("stable_baselines3")
 import teachgym  # noqa: E402
 from teachgym.dataclass_cli import field_docs, parse_args  # noqa: E402
 from teachgym.envs import env_ids  # noqa: E402
-from teachgym.teachers.sb3_training import TeacherTraining, sb3_compatible, train_teacher, wrap_for_sb3  # noqa: E402
+from teachgym.training.sb3_teacher import TeacherTraining, sb3_compatible, train_teacher, wrap_for_sb3  # noqa: E402
 from tests.conftest import fast_kwargs  # noqa: E402
 
 

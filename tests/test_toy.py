@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import teachgym
-from teachgym.students.competence_grid import CompetenceGridStudent
+from teachgym.students.curriculum.competence_grid import CompetenceGridStudent
 
 
 def _student(**kwargs) -> CompetenceGridStudent:

@@ -11,9 +11,9 @@ import pytest
 from gymnasium import spaces
 
 import teachgym
-from teachgym.teachers.leitner import LeitnerTutor
-from teachgym.teachers.recall_model import RecallModel
-from teachgym.teachers.sm2 import SM2Tutor
+from teachgym.teachers.tutoring.leitner import LeitnerTutor
+from teachgym.teachers.tutoring.recall_model import RecallModel
+from teachgym.teachers.tutoring.sm2 import SM2Tutor
 from teachgym.validation import ConfigError
 
 TUTORING = ["teachgym/Flashcards-EFC-v0", "teachgym/Flashcards-HLR-v0", "teachgym/Flashcards-ACTR-v0",
@@ -153,7 +153,7 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
                  "--out", str(tmp_path), "--eval-episodes", "1", "--features", features,
                  "--value-net", "separate" if features == "rates" else "shared"]
                 + (["--no-linear-skip", "--reward-baseline", "none"] if features == "log" else [])) == 0
-    from teachgym.teachers.ppo_tutor import PPOTutor
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
     # "rates" runs the script's defaults (linear skip, round-robin baseline); "log" switches them off.
     suffix = "" if features == "log" else "-rates-skip-rrbase"
@@ -165,7 +165,7 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
     env = gym.make("teachgym/Flashcards-EFC-v0", n_steps=20)
     obs, info = env.reset(seed=5)
     tutor.reset(env.action_space, env.observation_space, seed=0)
-    from teachgym.teachers.ppo_tutor import tutor_features
+    from teachgym.teachers.tutoring.ppo_tutor import tutor_features
 
     expected, _ = tutor._policy.predict(tutor_features(obs, tutor._features, 30), deterministic=True)
     assert tutor.act(obs, info) == int(expected)
@@ -179,7 +179,7 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
 def test_rl_tutor_script_trains_a_recurrent_policy_and_the_tutor_carries_its_state(tmp_path):
     pytest.importorskip("sb3_contrib")
     from scripts.train_rl_tutor import main
-    from teachgym.teachers.ppo_tutor import PPOTutor
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
     assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2", "--policy", "lstm",
                  "--lstm-hidden-size", "8", "--out", str(tmp_path), "--eval-episodes", "1"]) == 0
@@ -215,7 +215,7 @@ def test_round_robin_baseline_wrapper_subtracts_a_policy_independent_round_robin
 
 
 def test_threshold_lookahead_shifts_the_fitted_prediction_and_is_validated():
-    from teachgym.teachers.threshold import ThresholdTutor
+    from teachgym.teachers.tutoring.threshold import ThresholdTutor
 
     env = gym.make("teachgym/Flashcards-HLR-v0", n_items=6, n_steps=30)
     tutor = ThresholdTutor(threshold=0.5)
@@ -234,7 +234,7 @@ def test_threshold_lookahead_shifts_the_fitted_prediction_and_is_validated():
 
 
 def test_rate_features_add_one_bounded_field_per_item_and_the_tutor_infers_them(tmp_path):
-    from teachgym.teachers.ppo_tutor import feature_space, tutor_features
+    from teachgym.teachers.tutoring.ppo_tutor import feature_space, tutor_features
 
     env = gym.make("teachgym/Flashcards-HLR-v0", n_items=5, n_steps=10)
     obs, _ = env.reset(seed=0)

@@ -9,7 +9,7 @@ from gymnasium import spaces
 
 from teachgym.env import TeacherEnv
 from teachgym.lessons import BoxLessons, RegionLessons
-from teachgym.students.tabular_q import TASK_NAMES, TabularQStudent
+from teachgym.students.curriculum.tabular_q import TASK_NAMES, TabularQStudent
 from teachgym.validation import check_choice, check_int
 
 # Fixed task sets in the student's task coordinates (start_distance, slip, time_pressure).
@@ -25,7 +25,7 @@ class GridworldCurriculumEnv(TeacherEnv):
 
     ## Description
 
-    The student (:class:`teachgym.students.tabular_q.TabularQStudent`) learns one
+    The student (:class:`teachgym.students.curriculum.tabular_q.TabularQStudent`) learns one
     Q-table for a fixed 9 x 19 maze whose goal room is left only through a
     lava-lined corridor. A task is ``(start_distance, slip, time_pressure)`` in
     ``[0, 1]^3``: how far from the goal the episodes start (1 = 56 cells), how

@@ -7,7 +7,7 @@ from gymnasium import spaces
 
 from teachgym.env import TeacherEnv
 from teachgym.lessons import BoxLessons, RegionLessons
-from teachgym.students.competence_grid import CompetenceGridStudent
+from teachgym.students.curriculum.competence_grid import CompetenceGridStudent
 from teachgym.validation import check_choice, check_int
 
 

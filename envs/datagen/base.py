@@ -85,7 +85,7 @@ class DataGenEnv(TeacherEnv):
         student: ``"default"`` (the domain's small torch model) or ``"lm"`` (math and code: a
             causal LM trained by SFT, the GRPO issue's tiny offline model unless
             ``student_kwargs={"model": "name/or/path"}``; see
-            :class:`~teachgym.students.sft.causal_lm.CausalLMSFTStudent`).
+            :class:`~teachgym.students.datagen.causal_lm.CausalLMSFTStudent`).
         student_kwargs: overrides of the domain's student settings (e.g. ``d_model``).
         log_path: if given, the trajectory log is also streamed to this JSON-lines file.
         score_every: also report the test score every this many steps.

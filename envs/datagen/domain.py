@@ -238,8 +238,8 @@ class TextDomain(Domain):
 
     def make_student(self, kind: str = "default", avoid: frozenset[str] = frozenset(), **kwargs: Any) -> Student:
         if kind == "lm":
-            from teachgym.students.sft.causal_lm import CausalLMSFTStudent
-            from teachgym.students.sft.char_transformer import CHARSET
+            from teachgym.students.datagen.causal_lm import CausalLMSFTStudent
+            from teachgym.students.datagen.char_transformer import CHARSET
 
             max_len = kwargs.setdefault("max_len", self.student_defaults.get("max_len", 64) + 8)
             kwargs.setdefault("max_answer_len", self.student_defaults.get("max_answer_len", 12) + 1)
@@ -249,7 +249,7 @@ class TextDomain(Domain):
                 if "warmup_problems" not in kwargs:
                     kwargs["warmup_problems"] = self.warmup_problems(self.n_warmup_problems, avoid)
             return CausalLMSFTStudent(**kwargs)
-        from teachgym.students.sft.char_transformer import CharTransformerStudent
+        from teachgym.students.datagen.char_transformer import CharTransformerStudent
 
         kwargs = {**self.student_defaults, **kwargs}
         if kwargs.get("base_steps") and "base_problems" not in kwargs:

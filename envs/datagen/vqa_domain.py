@@ -182,7 +182,7 @@ class VQADomain(Domain):
         if kind != "default":
             raise ConfigError(f"the VQA student reads images: student must be 'default', got {kind!r} "
                               "(student='lm' is for the math and code domains)")
-        from teachgym.students.sft.vqa_net import VQANetStudent
+        from teachgym.students.datagen.vqa_net import VQANetStudent
 
         return VQANetStudent(**{"question_vocab": question_vocabulary(), "answer_vocab": ANSWERS,
                                 "image_size": self.image_size, **kwargs})

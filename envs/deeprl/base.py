@@ -10,7 +10,7 @@ from gymnasium import spaces
 
 from teachgym.env import TeacherEnv
 from teachgym.lessons import BoxLessons, RegionLessons
-from teachgym.students.param_task import ParamTaskEnv
+from teachgym.students.deeprl.param_task import ParamTaskEnv
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
 
@@ -55,7 +55,7 @@ class DeepRLCurriculumEnv(TeacherEnv):
                  algo_kwargs: dict[str, Any] | None = None, device: str = "auto", reward_mode: str = "probe_gain",
                  score_every: int | None = None, forget_at: float | None = None, lesson_mode: str = "box",
                  arms_per_dim: int = 4, task_low=None, task_high=None):
-        from teachgym.students.sb3_agent import SB3Student  # torch and SB3 load with the first deep-RL env
+        from teachgym.students.deeprl.sb3_agent import SB3Student  # torch and SB3 load with the first deep-RL env
 
         self.steps_per_lesson = check_int("steps_per_lesson", steps_per_lesson, low=1)
         n_envs = check_int("n_envs", n_envs, low=1, high=1024)

@@ -21,7 +21,7 @@ class CartPoleCurriculumEnv(DeepRLCurriculumEnv):
 
     ## Description
 
-    The student (:class:`teachgym.students.sb3_agent.SB3Student`) learns one
+    The student (:class:`teachgym.students.deeprl.sb3_agent.SB3Student`) learns one
     policy for Gymnasium's ``CartPole-v1`` with a task
     ``(pole_length, pole_mass, gravity)``
     (:class:`~teachgym.envs.deeprl.cartpole_task.CartPoleTask`; Gymnasium's

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 
-from teachgym.students.param_task import Episodes, ParamTaskEnv
+from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv
 
 MAX_STEPS = 500
 MASS_CART, FORCE, TAU = 1.0, 10.0, 0.02  # Gymnasium's CartPole constants

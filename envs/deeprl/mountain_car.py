@@ -14,7 +14,7 @@ class MountainCarCurriculumEnv(DeepRLCurriculumEnv):
 
     ## Description
 
-    The student (:class:`teachgym.students.sb3_agent.SB3Student`) learns
+    The student (:class:`teachgym.students.deeprl.sb3_agent.SB3Student`) learns
     Gymnasium's ``MountainCarContinuous-v0`` task family
     (:class:`~teachgym.envs.deeprl.mountain_car_task.MountainCarTask`) in which
     the engine has ``power_scale`` times the default power (observations

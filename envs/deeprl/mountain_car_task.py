@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.students.param_task import Episodes, ParamTaskEnv
+from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv
 
 DEFAULT_POWER = 0.0015  # Gymnasium's MountainCarContinuous-v0
 MIN_POSITION, MAX_POSITION, MAX_SPEED = -1.2, 0.6, 0.07

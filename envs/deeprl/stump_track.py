@@ -19,7 +19,7 @@ class StumpTrackCurriculumEnv(DeepRLCurriculumEnv):
 
     ## Description
 
-    The student (:class:`teachgym.students.sb3_agent.SB3Student`) controls a
+    The student (:class:`teachgym.students.deeprl.sb3_agent.SB3Student`) controls a
     point-mass runner on a 20 m track
     (:class:`~teachgym.envs.deeprl.stump_track_task.StumpTrackTask`): it
     accelerates on the ground and jumps; stumps 0.5 m wide of height

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.students.param_task import Episodes, ParamTaskEnv
+from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv
 
 DT = 0.05  # s per step
 TRACK_LENGTH, FIRST_STUMP, STUMP_WIDTH = 20.0, 3.0, 0.5

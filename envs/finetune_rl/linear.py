@@ -9,9 +9,9 @@ from gymnasium import spaces
 
 from teachgym.env import TeacherEnv
 from teachgym.lessons import BoxLessons
-from teachgym.students.linear_mdp import INSTANCES, make_instance
-from teachgym.students.lsvi import COVER, ExplorationLesson, LSVIStudent
-from teachgym.students.offline_data import linear_dataset, load_linear_dataset
+from teachgym.students.finetune_rl.linear_mdp import INSTANCES, make_instance
+from teachgym.students.finetune_rl.lsvi import COVER, ExplorationLesson, LSVIStudent
+from teachgym.students.finetune_rl.offline_data import linear_dataset, load_linear_dataset
 from teachgym.validation import check_choice, check_float, check_int
 
 LESSON_NAMES = tuple(f"explore:{name}" for name in COVER) + ("offline_share",)
@@ -25,13 +25,13 @@ class FineTuneRLLinearEnv(TeacherEnv):
     FineTuneRL (Wagenmaker & Pacchiano, 2023): a learner holds an offline
     dataset and may also play online episodes; the goal is an epsilon-optimal
     policy with as few online episodes as possible. The world is an episodic
-    linear MDP with a known model (:mod:`teachgym.students.linear_mdp`;
+    linear MDP with a known model (:mod:`teachgym.students.finetune_rl.linear_mdp`;
     horizon ``horizon``, ``n_states`` states, ``n_actions`` actions, features of
     dimension ``feature_dim``), so the true value of any policy is exact. The
     default ``"hidden-treasure"`` instance has one feature direction, worth the
     most reward, that the offline behaviour policy never visits
     (``offline_coverage=0``); every other direction is well covered. The
-    student (:class:`teachgym.students.lsvi.LSVIStudent`) runs least-squares value
+    student (:class:`teachgym.students.finetune_rl.lsvi.LSVIStudent`) runs least-squares value
     iteration on offline + online data. Each teacher step chooses which
     exploration policies the next ``episodes_per_step`` online episodes follow
     and how much regression weight the offline data gets.
@@ -131,7 +131,7 @@ class FineTuneRLLinearEnv(TeacherEnv):
 
     ``instance_seed`` fixes the MDP (so scores are comparable across seeds);
     the reset seed draws the offline data and all online randomness.
-    ``offline_dataset``: a ``.npz`` path (see :mod:`teachgym.students.offline_data`)
+    ``offline_dataset``: a ``.npz`` path (see :mod:`teachgym.students.finetune_rl.offline_data`)
     used instead of drawing data; a file made for another instance is refused.
 
     ## Version History

@@ -16,11 +16,11 @@ class FineTuneRLSB3Env(TeacherEnv):
     ## Description
 
     The deep variant of FineTuneRL (Wagenmaker & Pacchiano, 2023). The student
-    (:class:`teachgym.students.offline_sb3.OfflineSB3Student`) is SB3's DQN
+    (:class:`teachgym.students.finetune_rl.offline_sb3.OfflineSB3Student`) is SB3's DQN
     (Discrete tasks) or SAC (Box tasks) on a Gymnasium ``task``; its replay
     buffer holds offline transitions of a behaviour policy (a hand-written
     controller with ``behaviour_epsilon`` random actions, made locally; or a
-    ``.npz`` file, see :mod:`teachgym.students.sb3_data`) next to the online
+    ``.npz`` file, see :mod:`teachgym.students.finetune_rl.sb3_data`) next to the online
     ones. Each teacher step sets the offline share of every minibatch (RLPD's
     symmetric sampling is 0.5; Ball et al., 2023) and lets the student play
     ``steps_per_step`` online env steps, training after each one. SB3, torch
@@ -94,8 +94,8 @@ class FineTuneRLSB3Env(TeacherEnv):
                  offline_dataset: str | None = None, dataset_seed: int = 0, eval_episodes: int = 5,
                  eval_max_steps: int | None = None, return_range: tuple[float, float] | None = None,
                  score_every: int | None = 5, **student_kwargs):
-        from teachgym.students.offline_sb3 import OfflineSB3Student
-        from teachgym.students.sb3_data import RETURN_RANGES, generate_dataset, load_dataset
+        from teachgym.students.finetune_rl.offline_sb3 import OfflineSB3Student
+        from teachgym.students.finetune_rl.sb3_data import RETURN_RANGES, generate_dataset, load_dataset
 
         self.steps_per_step = check_int("steps_per_step", steps_per_step, low=1, high=10_000_000)
         if offline_dataset is None:

@@ -26,7 +26,7 @@ class GRPOCurriculumEnv(TeacherEnv):
 
     ## Description
 
-    The student (:class:`teachgym.students.lm.student.LMStudent`) is a language
+    The student (:class:`teachgym.students.grpo.student.LMStudent`) is a language
     model trained by TRL's ``GRPOTrainer`` with a verifiable reward (exact match
     with the answer). The task family is split into *arms*, a skill at a
     difficulty (``family="arithmetic"``: add / sub / mul x 1-4 digits x
@@ -133,7 +133,7 @@ class GRPOCurriculumEnv(TeacherEnv):
 
     ``probe_eval`` is how greedy answers are found: ``"forced"`` (teacher-forced
     passes, the same accuracies as generation for the exact-match reward at about
-    half the cost, see :mod:`teachgym.students.lm.forced`), ``"generate"``, or
+    half the cost, see :mod:`teachgym.students.grpo.forced`), ``"generate"``, or
     ``"auto"`` (default: forced for the tiny student with ``grpo_reward="exact"``).
     ``tasks`` holds task-family options (:mod:`teachgym.envs.grpo.tasks`);
     ``warmup_correct`` the fraction of right answers in the warm-up per level;
@@ -156,8 +156,8 @@ class GRPOCurriculumEnv(TeacherEnv):
                  score_every: int | None = None, tasks: dict | None = None, grpo_reward: str = "exact",
                  warmup_correct=(0.6, 0.4, 0.25, 0.1), max_completion_length: int | None = None,
                  probe_eval: str = "auto", **student_kwargs: Any):
-        from teachgym.students.lm.student import LMStudent  # heavy: torch, transformers, TRL
-        from teachgym.students.lm.tiny import TinyLMConfig
+        from teachgym.students.grpo.student import LMStudent  # heavy: torch, transformers, TRL
+        from teachgym.students.grpo.tiny import TinyLMConfig
 
         self.family = make_family(family, **dict(tasks or {}))
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("arm", "mixture"))

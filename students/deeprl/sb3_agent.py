@@ -1,0 +1,242 @@
+"""A Stable-Baselines3 agent (PPO, SAC or DQN) as a student on a parameterised task family.
+
+One lesson = ``budget`` env steps of the algorithm's own ``learn(...,
+reset_num_timesteps=False)`` on ``n_envs`` vectorised copies of the task
+family, all set to the lesson's task. Every lesson starts fresh episodes (the
+envs are reseeded from the student's RNG and reset), so each lesson's steps are
+all on its task, and an episode still running when the lesson ends is cut
+there. Evaluation plays the deterministic policy on a probe set of tasks, one
+episode per (task, seed), in lockstep (:func:`~teachgym.students.deeprl.param_task.rollout`).
+
+Determinism: SB3 draws from the global ``random``, ``numpy.random`` and
+``torch`` generators. The student keeps its own copy of those three states and
+swaps it in around every call into SB3 (and swaps the caller's back), so under
+one seed a student gives the same results on CPU whatever else runs in the
+process, and its :meth:`SB3Student.state_dict` can resume a run exactly.
+
+SB3 and torch are imported here; the module is loaded only when a deep-RL env
+or this student is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3 import DQN, PPO, SAC
+from stable_baselines3.common.utils import get_device
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from teachgym.student import LearnReport, Student
+from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv, check_task, rollout
+from teachgym.students.deeprl.sb3_fast_actor import fast_deterministic_actor
+from teachgym.validation import ConfigError, check_choice, check_int
+
+ALGORITHMS = {"ppo": PPO, "sac": SAC, "dqn": DQN}
+EVAL_SEED = 1_000_000  # probe episodes use seeds EVAL_SEED, EVAL_SEED + 1, ...: the same start states every time
+
+
+class _EpisodeRecorder(gym.Wrapper):
+    """Keeps the (return, success) of every episode played since the last :meth:`drain`."""
+
+    def __init__(self, env: ParamTaskEnv):
+        super().__init__(env)
+        self.finished: list[tuple[float, bool]] = []
+        self._return = 0.0
+        self._steps = 0
+
+    def reset(self, **kwargs):
+        self._return, self._steps = 0.0, 0
+        return self.env.reset(**kwargs)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._return += float(reward)
+        self._steps += 1
+        if terminated or truncated:
+            self.finished.append((self._return, bool(info.get("is_success", False))))
+            self._return, self._steps = 0.0, 0
+        return obs, reward, terminated, truncated, info
+
+    def drain(self) -> list[tuple[float, bool]]:
+        """Finished episodes, plus the running one (cut here: not a success), then forget them."""
+        out = self.finished + ([(self._return, False)] if self._steps else [])
+        self.finished = []
+        return out
+
+
+class SB3Student(Student):
+    """An SB3 agent learning a :class:`~teachgym.students.deeprl.param_task.ParamTaskEnv` family.
+
+    Args:
+        task_family: a :class:`ParamTaskEnv` subclass (or any zero-argument
+            callable returning a fresh env of one family).
+        algo: "ppo" (default), "sac" (Box actions) or "dqn" (Discrete actions).
+        n_envs: training envs stepped together (SB3 ``DummyVecEnv``).
+        policy: the SB3 policy ("MlpPolicy").
+        algo_kwargs: keyword arguments of the algorithm (``n_steps``,
+            ``learning_rate``, ``buffer_size``, ...). Schedules run per lesson
+            (SB3 measures progress within each ``learn`` call), so keep them constant.
+        device: "auto" (CUDA when available), "cpu" or "cuda".
+        torch_threads: on CPU, ``torch.set_num_threads`` (process-wide; None
+            leaves it alone). One thread is fastest for small MLPs.
+        eval_episodes: episodes per probe task in :meth:`evaluate` (seeds
+            ``EVAL_SEED + j``).
+    """
+
+    def __init__(self, task_family: type[ParamTaskEnv] | Callable[[], ParamTaskEnv], algo: str = "ppo",
+                 n_envs: int = 4, policy: str = "MlpPolicy", algo_kwargs: dict[str, Any] | None = None,
+                 device: str = "auto", torch_threads: int | None = 1, eval_episodes: int = 1):
+        if not callable(task_family):
+            raise ConfigError(f"task_family must be a ParamTaskEnv subclass or a factory, got {task_family!r}")
+        self.task_family = task_family
+        self.algo = check_choice("algo", algo, ALGORITHMS)
+        self.n_envs = check_int("n_envs", n_envs, low=1, high=1024)
+        self.policy = policy
+        self.algo_kwargs = dict(algo_kwargs or {})
+        self.eval_episodes = check_int("eval_episodes", eval_episodes, low=1, high=10_000)
+        self.device = get_device(check_choice("device", device, ("auto", "cpu", "cuda")))
+        if self.device.type == "cpu" and torch_threads is not None:
+            torch.set_num_threads(check_int("torch_threads", torch_threads, low=1))
+        self._recorders = [_EpisodeRecorder(task_family()) for _ in range(self.n_envs)]
+        self.family: type[ParamTaskEnv] = type(self._recorders[0].unwrapped)
+        space = self._recorders[0].action_space
+        if (self.algo == "sac" and not isinstance(space, gym.spaces.Box)) or \
+                (self.algo == "dqn" and not isinstance(space, gym.spaces.Discrete)):
+            other = "ppo or dqn" if isinstance(space, gym.spaces.Discrete) else "ppo or sac"
+            raise ConfigError(f"algo {self.algo!r} does not support the task family's action space {space}; "
+                              f"use {other}")
+        self._vec_env = DummyVecEnv([lambda r=r: r for r in self._recorders])
+        self._eval_envs: list[ParamTaskEnv] = []
+        self._rng = np.random.default_rng(0)
+        self._global_rngs: dict[str, Any] | None = None
+        self.model = None
+        self.env_steps = 0
+
+    # -- the global-RNG swap (see the module docstring) -------------------------
+    @contextlib.contextmanager
+    def _own_global_rngs(self):
+        caller = _get_global_rngs()
+        if self._global_rngs is not None:
+            _set_global_rngs(self._global_rngs)
+        try:
+            yield
+        finally:
+            self._global_rngs = _get_global_rngs()
+            _set_global_rngs(caller)
+
+    def _new_model(self):
+        seed = int(self._rng.integers(2**31 - 1))
+        self._global_rngs = None  # the algorithm seeds random, numpy and torch from `seed`
+        with self._own_global_rngs():
+            return ALGORITHMS[self.algo](self.policy, self._vec_env, seed=seed, device=self.device, verbose=0,
+                                         **self.algo_kwargs)
+
+    # -- Student API -------------------------------------------------------------
+    def reset(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self.model = self._new_model()
+        self.env_steps = 0
+
+    def forget(self) -> None:
+        """Replace the network by a freshly initialised one (a "forgetting student"); keep the step count."""
+        self.model = self._new_model()
+
+    def learn(self, lesson, budget: int = 2048) -> LearnReport:
+        """Train ``budget`` env steps (rounded up to whole PPO rollouts) on task ``lesson``.
+
+        The outcome is the mean :meth:`ParamTaskEnv.episode_score` of the
+        lesson's episodes, counting the cut episodes at the lesson's end.
+        """
+        self._require_model()
+        task = check_task(self.family, lesson)
+        budget = check_int("budget", budget, low=1)
+        for recorder in self._recorders:
+            recorder.unwrapped.set_task(task)
+        self._vec_env.seed(int(self._rng.integers(2**31 - 1)))
+        self.model._last_obs = None  # SB3 resets the envs at the start of learn(): new episodes on the new task
+        before = self.model.num_timesteps
+        with self._own_global_rngs():
+            self.model.learn(budget, reset_num_timesteps=False)
+        work = self.model.num_timesteps - before
+        self.env_steps += work
+        episodes = [e for r in self._recorders for e in r.drain()]
+        scores = [self.family.episode_score(ret, success) for ret, success in episodes]
+        successes = [success for _, success in episodes]
+        return LearnReport(outcome=float(np.mean(scores)), work=work,
+                           extras={"episodes": len(episodes), "success_rate": float(np.mean(successes))})
+
+    def evaluate(self, probes, max_steps: int | None = None) -> np.ndarray:
+        """Mean episode score (in [0, 1]) of the deterministic policy on each probe task."""
+        episodes = self.play(probes, self.eval_episodes, max_steps)
+        return episodes.scores.reshape(-1, self.eval_episodes).mean(axis=1)
+
+    def play(self, tasks, episodes_per_task: int = 1, max_steps: int | None = None) -> Episodes:
+        """Play the deterministic policy: ``episodes_per_task`` episodes of each task, task-major order.
+
+        ``max_steps`` cuts the episodes short (not a success; scored on the return so far).
+        """
+        self._require_model()
+        tasks = np.atleast_2d(np.asarray(tasks, dtype=np.float64))
+        all_tasks = np.repeat(tasks, episodes_per_task, axis=0)
+        seeds = [EVAL_SEED + j for _ in range(len(tasks)) for j in range(episodes_per_task)]
+        while len(self._eval_envs) < len(all_tasks):
+            self._eval_envs.append(self.task_family())
+        with self._own_global_rngs():
+            return rollout(self._eval_envs, fast_deterministic_actor(self.model), all_tasks, seeds, max_steps)
+
+    def close(self) -> None:
+        self._vec_env.close()
+        for env in self._eval_envs:
+            env.close()
+
+    def _require_model(self) -> None:
+        if self.model is None:
+            raise RuntimeError("call reset(rng) before using the student")
+
+    # -- checkpointing -------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The model (SB3 ``save`` bytes, plus the replay buffer for off-policy algorithms) and every RNG."""
+        self._require_model()
+        model_bytes = io.BytesIO()
+        self.model.save(model_bytes)
+        state = {"model": model_bytes.getvalue(), "rng": self._rng.bit_generator.state,
+                 "global_rngs": self._global_rngs, "env_steps": self.env_steps,
+                 "action_space_rng": self.model.action_space.np_random.bit_generator.state, "replay_buffer": None}
+        if getattr(self.model, "replay_buffer", None) is not None:
+            buffer_bytes = io.BytesIO()
+            self.model.save_replay_buffer(buffer_bytes)
+            state["replay_buffer"] = buffer_bytes.getvalue()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self._own_global_rngs():  # load() reseeds the global generators; they are restored below
+            self.model = ALGORITHMS[self.algo].load(io.BytesIO(state["model"]), env=self._vec_env, device=self.device)
+            if state.get("replay_buffer") is not None:
+                self.model.load_replay_buffer(io.BytesIO(state["replay_buffer"]))
+        self.model.action_space.np_random.bit_generator.state = state["action_space_rng"]
+        self._rng.bit_generator.state = state["rng"]
+        self._global_rngs = state["global_rngs"]
+        self.env_steps = int(state["env_steps"])
+
+
+def _get_global_rngs() -> dict[str, Any]:
+    states = {"python": random.getstate(), "numpy": np.random.get_state(),
+              "torch": torch.get_rng_state().numpy().copy()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = [s.numpy().copy() for s in torch.cuda.get_rng_state_all()]
+    return states
+
+
+def _set_global_rngs(states: dict[str, Any]) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(torch.from_numpy(np.array(states["torch"], dtype=np.uint8)))
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([torch.from_numpy(np.array(s, dtype=np.uint8)) for s in states["cuda"]])

@@ -1,0 +1,56 @@
+"""Thompson sampling on absolute learning progress, with discounting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from teachgym.teachers.curriculum.learning_progress import (
+    DiscountedProgress,
+    LearningProgressTeacher,
+    argmax_random,
+    random_choice,
+)
+from teachgym.validation import check_float
+
+
+class ThompsonTeacher(LearningProgressTeacher):
+    """Gaussian Thompson sampling on each task's recent absolute LP.
+
+    Each task's reward ``r`` is its absolute LP divided by the running max of
+    absolute LP (so in [0, 1]). The posterior of a task's mean reward is
+    Gaussian with known noise ``sigma`` and a flat prior,
+    ``N(S_i / N_i, sigma^2 / N_i)``, where ``N_i`` and ``S_i`` are discounted
+    counts and reward sums shared with discounted UCB
+    (:class:`DiscountedProgress`). Discounting lets the posterior of a
+    neglected task widen again, so a task whose progress may have changed is
+    revisited (the Gaussian analogue of discounted Thompson sampling, Raj &
+    Kalyani, 2017). Each step draws one mean per task and practises the argmax;
+    untried tasks (``N_i = 0``) come first.
+
+    Args:
+        discount: the discount factor, in (0, 1] (default 0.99, as for UCB).
+        sigma: reward noise scale, > 0 (default 0.5: the largest standard
+            deviation of a reward bounded in [0, 1]).
+    """
+
+    def __init__(self, discount: float = 0.99, sigma: float = 0.5):
+        super().__init__()
+        self.discount = check_float("discount", discount, low=0.0, high=1.0, low_open=True)
+        self.sigma = check_float("sigma", sigma, low=0.0, low_open=True)
+
+    def _reset_arms(self) -> None:
+        self._progress = DiscountedProgress(self.n_arms, self.discount)
+
+    def _observe(self, arm: int, outcome: float | None) -> None:
+        self._progress.tick()
+
+    def _learn(self, arm: int, progress: float) -> None:
+        self._progress.add(arm, progress)
+
+    def _choose(self) -> int:
+        untried = random_choice(self._progress.untried(), self.rng)
+        if untried is not None:
+            return untried
+        counts = self._progress.counts
+        noise = self.rng.standard_normal(self.n_arms)
+        return argmax_random(self._progress.sums / counts + self.sigma * noise / np.sqrt(counts), self.rng)

@@ -1,0 +1,66 @@
+"""Discounted UCB on absolute learning progress (Garivier & Moulines, 2011)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from teachgym.teachers.curriculum.learning_progress import (
+    DiscountedProgress,
+    LearningProgressTeacher,
+    argmax_random,
+    random_choice,
+)
+from teachgym.validation import check_float
+
+
+class UCBTeacher(LearningProgressTeacher):
+    """D-UCB: an upper confidence bound on each task's recent absolute LP.
+
+    A task's learning progress changes as the student learns, so statistics are
+    discounted (:class:`DiscountedProgress`): every step multiplies each task's
+    count ``N_i`` and reward sum ``S_i`` by ``discount``, then adds ``(1, r)``
+    to the practised task, ``r`` being its absolute LP divided by the running
+    max of absolute LP (rewards in [0, 1], so the paper's bound ``B`` is 1).
+    The task practised is
+
+        argmax_i  S_i / N_i + c * sqrt(log(max(1, sum_j N_j)) / N_i),
+
+    with untried tasks (no LP measured yet, ``N_i = 0``) first. Garivier &
+    Moulines' padding is ``2 B sqrt(xi log n / N_i)``; the default
+    ``c = 2 sqrt(0.6)`` is that with ``B = 1`` and ``xi = 0.6``.
+
+    Args:
+        discount: the discount factor gamma, in (0, 1] (default 0.99: statistics
+            live about 100 steps); 1 gives undiscounted UCB counts.
+        c: exploration constant, >= 0.
+    """
+
+    def __init__(self, discount: float = 0.99, c: float = 2.0 * math.sqrt(0.6)):
+        super().__init__()
+        self.discount = check_float("discount", discount, low=0.0, high=1.0, low_open=True)
+        self.c = check_float("c", c, low=0.0)
+
+    def _reset_arms(self) -> None:
+        self._progress = DiscountedProgress(self.n_arms, self.discount)
+
+    def _observe(self, arm: int, outcome: float | None) -> None:
+        self._progress.tick()  # the clock ticks every step, also on steps that measure no progress
+
+    def _learn(self, arm: int, progress: float) -> None:
+        self._progress.add(arm, progress)
+
+    def upper_bounds(self) -> np.ndarray:
+        """Each task's index; +inf for untried tasks."""
+        counts = self._progress.counts
+        tried = counts > 0.0
+        safe = np.where(tried, counts, 1.0)
+        padding = self.c * np.sqrt(math.log(max(float(counts.sum()), 1.0)) / safe)
+        return np.where(tried, self._progress.sums / safe + padding, np.inf)
+
+    def _choose(self) -> int:
+        untried = random_choice(self._progress.untried(), self.rng)
+        if untried is not None:
+            return untried
+        return argmax_random(self.upper_bounds(), self.rng)

@@ -1,0 +1,118 @@
+"""A teacher that acts with a trained Stable-Baselines3 policy (a saved model zip).
+
+Train one with ``scripts/train_ppo_teacher.py`` (or
+:func:`teachgym.training.sb3_teacher.train_teacher`), then run it like any
+other teacher::
+
+    teachgym run --env teachgym/GridworldCurriculum-v0 --teacher sb3-policy \\
+        --teacher-kwarg path=runs/teachers/model.zip
+
+Box lessons are learned in [-1, 1] (``RescaleAction``, see
+:mod:`teachgym.training.sb3_teacher`): when the model's action bounds differ
+from the env's, actions are mapped back with Gymnasium's own rescaling, so the
+env receives exactly what it received during training.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.teacher import Teacher
+from teachgym.validation import ConfigError, check_choice
+
+ALGORITHMS = ("ppo", "a2c", "dqn", "sac", "td3", "ddpg")
+
+
+def saved_algorithm(path: str | Path) -> str:
+    """The SB3 algorithm that wrote the model zip at ``path`` (from its policy class and saved settings)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ConfigError(f"path must be a model zip saved by Stable-Baselines3, could not read {path}: "
+                          f"{exc}") from None
+    module = data.get("policy_class", {}).get("__module__", "")  # e.g. "stable_baselines3.dqn.policies"
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in ALGORITHMS:
+        return parts[1]
+    if "clip_range" in data:  # PPO and A2C share common.policies; only PPO clips
+        return "ppo"
+    if "gae_lambda" in data:
+        return "a2c"
+    raise ConfigError(f"cannot tell which algorithm saved {path} (policy module {module!r}); pass algo=")
+
+
+class SB3PolicyTeacher(Teacher):
+    """Act with a saved SB3 model's policy.
+
+    Args:
+        path: the model zip (``model.save(...)``).
+        algo: "auto" (read from the zip) or one of ppo, a2c, dqn, sac, td3, ddpg.
+        deterministic: act with the policy's mode (default). Otherwise sample;
+            torch's generator is then forked and seeded from the teacher's own
+            RNG at every step, so runs stay reproducible and global state untouched.
+        device: torch device for the policy ("cpu" is fastest for small MLPs).
+    """
+
+    supported_spaces = (spaces.Box, spaces.Discrete)
+    generic = False  # needs a trained model: the registry-wide teacher tests skip it
+
+    def __init__(self, path: str | None = None, algo: str = "auto", deterministic: bool = True,
+                 device: str = "cpu"):
+        super().__init__()
+        if path is None or not Path(path).is_file():
+            raise ConfigError(f"path must name a saved SB3 model zip (sb3-policy path=...), got {path!r}")
+        self.path = str(path)
+        algo = check_choice("algo", algo, ("auto", *ALGORITHMS))
+        self.algo = saved_algorithm(path) if algo == "auto" else algo
+        self.deterministic = bool(deterministic)
+        import stable_baselines3  # heavy: only when a trained teacher is made
+
+        algorithm = getattr(stable_baselines3, self.algo.upper())
+        self.model = algorithm.load(self.path, device=device)
+        self._to_env = None
+
+    def _setup(self) -> None:
+        model_space, env_space = self.model.action_space, self.action_space
+        self._to_env = None
+        if isinstance(env_space, spaces.Discrete):
+            if not isinstance(model_space, spaces.Discrete) or model_space.n != env_space.n:
+                raise ConfigError(f"the model at {self.path} acts in {model_space}; this env needs {env_space}")
+        else:
+            if not isinstance(model_space, spaces.Box) or model_space.shape != env_space.shape:
+                raise ConfigError(f"the model at {self.path} acts in {model_space}; this env needs {env_space}")
+            same_bounds = np.array_equal(model_space.low, env_space.low) and \
+                np.array_equal(model_space.high, env_space.high)
+            if not same_bounds:
+                from gymnasium.wrappers.utils import rescale_box
+
+                # The inverse of RescaleAction's map: the model's bounds back to the env's.
+                self._to_env = rescale_box(env_space, model_space.low, model_space.high)[2]
+        if self.observation_space is not None and \
+                getattr(self.observation_space, "shape", None) != getattr(self.model.observation_space, "shape", None):
+            raise ConfigError(f"the model at {self.path} observes {self.model.observation_space}; "
+                              f"this env gives {self.observation_space}")
+
+    def act(self, obs, info):
+        if obs is None:
+            raise ConfigError("sb3-policy acts on the env's observation; got obs=None")
+        if self.deterministic:
+            action, _ = self.model.policy.predict(obs, deterministic=True)
+        else:
+            import torch
+
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(self.rng.integers(2**63 - 1)))
+                action, _ = self.model.policy.predict(obs, deterministic=False)
+        if isinstance(self.action_space, spaces.Discrete):
+            return int(np.asarray(action).reshape(()))
+        action = np.asarray(action, dtype=self.action_space.dtype).reshape(self.action_space.shape)
+        if self._to_env is not None:
+            action = self._to_env(action)
+        # Only float rounding of the rescaling can leave the box; the training env clips the same way.
+        return np.clip(action, self.action_space.low, self.action_space.high).astype(self.action_space.dtype)

@@ -1,0 +1,128 @@
+"""A tutor that acts with a Stable-Baselines3 PPO policy trained by ``scripts/train_rl_tutor.py``.
+
+Recurrent policies (sb3-contrib's ``RecurrentPPO``, ``--policy lstm``) are
+recognised from the saved file; their LSTM state is carried from step to step and
+reset with each episode. Sampled actions (``deterministic=False``) are drawn from
+the policy's probabilities with the tutor's own RNG, so a seed fixes them.
+
+Not in the teacher registry: it needs a trained model file. Use it by import path,
+``teachgym.run(env_id, "teachgym.teachers.tutoring.ppo_tutor:PPOTutor", teacher_kwargs={"model_path": ...})``,
+or build it directly. The policy sees :func:`tutor_features` of the env's
+observation (the same transform the training script applies), so raw counts
+and seconds of very different scales reach the network on a log scale,
+optionally with each item's correct rate (``features="rates"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.teacher import Teacher
+from teachgym.teachers.curriculum.learning_progress import sample_index
+from teachgym.validation import ConfigError
+
+
+FEATURE_SETS = ("log", "rates")
+
+
+def tutor_features(obs: np.ndarray, features: str = "log", n_items: int | None = None) -> np.ndarray:
+    """The policy's input (float32) from a tutor-log observation.
+
+    ``"log"``: ``log(1 + obs)``. ``"rates"``: the same, then each item's smoothed
+    correct rate ``(correct + 1) / (reviews + 2)`` inserted as one more per-item
+    field before the budget entry (needs ``n_items``; the log starts with the
+    reviews and correct-answer fields).
+    """
+    obs = np.maximum(np.asarray(obs, dtype=np.float32), 0.0)
+    logged = np.log1p(obs).astype(np.float32)
+    if features == "log":
+        return logged
+    if features != "rates" or n_items is None:
+        raise ConfigError(f"features must be one of {FEATURE_SETS} (with n_items for 'rates'), got {features!r}")
+    rate = (obs[..., n_items:2 * n_items] + 1.0) / (obs[..., :n_items] + 2.0)
+    return np.concatenate([logged[..., :-1], rate, logged[..., -1:]], axis=-1).astype(np.float32)
+
+
+def feature_space(observation_space: spaces.Box, features: str = "log", n_items: int | None = None) -> spaces.Box:
+    """The space of :func:`tutor_features` of observations in ``observation_space``."""
+    low, high = (tutor_features(bound, features, n_items) for bound in (observation_space.low, observation_space.high))
+    if features == "rates":  # the bounds' rates are not the rates' bounds
+        low[-1 - n_items:-1], high[-1 - n_items:-1] = 0.0, 1.0
+    return spaces.Box(low, high, dtype=np.float32)
+
+
+def _is_recurrent(model_path: str) -> bool:
+    """Whether a saved SB3 model holds a recurrent (sb3-contrib RecurrentPPO) policy, from its ``data`` entry."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(model_path) as archive:
+        data = json.loads(archive.read("data"))
+    return "recurrent" in str(data.get("policy_class", {}).get("__module__", ""))
+
+
+class PPOTutor(Teacher):
+    """Act with a saved SB3 PPO (or sb3-contrib RecurrentPPO) policy on :func:`tutor_features` of the observation.
+
+    Args:
+        model_path: a ``.zip`` saved by ``PPO.save`` (``scripts/train_rl_tutor.py``).
+        deterministic: take the policy's most likely action (default), or draw
+            the action from the policy's probabilities with the tutor's own RNG.
+        features: the feature set the policy was trained on (``"log"`` or
+            ``"rates"``); None infers it from the policy's input size.
+    """
+
+    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete,)
+
+    def __init__(self, model_path: str, deterministic: bool = True, features: str | None = None):
+        super().__init__()
+        self.model_path = str(model_path)
+        self.deterministic = bool(deterministic)
+        if features is not None and features not in FEATURE_SETS:
+            raise ConfigError(f"features must be None or one of {FEATURE_SETS}, got {features!r}")
+        self.features = features
+        self._policy = None
+
+    def _setup(self) -> None:
+        if self._policy is None:
+            if _is_recurrent(self.model_path):  # heavy imports: only when the tutor is used
+                from sb3_contrib import RecurrentPPO as algorithm
+            else:
+                from stable_baselines3 import PPO as algorithm
+            self._policy = algorithm.load(self.model_path, device="cpu")
+        self._recurrent = getattr(self._policy.policy, "lstm_actor", None) is not None
+        self._state = None  # a new episode starts from a zero LSTM state
+        expected = self._policy.observation_space.shape
+        self._n_items = int(self.action_space.n) if isinstance(self.action_space, spaces.Discrete) else None
+        self._features = self.features
+        if self._features is None:  # "rates" adds one field per item
+            extra = expected[0] - (self.observation_space.shape[0] if self.observation_space is not None else 0)
+            self._features = "rates" if self.observation_space is not None and extra == self._n_items else "log"
+        sizes = {"log": 0, "rates": self._n_items or 0}
+        got = None if self.observation_space is None else self.observation_space.shape[0] + sizes[self._features]
+        if got is not None and got != expected[0]:
+            raise ConfigError(f"model_path holds a policy for inputs of shape {expected}, but the env's observations "
+                              f"{self.observation_space.shape} give {self._features!r} features of another size")
+
+    def act(self, obs: Any, info: dict[str, Any]):
+        import torch
+
+        features = tutor_features(obs, self._features, self._n_items)
+        policy = self._policy.policy
+        policy.set_training_mode(False)
+        with torch.no_grad():
+            observation, _ = policy.obs_to_tensor(features)
+            if self._recurrent:  # the LSTM state carries the session from step to step
+                if self._state is None:
+                    zeros = torch.zeros(policy.lstm_hidden_state_shape)
+                    self._state = (zeros, zeros.clone())
+                distribution, self._state = policy.get_distribution(observation, self._state, torch.zeros(1))
+            else:
+                distribution = policy.get_distribution(observation)
+            probabilities = distribution.distribution.probs[0].numpy().astype(np.float64)
+        if self.deterministic:
+            return int(np.argmax(probabilities))
+        return int(sample_index(probabilities, self.rng))
