@@ -29,3 +29,54 @@ def bootstrap_ci(values, n: int = 10_000, seed: int = 0) -> tuple[float, float]:
     values = np.asarray(values)
     means = values[rng.integers(values.size, size=(n, values.size))].mean(axis=1)
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.abspath(__file__)), timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=os.path.dirname(os.path.abspath(__file__)), timeout=10).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def record(name: str, family: str, summary: dict, per_seed: dict | list | None = None, *, notes: str = "",
+           argv: list[str] | None = None, results_dir: str | None = None) -> str:
+    """Write one benchmark result as JSON to ``benchmarks/results/<name>.json`` and return the path.
+
+    The record carries what a reader needs to trust and reproduce it: the command, the commit, the
+    machine, its load, the date, the headline ``summary`` (plain numbers and strings) and the
+    ``per_seed`` numbers behind it. ``benchmarks/render_results.py`` turns the folder into RESULTS.md.
+    A later run of the same ``name`` replaces the file: the page shows current results only.
+    """
+    import json
+    import sys
+
+    argv = sys.argv if argv is None else argv
+    payload = {
+        "name": name,
+        "family": family,
+        "command": "python " + " ".join([os.path.relpath(os.path.abspath(argv[0]), os.path.dirname(RESULTS_DIR))]
+                                        + list(argv[1:])) if argv else "",
+        "commit": _git_commit(),
+        "machine": machine(),
+        "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "summary": summary,
+        "per_seed": per_seed,
+        "notes": notes,
+    }
+    folder = results_dir or RESULTS_DIR
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1, default=float)
+        f.write("\n")
+    return path
