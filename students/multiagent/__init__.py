@@ -1,0 +1,1 @@
+"""Students of the multi-agent envs: simulated learners that several teachers share."""
