@@ -61,15 +61,18 @@ class InterferenceStudent(Student):
 
     Args:
         n_subjects: number of subjects.
-        learning_rate: mean learning rate per unit of practice, one number or one per subject.
+        learning_rate: mean learning rate per unit of practice, one number or one per subject
+            (default: falling geometrically from 0.3 on the first subject to 0.06 on the last).
         interference: ``W``: one number for every pair of distinct subjects, or an
             ``n_subjects x n_subjects`` matrix with a zero diagonal.
         rate_spread: log-normal spread of the per-learner learning rates drawn at reset.
     """
 
-    def __init__(self, n_subjects: int = 3, learning_rate=(0.3, 0.15, 0.06), interference=0.03,
+    def __init__(self, n_subjects: int = 3, learning_rate=None, interference=0.03,
                  rate_spread: float = 0.2):
         self.n_subjects = check_int("n_subjects", n_subjects, low=1, high=1000)
+        if learning_rate is None:
+            learning_rate = np.geomspace(0.3, 0.06, self.n_subjects) if self.n_subjects > 1 else 0.3
         self.mean_rate = _per_subject("learning_rate", learning_rate, self.n_subjects, 0.0, 100.0)
         self.interference = interference_matrix(interference, self.n_subjects)
         self.rate_spread = check_float("rate_spread", rate_spread, low=0.0, high=5.0)
