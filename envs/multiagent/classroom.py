@@ -81,8 +81,8 @@ class ClassroomEnv(MultiAgentTeachEnv):
                                  lesson_mode="regions", arms_per_dim=5, fairness_weight=0.0)
     ```
 
-    ``n_cells``, ``max_competence`` and ``outcome_noise`` are class-wide defaults
-    that a student's own dict overrides.
+    ``n_cells``, ``max_competence``, ``unlock_threshold`` and ``outcome_noise`` are
+    class-wide defaults that a student's own dict overrides.
 
     ## Version History
 
@@ -93,7 +93,7 @@ class ClassroomEnv(MultiAgentTeachEnv):
     AGENT = "teacher_0"
 
     def __init__(self, students=DEFAULT_CLASS, n_cells: int = 5, max_competence: int = 20,
-                 outcome_noise: float = 0.0, n_steps: int = 300, lesson_mode: str = "regions",
+                 unlock_threshold: int = 10, outcome_noise: float = 0.0, n_steps: int = 300, lesson_mode: str = "regions",
                  arms_per_dim: int = 5, fairness_weight: float = 0.0):
         super().__init__()
         if isinstance(students, (str, bytes, dict)) or not students:
@@ -101,7 +101,8 @@ class ClassroomEnv(MultiAgentTeachEnv):
         self.n_steps = check_int("n_steps", n_steps, low=1, high=10_000_000)
         self.fairness_weight = check_float("fairness_weight", fairness_weight, low=0.0, high=1.0)
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("regions", "box"))
-        shared = {"n_cells": n_cells, "max_competence": max_competence, "outcome_noise": outcome_noise}
+        shared = {"n_cells": n_cells, "max_competence": max_competence, "unlock_threshold": unlock_threshold,
+                  "outcome_noise": outcome_noise}
         self.students, self.speeds = [], []
         for i, profile in enumerate(students):
             if not isinstance(profile, dict):
@@ -111,7 +112,7 @@ class ClassroomEnv(MultiAgentTeachEnv):
                                          low=1, high=1_000_000))
             try:
                 self.students.append(CompetenceGridStudent(n_dims=2, **profile))
-            except TypeError as error:
+            except (TypeError, ConfigError) as error:
                 raise ConfigError(f"students[{i}]: {error}") from None
         if self.lesson_mode == "box":
             self.lessons = BoxLessons([0.0, 0.0], [1.0, 1.0])
