@@ -267,3 +267,38 @@ def test_classroom_invalid_lessons_raise():
         box.step({"teacher_0": np.array([0.5, 1.5], dtype=np.float32)})
     with pytest.raises(ConfigError, match="students\\[1\\]"):
         multiagent.make("teachgym/multiagent/Classroom-v0", students=[{}, {"wings": 2}])
+
+
+# -- partners, the scoring hook and the training script ------------------------------------
+def test_score_design_teacher_is_seeded_and_teaching_helps():
+    from teachgym import make_teacher
+    from teachgym.envs.multiagent.partners import RewardBanditTeacher, score_design_teacher
+
+    first = score_design_teacher(make_teacher("random"), seed=0, n_rounds=400)
+    again = score_design_teacher(make_teacher("random"), seed=0, n_rounds=400)
+    assert first.score == again.score and np.array_equal(first.arms, again.arms) and len(first.arms) == 400
+    untaught = score_design_teacher(make_teacher("random"), seed=0, n_rounds=1)
+    assert untaught.score < first.score <= 100.0
+    paired = score_design_teacher(RewardBanditTeacher(), seed=0, n_rounds=200, objective="regret")
+    assert len(paired.arms) == 200 and 0.0 <= paired.score <= 100.0
+
+
+@pytest.mark.parametrize("env_id", ["teachgym/multiagent/CoTeaching-v0", "teachgym/multiagent/DesignGamePAIRED-v0"])
+def test_train_marl_runs_both_routes(env_id, tmp_path, monkeypatch):
+    pytest.importorskip("stable_baselines3")
+    pytest.importorskip("supersuit")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "train_marl.py"
+    spec = importlib.util.spec_from_file_location("train_marl", path)
+    script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "train_marl", script)  # dataclasses look their module up there
+    spec.loader.exec_module(script)
+    kwargs = ["n_rounds=3"] if "Design" in env_id else ["n_steps=20"]
+    assert script.main(["--env-id", env_id, "--total-timesteps", "256", "--n-steps", "64", "--batch-size", "32",
+                        "--eval-games", "1", "--out-dir", str(tmp_path), "--env-kwargs", *kwargs]) == 0
+    (run,) = tmp_path.iterdir()
+    saved = {p.name for p in run.iterdir()}
+    expected = {"shared.zip"} if "CoTeaching" in env_id else {"teacher.zip", "student.zip", "antagonist.zip"}
+    assert expected | {"summary.json"} == saved

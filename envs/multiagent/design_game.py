@@ -64,7 +64,7 @@ class DesignGameEnv(MultiAgentTeachEnv):
     | agent | ``observation`` |
     |-------|-----------------|
     | teacher | ``Box(0, 1, (K * P + 1,))``: per arm, each player's score on its last level from that arm (0 before the first), players in agent order; then the fraction of rounds played |
-    | student, antagonist | gridworld: one-hot of the cell (the maze's non-wall cells, row-major) and the fraction of the step limit used; cartpole: CartPole's 4 numbers. All zeros while waiting |
+    | student, antagonist | gridworld: one-hot of the cell (the maze's non-wall cells, row-major) and the fraction of the step limit used; cartpole: CartPole's 4 numbers. The last state on the step an episode ends; all zeros while waiting |
 
     ## Rewards
 
@@ -134,6 +134,7 @@ class DesignGameEnv(MultiAgentTeachEnv):
         self._phase = "design"
         self._round = 0
         self._runs: dict[str, Any] = {}
+        self._ended_now: set[str] = set()
         self._arm = 0
         self._last_score = np.zeros((len(self.players), self.n_arms))
 
@@ -141,7 +142,7 @@ class DesignGameEnv(MultiAgentTeachEnv):
     def reset(self, seed: int | None = None, options: dict | None = None):
         self._seed(seed)
         self.agents = self.possible_agents[:]
-        self._phase, self._round, self._runs = "design", 0, {}
+        self._phase, self._round, self._runs, self._ended_now = "design", 0, {}, set()
         self._last_score[:] = 0.0
         infos = {agent: {"phase": self._phase, "round": 0} for agent in self.agents}
         return self._observations(), infos
@@ -150,6 +151,7 @@ class DesignGameEnv(MultiAgentTeachEnv):
         self._check_running()
         rewards = dict.fromkeys(self.agents, 0.0)
         infos: dict[str, dict] = {agent: {} for agent in self.agents}
+        self._ended_now = set()
         if self._phase == "design":
             self._design_level(discrete_action("teacher", actions, self.action_spaces["teacher"]))
         else:
@@ -160,6 +162,7 @@ class DesignGameEnv(MultiAgentTeachEnv):
                 move = discrete_action(player, actions, self.action_spaces[player])
                 rewards[player] = run.step(move, self.np_random)
                 if run.done:
+                    self._ended_now.add(player)
                     infos[player].update(episode_return=run.episode_return, is_success=run.success)
             if all(run.done for run in self._runs.values()):
                 rewards["teacher"], infos["teacher"] = self._end_round()
@@ -198,7 +201,6 @@ class DesignGameEnv(MultiAgentTeachEnv):
             self._last_score[i, self._arm] = self._runs[player].score
         self._round += 1
         self._phase = "design"
-        self._runs = {}
         return float(reward), info
 
     def _observations(self) -> dict[str, dict]:
@@ -209,8 +211,9 @@ class DesignGameEnv(MultiAgentTeachEnv):
         observations = {"teacher": {"observation": teacher, "action_mask": self._mask("teacher", designing)}}
         for player in self.players:
             run = self._runs.get(player)
-            acting = run is not None and not run.done
-            observations[player] = {"observation": run.observation.copy() if acting else self._blank.copy(),
+            acting = run is not None and not run.done and not designing
+            shown = acting or player in self._ended_now
+            observations[player] = {"observation": run.observation.copy() if shown else self._blank.copy(),
                                     "action_mask": self._mask(player, acting)}
         return {agent: observations[agent] for agent in self.agents}
 
