@@ -1,0 +1,160 @@
+"""One teacher in the main process feeding every sub-env of a Gymnasium vector env.
+
+The sub-envs are :class:`~teachgym.integrations.tasks.TaskSetter` wrappers
+holding a queue of tasks. :class:`TeacherVectorEnv` keeps a mirror of every
+queue; when a sub-env is about to need a task its queue no longer has, it asks
+the teacher for enough tasks to fill *every* queue to ``buffer`` and sends them
+in one ``set_attr`` round trip. Outcomes come back in the infos of the steps
+that end episodes. So the sub-envs never wait for the teacher, and the main
+process pays one round trip per ``buffer`` episodes of the busiest sub-env.
+
+Freshness: a task is chosen when its queue is filled, up to ``buffer``
+episodes before it is played. With ``buffer=1`` and ``NEXT_STEP`` autoreset
+(Gymnasium's default) a single sub-env runs exactly as a teacher env does: act,
+play, update, act... With ``SAME_STEP`` autoreset the reset happens in the very
+step that ends the episode, so each task is chosen one episode ahead at least.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+
+from teachgym.integrations.curriculum import TaskCurriculum
+from teachgym.integrations.tasks import REPORT_KEY, EpisodeReport
+from teachgym.teacher import Teacher
+from teachgym.validation import ConfigError, check_choice, check_int
+
+
+class TeacherVectorEnv(VectorWrapper):
+    """A vector env whose sub-envs play the tasks one shared teacher picks (see the module docstring).
+
+    Args:
+        env: a ``SyncVectorEnv`` or ``AsyncVectorEnv`` (``NEXT_STEP``,
+            ``SAME_STEP`` or ``DISABLED`` autoreset) whose sub-envs are wrapped in
+            :class:`~teachgym.integrations.tasks.TaskSetter`.
+        teacher: a registered teacher name, an import path, or a Teacher.
+        task_space: the teacher's tasks (Box or Discrete).
+        seed: the teacher's seed (as :func:`teachgym.run` seeds it).
+        buffer: tasks each sub-env holds ahead (>= 1): larger means fewer round
+            trips and older choices.
+        update: "episode" (the teacher learns from each episode's outcome) or
+            "step" (from every step's reward, with the task of its episode).
+        total_steps: the training budget in sub-env steps; gives the teacher
+            ``info["budget_used"]`` (hand-made schedules need it). None: unknown.
+        teacher_kwargs: keyword arguments for a teacher given by name.
+        teacher_info: constant ``info`` keys for the teacher (e.g. ``easy_to_hard``).
+
+    Attributes:
+        curriculum: the :class:`TaskCurriculum` (``curriculum.teacher`` is the teacher).
+        env_steps: sub-env steps taken (reset steps of ``NEXT_STEP`` autoreset excluded).
+    """
+
+    def __init__(self, env: VectorEnv, teacher: str | Teacher, task_space: spaces.Space, *,
+                 seed: int | None = None, buffer: int = 8, update: str = "episode", total_steps: int | None = None,
+                 teacher_kwargs: dict[str, Any] | None = None, teacher_info: dict[str, Any] | None = None):
+        super().__init__(env)
+        self.curriculum = TaskCurriculum(teacher, task_space, seed=seed, teacher_kwargs=teacher_kwargs,
+                                         teacher_info=teacher_info)
+        self.buffer = check_int("buffer", buffer, low=1)
+        self.update_mode = check_choice("update", update, ("episode", "step"))
+        self.total_steps = None if total_steps is None else check_int("total_steps", total_steps, low=1)
+        self.autoreset_mode = AutoresetMode(env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
+        n = self.num_envs
+        self._pending: list[deque] = [deque() for _ in range(n)]  # tasks sent, not started yet
+        self._current: list[Any] = [None] * n  # the task each sub-env's episode runs on
+        self._resetting = np.zeros(n, dtype=bool)  # NEXT_STEP: resets during the next step call
+        self._any_resetting = False
+        self._mask_key = "_" + REPORT_KEY
+        self.env_steps = 0
+        self.round_trips = 0
+
+    # -- queue bookkeeping -------------------------------------------------------
+    def _top_up(self) -> None:
+        """Fill every sub-env's queue to ``buffer`` in one ``set_attr`` round trip."""
+        curriculum = self.curriculum
+        batches = []
+        for pending in self._pending:
+            tasks = curriculum.next_tasks(self.buffer - len(pending)) if len(pending) < self.buffer else []
+            pending.extend(tasks)
+            batches.append(tasks)
+        self.env.set_attr("incoming_tasks", batches)
+        self.round_trips += 1
+
+    def _start(self, i: int) -> None:
+        """Sub-env ``i`` reset: it took the head of its queue (nothing if the queue was empty)."""
+        self._current[i] = self._pending[i].popleft() if self._pending[i] else None
+
+    def _resync(self, i: int, queued: int) -> None:
+        """Drop tasks that resets this wrapper did not see consumed (the sub-env reported ``queued`` left)."""
+        pending = self._pending[i]
+        while len(pending) > queued:
+            pending.popleft()
+
+    # -- gymnasium API ---------------------------------------------------------
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        mask = None if not options or "reset_mask" not in options else np.asarray(options["reset_mask"], dtype=bool)
+        resets = np.arange(self.num_envs) if mask is None else np.flatnonzero(mask)
+        if any(not self._pending[i] for i in resets):
+            self._top_up()
+        obs, infos = self.env.reset(seed=seed, options=options)
+        for i in resets:
+            self._start(int(i))
+        self._resetting[resets] = False
+        self._any_resetting = bool(self._resetting.any())
+        if self.autoreset_mode == AutoresetMode.SAME_STEP and any(not pending for pending in self._pending):
+            self._top_up()  # a reset can happen inside any step: every queue must hold the next task
+        return obs, infos
+
+    def step(self, actions):
+        obs, rewards, terminations, truncations, infos = self.env.step(actions)
+        mode = self.autoreset_mode
+        # NEXT_STEP: sub-envs whose previous step ended an episode reset in this call (no transition).
+        resetting = self._resetting if mode == AutoresetMode.NEXT_STEP and self._any_resetting else None
+        self.env_steps += self.num_envs - (0 if resetting is None else int(np.count_nonzero(resetting)))
+        curriculum = self.curriculum
+        if self.total_steps is not None:
+            curriculum.budget_used = min(1.0, self.env_steps / self.total_steps)
+        if self.update_mode == "step":
+            for i in range(self.num_envs):
+                task = self._current[i]
+                if task is not None and (resetting is None or not resetting[i]):
+                    curriculum.report(task, float(rewards[i]), step_reward=True)
+        if resetting is not None:
+            for i in np.flatnonzero(resetting).tolist():
+                self._start(i)
+        source = infos.get("final_info", {}) if mode == AutoresetMode.SAME_STEP else infos
+        mask = source.get(self._mask_key)
+        if mask is not None:
+            reports = source[REPORT_KEY]
+            for i in np.flatnonzero(mask).tolist():
+                report: EpisodeReport = reports[i]
+                self._resync(i, report.queued)
+                if self.update_mode == "episode":
+                    curriculum.report(report.task, report.outcome, episode_return=report.episode_return,
+                                      episode_length=report.length)
+        dones = terminations | truncations
+        any_done = bool(dones.any())
+        if mode == AutoresetMode.NEXT_STEP:
+            self._resetting, self._any_resetting = dones, any_done
+        if any_done and mode != AutoresetMode.DISABLED:
+            ended = np.flatnonzero(dones).tolist()
+            if mode == AutoresetMode.SAME_STEP:
+                for i in ended:
+                    self._start(i)
+            if any(not self._pending[i] for i in ended):
+                self._top_up()
+        return obs, rewards, terminations, truncations, infos
+
+    @property
+    def teacher(self) -> Teacher:
+        return self.curriculum.teacher
+
+    @property
+    def current_tasks(self) -> list[Any]:
+        """The task each sub-env's current episode runs on (None: no task)."""
+        return list(self._current)

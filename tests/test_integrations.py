@@ -1,0 +1,230 @@
+"""Teachers outside the gym: the task-setting wrappers, the SB3 callback and the TRL hook, on real runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
+
+import teachgym
+from teachgym.integrations import TaskCurriculum, TaskSetter, TeacherVectorEnv
+from teachgym.lessons import BoxLessons, DiscreteLessons
+
+try:
+    from teachgym.env import Taught
+except ImportError:  # the first version of the TeacherEnv contract: _teach returns (outcome, reward)
+    Taught = None
+
+
+# -- a fixed outcome stream, played through the gym and through the hooks --------------------------------------
+def replay_outcome(task, lesson: int) -> float:
+    """The outcome of the ``lesson``-th lesson on ``task``: a fixed pattern in multiples of 1/8 (exact in float32)."""
+    x = float(np.asarray(task, dtype=np.float64).reshape(-1)[0])
+    return float(((int(x * 7.0) * 3 + lesson * 5) % 9) / 8.0)
+
+
+class ReplayTeacherEnv(teachgym.TeacherEnv):
+    """A teacher env whose student's outcomes are :func:`replay_outcome` of the task and the step."""
+
+    def __init__(self, lessons, n_steps: int):
+        super().__init__(lessons, n_steps=n_steps)
+        self.observation_space = spaces.Box(0.0, 1.0, (1,), dtype=np.float32)
+
+    def _reset_student(self, rng):
+        pass
+
+    def _teach(self, task):
+        outcome = replay_outcome(task, self._t)
+        return (outcome, outcome) if Taught is None else Taught(outcome, outcome)
+
+    def _observation(self):
+        return np.zeros(1, dtype=np.float32)
+
+    def score(self) -> float:
+        return 0.0
+
+
+class OneStepTaskEnv(gym.Env):
+    """A user env: the task comes through ``reset(options={"task": ...})``; one step; reward = the replay outcome."""
+
+    observation_space = spaces.Box(0.0, 1.0, (1,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self):
+        self.lessons = 0
+        self.tasks_seen: list = []
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.task = (options or {}).get("task")
+        self.tasks_seen.append(self.task)
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action):
+        reward = replay_outcome(self.task, self.lessons)
+        self.lessons += 1
+        return np.zeros(1, dtype=np.float32), reward, True, False, {"is_success": reward > 0.5}
+
+
+def _as_list(tasks) -> list:
+    return [np.asarray(t, dtype=np.float64).reshape(-1).tolist() for t in tasks]
+
+
+N_LESSONS = 40
+CASES = [("tscl-window", DiscreteLessons(5), {}), ("learnability", DiscreteLessons(5), {}),
+         ("ucb", DiscreteLessons(5), {}), ("alp-gmm", BoxLessons([0.0], [1.0]), {"fit_rate": 10})]
+
+
+@pytest.mark.parametrize("teacher,lessons,kwargs", CASES, ids=[c[0] for c in CASES])
+def test_the_same_teacher_makes_the_same_choices_in_the_gym_and_through_the_wrappers(teacher, lessons, kwargs):
+    gym_run = teachgym.run(ReplayTeacherEnv(lessons, N_LESSONS), teacher, seed=3, teacher_kwargs=kwargs)
+    expected = _as_list(gym_run.lessons)
+    space = lessons.action_space
+    # In process: one env, the teacher asked at each reset.
+    env = TaskSetter(OneStepTaskEnv(), curriculum=TaskCurriculum(teacher, space, seed=3, teacher_kwargs=kwargs))
+    for _ in range(N_LESSONS):
+        env.reset()
+        env.step(0)
+    assert _as_list(env.unwrapped.tasks_seen) == expected
+    # A vector env with one sub-env and buffer 1: act, play, update, act...
+    envs = TeacherVectorEnv(gym.vector.SyncVectorEnv([lambda: TaskSetter(OneStepTaskEnv())]), teacher, space, seed=3,
+                            buffer=1, teacher_kwargs=kwargs)
+    envs.reset(seed=0)
+    while envs.curriculum.episodes < N_LESSONS:
+        envs.step(np.zeros(1, dtype=np.int64))
+    assert _as_list(envs.env.envs[0].unwrapped.tasks_seen[:N_LESSONS]) == expected
+    envs.close()
+
+
+# -- the task-setting wrapper --------------------------------------------------------------------------------
+class CountdownEnv(gym.Env):
+    """Episodes last ``task`` steps, each rewarded ``task``: the return is ``task ** 2``."""
+
+    observation_space = spaces.Box(0.0, 10.0, (1,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self):
+        self.task, self.left = 1, 1
+        self.tasks_seen: list = []
+
+    def set_task(self, task):
+        self.pending = int(task)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        if options and "level" in options:
+            self.task = int(options["level"])
+        elif getattr(self, "pending", None) is not None:
+            self.task, self.pending = self.pending, None
+        self.left = self.task
+        self.tasks_seen.append(self.task)
+        return np.array([self.left], dtype=np.float32), {}
+
+    def step(self, action):
+        self.left -= 1
+        done = self.left == 0
+        return np.array([self.left], dtype=np.float32), float(self.task), done, False, {"is_success": self.task >= 3}
+
+
+class LoggingCycle(teachgym.Teacher):
+    """Tasks 1, 2, ..., n, 1, 2, ... in turn; keeps every update it receives."""
+
+    supported_spaces = (spaces.Discrete,)
+
+    def _setup(self):
+        self.i, self.updates = 0, []
+
+    def act(self, obs, info):
+        task = int(self.action_space.start) + self.i % int(self.action_space.n)
+        self.i += 1
+        return task
+
+    def update(self, action, reward, obs, info):
+        self.updates.append((int(action), float(reward), info.get("budget_used")))
+
+
+@pytest.mark.parametrize("vector", [gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv], ids=["sync", "async"])
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP], ids=["next_step", "same_step"])
+def test_vector_env_plays_every_episode_on_the_teachers_task_and_reports_it_once(vector, mode):
+    n_envs, steps = 3, 120
+    envs = vector([lambda: TaskSetter(CountdownEnv(), task_key="level") for _ in range(n_envs)], autoreset_mode=mode)
+    envs = TeacherVectorEnv(envs, LoggingCycle(), spaces.Discrete(4, start=1), seed=0, buffer=3, total_steps=1000)
+    envs.reset(seed=0)
+    ended = 0
+    for _ in range(steps):
+        _, _, terminations, truncations, _ = envs.step(np.zeros(n_envs, dtype=np.int64))
+        ended += int(np.sum(terminations | truncations))
+    teacher = envs.teacher
+    assert len(teacher.updates) == ended > 50  # every finished episode reported, none untaught
+    assert all(reward == task ** 2 for task, reward, _ in teacher.updates)  # outcome = the episode's return
+    assert 0.0 < teacher.updates[-1][2] <= 1.0  # budget_used from total_steps
+    if vector is gym.vector.SyncVectorEnv:  # every task the teacher chose was played or is still queued
+        played = [t for env in envs.env.envs for t in env.unwrapped.tasks_seen]
+        queued = [t for pending in envs._pending for t in pending]
+        assert sorted(played + queued) == sorted(1 + i % 4 for i in range(teacher.i))
+    assert list(envs.env.call("queue_length")) == [len(p) for p in envs._pending]
+    assert envs.round_trips < ended  # tasks travel in batches
+    envs.close()
+
+
+def test_step_updates_report_every_reward_with_its_episodes_task():
+    envs = TeacherVectorEnv(gym.vector.SyncVectorEnv([lambda: TaskSetter(CountdownEnv(), task_key="level")] * 2),
+                            LoggingCycle(), spaces.Discrete(4, start=1), seed=0, update="step")
+    envs.reset(seed=0)
+    for _ in range(30):
+        envs.step(np.zeros(2, dtype=np.int64))
+    updates = envs.teacher.updates
+    assert updates and all(reward == task for task, reward, _ in updates)
+    assert len(updates) == envs.env_steps
+
+
+def test_task_setter_setters_outcomes_and_errors():
+    curriculum = TaskCurriculum(LoggingCycle(), spaces.Discrete(3, start=1))
+    env = TaskSetter(CountdownEnv(), setter="set_task", outcome="success", curriculum=curriculum)
+    for _ in range(6):
+        env.reset()
+        done = False
+        while not done:
+            _, _, done, _, info = env.step(0)
+    assert env.unwrapped.tasks_seen == [1, 2, 3, 1, 2, 3]
+    assert [r for _, r, _ in curriculum.teacher.updates] == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    assert info["teacher_episode"].task == 3 and info["teacher_episode"].episode_return == 9.0
+    calls = []
+    env = TaskSetter(CountdownEnv(), setter=lambda e, t: calls.append(t) or e.unwrapped.set_task(t),
+                     outcome=lambda ret, length, info: ret / length)
+    env.push_tasks([2, 3])
+    env.reset()
+    assert calls == [2] and env.unwrapped.task == 2 and env.queue_length() == 1
+    env.reset(options={"level": 1})  # an explicit task wins over the queue... for the options key only
+    assert env.unwrapped.task == 1
+    for bad, match in [({"outcome": "score"}, "outcome"), ({"update": "batch"}, "update"), ({"task_key": 3}, "task_key"),
+                       ({"setter": 3}, "setter")]:
+        with pytest.raises(teachgym.ConfigError, match=match):
+            TaskSetter(CountdownEnv(), **bad)
+    with pytest.raises(teachgym.ConfigError, match="task_space"):
+        TaskCurriculum("random", spaces.MultiDiscrete([2, 2]))
+    with pytest.raises(teachgym.ConfigError, match="buffer"):
+        TeacherVectorEnv(gym.vector.SyncVectorEnv([lambda: TaskSetter(CountdownEnv())]), "random",
+                         spaces.Discrete(2), buffer=0)
+
+
+def test_a_teacher_outside_the_task_space_raises_an_invalid_lesson_error():
+    class Wild(teachgym.Teacher):
+        def act(self, obs, info):
+            return np.array([2.0], dtype=np.float32)
+
+    with pytest.raises(teachgym.InvalidLessonError, match="task must lie in"):
+        TaskCurriculum(Wild(), spaces.Box(0.0, 1.0, (1,))).next_task()
+
+
+def test_importing_the_integrations_loads_no_sb3_trl_or_torch():
+    code = ("import sys, teachgym, teachgym.integrations as i; i.TaskSetter; i.TeacherVectorEnv; "
+            "print(sorted(m for m in ('torch', 'trl', 'stable_baselines3') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
