@@ -1,0 +1,1 @@
+"""What teachers of several families share (the bandit base and its helpers)."""

@@ -1,0 +1,270 @@
+"""The one base of the bandit teachers: arms, per-arm signals, and the choice helpers they share.
+
+An *arm* is one lesson of a ``Discrete`` action space or, for teachers that
+declare :class:`teachgym.lessons.MixtureBox` support, one coordinate of a
+mixture lesson (unnormalised weights over arms). :class:`BanditTeacher` turns
+each ``update`` into per-arm signals and calls the subclass's hooks with them.
+
+Signals (``BanditTeacher.signal``):
+
+- ``"progress"``: the absolute learning progress (LP) of the practised arm,
+  ``|outcome_t - outcome_t'|`` since the arm was last practised (Oudeyer et al.,
+  2007; Matiisen et al., 2017), read from ``info["outcome"]``, never from the env
+  reward, so the teacher behaves the same whatever reward mode the env uses. The
+  first finite outcome of an arm is only a baseline; an unusable outcome (missing
+  or not finite) counts as zero progress, so that an arm whose outcome is always
+  NaN does not stay "untried" and get chosen forever.
+- ``"advantage"``: mean |advantage| per practised arm (``info["arm_advantage_abs"]``,
+  else ``info["advantage_abs_mean"]`` for the whole lesson; see
+  :class:`teachgym.envs.grpo.env.GRPOCurriculumEnv`), else the learning progress
+  rescaled into [0, 1] by its running max; unusable values are dropped.
+- ``"success"``: success rate per practised arm (``info["arm_reward_mean"]``,
+  GRPO's sampled accuracy), else ``info["outcome"]``; clipped into [0, 1].
+
+Mixture lessons credit every arm with its share of the lesson.
+
+The helpers work on Python floats where that is exact (comparisons, running
+sums in order, + - * / of scalars) and leave to NumPy what must round as NumPy
+rounds (pairwise sums, ``exp``, dot products), so a faster teacher makes the
+same choices, bit for bit, as a plain NumPy one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import sys
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.teacher import Teacher, finite_outcome
+
+MAX_PROGRESS = sys.float_info.max  # |a - b| of two finite floats can overflow to inf; cap it here
+SIGNALS = ("progress", "advantage", "success")
+
+
+def arm_of(action: Any, space: spaces.Discrete) -> int | None:
+    """The 0-based arm of ``action`` in ``space``, or None if it names no arm.
+
+    Accepts Python and numpy integers, integral floats and size-1 arrays; subtracts ``space.start``.
+    """
+    if type(action) is int or isinstance(action, np.integer):
+        arm = int(action) - int(space.start)
+        return arm if 0 <= arm < int(space.n) else None
+    try:
+        value = float(np.asarray(action, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        return None
+    arm = value - float(space.start)
+    if not (math.isfinite(arm) and arm.is_integer() and 0 <= arm < int(space.n)):
+        return None
+    return int(arm)
+
+
+def argmax_random(values: np.ndarray | list[float], rng: np.random.Generator) -> int:
+    """Index of the largest value, ties broken uniformly with ``rng`` (NaN counts as -inf)."""
+    listed = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    best = max(listed)
+    if best != best or best == -math.inf:  # NaN first, or nothing above -inf: the general case below
+        array = np.asarray(listed, dtype=np.float64)
+        array = np.where(np.isnan(array), -np.inf, array)
+        ties = np.flatnonzero(array == array.max()).tolist()
+    elif listed.count(best) == 1:
+        return listed.index(best)
+    else:
+        ties = [index for index, value in enumerate(listed) if value == best]
+    return ties[0] if len(ties) == 1 else ties[int(rng.integers(len(ties)))]
+
+
+def sample_index(probabilities: np.ndarray, rng: np.random.Generator) -> int:
+    """Draw an index with the given (possibly unnormalised, non-negative) probabilities."""
+    if isinstance(probabilities, np.ndarray) and probabilities.dtype == np.float64 and probabilities.ndim == 1:
+        cumulative = list(itertools.accumulate(probabilities.tolist()))  # sequential, as np.cumsum adds
+    else:
+        cumulative = np.cumsum(probabilities).tolist()
+    total = cumulative[-1]
+    if not (math.isfinite(total) and total > 0.0):
+        return int(rng.integers(len(cumulative)))
+    # bisect_right never returns an index whose probability is zero.
+    return min(bisect.bisect_right(cumulative, rng.random() * total), len(cumulative) - 1)
+
+
+def random_choice(mask: np.ndarray, rng: np.random.Generator) -> int | None:
+    """A uniformly drawn index where ``mask`` is True, or None if there is none."""
+    candidates = np.flatnonzero(mask)
+    if candidates.size == 0:
+        return None
+    return int(candidates[0]) if candidates.size == 1 else int(candidates[rng.integers(candidates.size)])
+
+
+class ProgressScale:
+    """Rescales |LP| into [0, 1] by the largest |LP| seen so far (a running max).
+
+    EXP3's and UCB's guarantees assume rewards in a known range ``[0, B]``; the
+    running max makes ``B = 1`` hold whatever unit the env's outcomes are in.
+    Its price: one huge outlier shrinks every later reward towards 0. Bandits keep
+    their statistics in the current unit and multiply them by the factor
+    :meth:`update` returns when the unit grows.
+    """
+
+    def __init__(self) -> None:
+        self.largest = 0.0
+
+    def update(self, progress: float) -> float:
+        """Record ``progress``; return the factor (<= 1) that converts old statistics to the new unit."""
+        if progress <= self.largest:
+            return 1.0
+        factor = self.largest / progress
+        self.largest = progress
+        return factor
+
+    def __call__(self, progress: float) -> float:
+        return progress / self.largest if self.largest > 0.0 else 0.0
+
+
+class BanditTeacher(Teacher):
+    """Base of every bandit teacher: arms, per-arm signals, hooks (see the module docstring).
+
+    Subclasses set ``signal`` and ``supported_spaces`` (``Discrete``, optionally
+    ``MixtureBox``), implement :meth:`_choose` and some of :meth:`_reset_arms`,
+    :meth:`_observe` and :meth:`_learn`; one that supports mixture lessons also
+    overrides :meth:`act` for them.
+
+    Attributes:
+        n_arms: number of arms of the action space.
+        steps: updates since the last reset (the teacher's clock).
+    """
+
+    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete,)
+    signal: ClassVar[str] = "progress"
+
+    def _setup(self) -> None:
+        space = self.action_space
+        self._discrete = isinstance(space, spaces.Discrete)
+        self.n_arms = int(space.n) if self._discrete else int(np.prod(space.shape))
+        self._start = int(space.start) if self._discrete else 0
+        self.steps = 0
+        self._last_outcome = [math.nan] * self.n_arms  # Python floats: a difference overflows to inf silently
+        self._progress_scale = ProgressScale()
+        self._reset_arms()
+
+    def act(self, obs, info):
+        return self._start + self._choose(info)
+
+    def update(self, action, reward, obs, info) -> None:
+        self.steps += 1
+        if self._discrete:
+            arm = arm_of(action, self.action_space)
+            if arm is None:
+                return
+            outcome = finite_outcome(info)
+            self._observe(arm, outcome)
+            if self.signal == "progress":
+                if outcome is None:
+                    self._learn(arm, 0.0, 1.0)
+                else:
+                    change = self.outcome_change(arm, outcome)
+                    if change is not None:
+                        self._learn(arm, change, 1.0)
+                return
+            for signal_arm, value in self._signals(info, [arm], outcome).items():
+                self._learn(signal_arm, value, 1.0)
+            return
+        shares = self.shares(action)
+        if shares is None:
+            return
+        practised = np.flatnonzero(shares > 0).tolist()
+        for arm, value in self._signals(info, practised, finite_outcome(info)).items():
+            self._learn(arm, value, shares[arm] if shares[arm] > 0 else 1.0)
+
+    # -- hooks -----------------------------------------------------------------
+    def _reset_arms(self) -> None:
+        """Forget every per-arm statistic (called by :meth:`reset` after ``n_arms`` is set)."""
+
+    def _choose(self, info: dict[str, Any]) -> int:
+        """The 0-based arm to practise next (Discrete lessons)."""
+        raise NotImplementedError
+
+    def _observe(self, arm: int, outcome: float | None) -> None:
+        """Every step of a Discrete lesson: ``arm`` was practised and gave ``outcome`` (None if unusable)."""
+
+    def _learn(self, arm: int, value: float, weight: float) -> None:
+        """Learn arm ``arm``'s finite signal ``value``; ``weight`` is its lesson share (1 for a Discrete lesson)."""
+
+    # -- reading a step --------------------------------------------------------
+    def outcome_change(self, arm: int, outcome: float) -> float | None:
+        """Record ``arm``'s finite ``outcome``; its |change| since the last one (capped finite), None the first time."""
+        previous = self._last_outcome[arm]
+        self._last_outcome[arm] = outcome
+        if previous != previous:
+            return None
+        return min(abs(outcome - previous), MAX_PROGRESS)
+
+    def shares(self, action) -> np.ndarray | None:
+        """Each arm's share of the lesson ``action`` (None if the action names no lesson)."""
+        space = self.action_space
+        if self._discrete:
+            arm = arm_of(action, space)
+            if arm is None:
+                return None
+            out = np.zeros(self.n_arms)
+            out[arm] = 1.0
+            return out
+        try:
+            weights = np.asarray(action, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            return None
+        if weights.size != self.n_arms:
+            return None
+        weights = np.where(np.isfinite(weights), np.maximum(weights - space.low.reshape(-1), 0.0), 0.0)
+        total = weights.sum()
+        return weights / total if total > 0.0 and math.isfinite(total) else np.full(self.n_arms, 1.0 / self.n_arms)
+
+    def _signals(self, info: dict[str, Any], practised: list[int], outcome: float | None) -> dict[int, float]:
+        if self.signal == "success":
+            per_arm = _arm_dict(info.get("arm_reward_mean"), self.n_arms)
+            if per_arm:
+                return {arm: min(1.0, max(0.0, value)) for arm, value in per_arm.items()}
+            if outcome is None:
+                return {}
+            return {arm: min(1.0, max(0.0, outcome)) for arm in practised}
+        per_arm = _arm_dict(info.get("arm_advantage_abs"), self.n_arms)
+        if per_arm:
+            return per_arm
+        whole = _finite_float(info.get("advantage_abs_mean"))
+        if whole is not None:
+            return {arm: whole for arm in practised}
+        if outcome is None:
+            return {}
+        out = {}
+        for arm in practised:
+            change = self.outcome_change(arm, outcome)
+            if change is not None:
+                self._progress_scale.update(change)
+                out[arm] = self._progress_scale(change)
+        return out
+
+
+def _finite_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _arm_dict(value: Any, n_arms: int) -> dict[int, float]:
+    """``{arm: finite float}`` from an info mapping, keeping only valid arms."""
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for arm, signal in value.items():
+        signal = _finite_float(signal)
+        if isinstance(arm, (int, np.integer)) and 0 <= int(arm) < n_arms and signal is not None:
+            out[int(arm)] = signal
+    return out
