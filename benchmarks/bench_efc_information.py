@@ -1,4 +1,4 @@
-"""How much can a tutor that sees only the log gain over round-robin on Flashcards-EFC-v0?
+"""How much can a tutor that sees only the log gain over round-robin on Flashcards-EFC-v1?
 
 Round-robin (each item once every ``n_items`` steps) is hard to beat on the EFC
 student: memory strength grows by one per review whatever the timing, and the
@@ -95,7 +95,7 @@ def play(rule: str, value, student: int, seed: int) -> float:
     import teachgym
     from teachgym.loop import teacher_seed
 
-    env = gym.make("teachgym/Flashcards-EFC-v0", student_seed=student).unwrapped
+    env = gym.make("teachgym/Flashcards-EFC-v1", student_seed=student).unwrapped
     obs, info = env.reset(seed=seed)
     n, delay, horizon = env.n_items, env.delay, env.n_steps
     learner, posterior = env.student, Posterior(n)

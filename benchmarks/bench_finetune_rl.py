@@ -21,9 +21,9 @@ after which it stayed epsilon-optimal to the end of the budget (the env's
 - ``online-only`` (LSVI-UCB on online data), ``offline-only``, ``rlpd``.
 
 With ``--sb3-seeds N`` it also runs the FineTuneRL teachers on
-``FineTuneRL-SB3-v0`` at its defaults (DQN on CartPole-v1, 20,000 offline
+``FineTuneRL-SB3-v1`` at its defaults (DQN on CartPole-v1, 20,000 offline
 transitions of a noisy hand-written controller, 20 x 500 online steps) and
-reports the final greedy evaluation return per seed.
+reports the final score (greedy evaluation return as % of the return range) per seed.
 
     python benchmarks/bench_finetune_rl.py --seeds 5 --budget 5000
     python benchmarks/bench_finetune_rl.py --seeds 0 --sb3-seeds 3
@@ -136,10 +136,10 @@ def main() -> None:
 def sb3(n_seeds: int) -> None:
     import teachgym
 
-    print("\n| FineTuneRL-SB3-v0 teacher | final eval return per seed | mean | s/run |")
+    print("\n| FineTuneRL-SB3-v1 teacher | final score (% of the return range) per seed | mean | s/run |")
     print("|---|---|---:|---:|")
     for name in ("rlpd", "online-only", "offline-only", "coverage-design"):
-        runs = [teachgym.run("teachgym/FineTuneRL-SB3-v0", name, seed) for seed in range(n_seeds)]
+        runs = [teachgym.run("teachgym/FineTuneRL-SB3-v1", name, seed) for seed in range(n_seeds)]
         scores = [r.score for r in runs]
         print(f"| {name} | {', '.join(f'{s:.1f}' for s in scores)} | {statistics.mean(scores):.1f} | "
               f"{statistics.mean(r.wall_time for r in runs):.1f} |", flush=True)

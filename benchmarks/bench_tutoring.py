@@ -15,7 +15,7 @@ averaged over students, with a 95 % bootstrap CI over students.
 - PPO: a policy trained by scripts/train_rl_tutor.py on the population, given with ``--rl-model ENV=PATH``.
 
     python benchmarks/bench_tutoring.py --envs EFC,HLR \
-        --rl-model HLR=runs/rl_tutor/Flashcards-HLR-v0__ppo-itemwise__0.zip
+        --rl-model HLR=runs/rl_tutor/Flashcards-HLR-v1__ppo-itemwise__0.zip
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def run_episode(env, teacher, seed: int) -> tuple[float, float]:
         total += reward
         steps += 1
         done = terminated or truncated
-    return total / steps, float(info["score"])
+    return total / steps, float(info["score"]) / 100.0  # in [0, 1], the unit of the recorded results
 
 
 def make(model: str, student: int, oracle: bool, answer_timing: str = "before_delay", oracle_lookahead: float = 0.0):
@@ -110,7 +110,7 @@ def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:
     from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
     rows = ["| tutor | retained (score) | mastered at end | mean reward |", "|---|---|---|---|"]
-    env = gym.make("teachgym/PrerequisiteTutor-BKT-v0").unwrapped
+    env = gym.make("teachgym/PrerequisiteTutor-BKT-v1").unwrapped
     for name in ("random", "round-robin", "leitner", "sm2", "threshold", "mastery", *rl_paths):
         teacher = PPOTutor(name) if name.endswith(".zip") else teachgym.make_teacher(name)
         scores, mastered, rewards = [], [], []
@@ -188,7 +188,7 @@ def main() -> None:
         print("\n| env | tutor | minus round-robin, paired per student [95 % CI] |\n|---|---|---|")
         print("\n".join(paired))
     if args.bkt_episodes:
-        print(f"\nPrerequisiteTutor-BKT-v0 (defaults; {args.bkt_episodes} students from the population):")
+        print(f"\nPrerequisiteTutor-BKT-v1 (defaults; {args.bkt_episodes} students from the population):")
         rl_paths = [item.split("=", 1)[1] for item in args.rl_model if item.startswith("BKT=")]
         print("\n".join(bkt_table(args.bkt_episodes, rl_paths)))
     if args.json:

@@ -1,48 +1,85 @@
-"""Teacher environments, registered under the ``teachgym/`` namespace.
+"""Teacher environments, registered under the ``teachgym/`` namespace with their metadata.
 
 Registration uses lazy string entry points: importing this module imports no
-family module. A new env is one module in ``envs/<family>/`` and one line here.
+family module. A new env is one module in ``envs/<family>/`` and one
+``register_env`` call here, with its family, what its headline score measures,
+a *smoke* configuration (seconds to run; the registry-driven tests use it) and a
+cost class (see :class:`teachgym.registry.EnvMeta`).
 """
 
-from gymnasium.envs.registration import register, registry
+from teachgym.registry import ENV_META, register_env
+
+_FAST = {"n_steps": 40}
+# 4 lessons of 64 PPO steps (2 envs x 32, one epoch).
+_DEEPRL = {"n_steps": 4, "steps_per_lesson": 64, "n_envs": 2, "device": "cpu",
+           "algo_kwargs": {"batch_size": 32, "n_epochs": 1}}
+# 3 iterations of 8 examples, 2 gradient steps, 2 held-out items per skill, a width-16 student.
+_DATAGEN = {"n_steps": 3, "budget": 8, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2}
+# 3 teacher steps of 1 GRPO update (2 prompts x 2 completions), 2 probes per arm, a 1-layer width-16 LM.
+_GRPO = {"n_steps": 3, "updates_per_step": 1, "prompts_per_update": 2, "num_generations": 2, "probes_per_arm": 2,
+         "test_per_arm": 2, "tiny": {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32,
+                                     "warmup_steps": 20, "warmup_batch_size": 16}}
 
 _CURRICULUM = "teachgym.envs.curriculum"
+_GRID_SCORE = "% of test tasks solved"
+register_env("teachgym/ToyCurriculum-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", family="curriculum",
+             score="% of competence-grid cells mastered", smoke=_FAST)
+register_env("teachgym/ToyCurriculumDiscrete-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", family="curriculum",
+             score="% of competence-grid cells mastered", smoke=_FAST, kwargs={"lesson_mode": "regions"})
+register_env("teachgym/GridworldCurriculum-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
+             family="curriculum", score=_GRID_SCORE, smoke=_FAST)
+register_env("teachgym/GridworldCurriculumDiscrete-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
+             family="curriculum", score=_GRID_SCORE, smoke=_FAST, kwargs={"lesson_mode": "regions"})
 
-_ENVS = [
-    ("teachgym/ToyCurriculum-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", {}),
-    ("teachgym/ToyCurriculumDiscrete-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", {"lesson_mode": "regions"}),
-    ("teachgym/GridworldCurriculum-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv", {}),
-    ("teachgym/GridworldCurriculumDiscrete-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
-     {"lesson_mode": "regions"}),
-    ("teachgym/MountainCarCurriculum-v0", "teachgym.envs.deeprl.mountain_car:MountainCarCurriculumEnv", {}),
-    ("teachgym/CartPoleCurriculum-v0", "teachgym.envs.deeprl.cartpole:CartPoleCurriculumEnv", {}),
-    ("teachgym/StumpTrackCurriculum-v0", "teachgym.envs.deeprl.stump_track:StumpTrackCurriculumEnv", {}),
-    ("teachgym/Flashcards-EFC-v0", "teachgym.envs.tutoring.flashcards:FlashcardsEnv", {"model": "efc"}),
-    ("teachgym/Flashcards-HLR-v0", "teachgym.envs.tutoring.flashcards:FlashcardsEnv", {"model": "hlr"}),
-    ("teachgym/Flashcards-ACTR-v0", "teachgym.envs.tutoring.flashcards:FlashcardsEnv", {"model": "actr"}),
-    ("teachgym/PrerequisiteTutor-BKT-v0", "teachgym.envs.tutoring.prerequisites:PrerequisiteTutorEnv", {}),
-    ("teachgym/DataGen-Math-SkillList-v0", "teachgym.envs.datagen.skill_list:SkillListEnv", {"domain": "math"}),
-    ("teachgym/DataGen-Math-OpenEnded-v0", "teachgym.envs.datagen.open_ended:OpenEndedEnv", {"domain": "math"}),
-    ("teachgym/DataGen-Math-SkillTree-v0", "teachgym.envs.datagen.skill_tree:SkillTreeEnv", {"domain": "math"}),
-    ("teachgym/DataGen-Code-SkillList-v0", "teachgym.envs.datagen.skill_list:SkillListEnv", {"domain": "code"}),
-    ("teachgym/DataGen-Code-OpenEnded-v0", "teachgym.envs.datagen.open_ended:OpenEndedEnv", {"domain": "code"}),
-    ("teachgym/DataGen-Code-SkillTree-v0", "teachgym.envs.datagen.skill_tree:SkillTreeEnv", {"domain": "code"}),
-    ("teachgym/DataGen-VQA-SkillList-v0", "teachgym.envs.datagen.skill_list:SkillListEnv", {"domain": "vqa"}),
-    ("teachgym/DataGen-VQA-OpenEnded-v0", "teachgym.envs.datagen.open_ended:OpenEndedEnv", {"domain": "vqa"}),
-    ("teachgym/DataGen-VQA-SkillTree-v0", "teachgym.envs.datagen.skill_tree:SkillTreeEnv", {"domain": "vqa"}),
-    ("teachgym/FineTuneRL-Linear-v0", "teachgym.envs.finetune_rl.linear:FineTuneRLLinearEnv", {}),
-    ("teachgym/FineTuneRL-SB3-v0", "teachgym.envs.finetune_rl.sb3:FineTuneRLSB3Env", {}),
-    ("teachgym/GRPOArithmetic-v0", "teachgym.envs.grpo.env:GRPOCurriculumEnv", {"family": "arithmetic"}),
-    ("teachgym/GRPOArithmeticMixture-v0", "teachgym.envs.grpo.env:GRPOCurriculumEnv",
-     {"family": "arithmetic", "lesson_mode": "mixture"}),
-    ("teachgym/GRPOStrings-v0", "teachgym.envs.grpo.env:GRPOCurriculumEnv", {"family": "strings"}),
-]
+_DEEP = "teachgym.envs.deeprl"
+register_env("teachgym/MountainCarCurriculum-v0", f"{_DEEP}.mountain_car:MountainCarCurriculumEnv", family="deeprl",
+             score="% success of the default car", smoke={**_DEEPRL, "test_episodes": 2}, cost="medium")
+register_env("teachgym/CartPoleCurriculum-v0", f"{_DEEP}.cartpole:CartPoleCurriculumEnv", family="deeprl",
+             score="% of the test grid mastered (return >= 475)", smoke=_DEEPRL, cost="medium")
+register_env("teachgym/StumpTrackCurriculum-v0", f"{_DEEP}.stump_track:StumpTrackCurriculumEnv", family="deeprl",
+             score="% of test tracks crossed", smoke=_DEEPRL, cost="medium")
 
-for _env_id, _entry_point, _kwargs in _ENVS:
-    if _env_id not in registry:
-        register(id=_env_id, entry_point=_entry_point, kwargs=_kwargs)
+_TUTORING = "teachgym.envs.tutoring"
+for _model in ("EFC", "HLR", "ACTR"):
+    register_env(f"teachgym/Flashcards-{_model}-v1", f"{_TUTORING}.flashcards:FlashcardsEnv", family="tutoring",
+                 score="mean recall probability over the deck, %", smoke=_FAST, kwargs={"model": _model.lower()})
+register_env("teachgym/PrerequisiteTutor-BKT-v1", f"{_TUTORING}.prerequisites:PrerequisiteTutorEnv",
+             family="tutoring", score="% of skills mastered and retained", smoke=_FAST)
+# 10 days of a 20-card deck, 5 new cards a day.
+_SRS_SMOKE = {"deck_size": 20, "new_per_day": 5, "n_days": 10}
+for _suffix, _mode in (("", "cards"), ("Retention", "retention")):
+    register_env(f"teachgym/SpacedRepetition{_suffix}-FSRS-v0", f"{_TUTORING}.spaced_repetition:SpacedRepetitionEnv",
+                 family="tutoring", score="memorised cards (sum of recall probabilities) at the end, % of the deck",
+                 smoke=_SRS_SMOKE, kwargs={"lesson_mode": _mode})
+
+_DATAGEN_CLASSES = {"SkillList": "skill_list:SkillListEnv", "OpenEnded": "open_ended:OpenEndedEnv",
+                    "SkillTree": "skill_tree:SkillTreeEnv"}
+for _domain in ("Math", "Code", "VQA"):
+    _student = {"d_model": 16, "batch_size": 8, **({"base_steps": 20} if _domain == "Math" else {})}
+    for _structure, _entry in _DATAGEN_CLASSES.items():
+        register_env(f"teachgym/DataGen-{_domain}-{_structure}-v0", f"teachgym.envs.datagen.{_entry}",
+                     family="datagen", score="test accuracy %", cost="medium",
+                     smoke={**_DATAGEN, "student_kwargs": _student}, kwargs={"domain": _domain.lower()})
+
+register_env("teachgym/FineTuneRL-Linear-v0", "teachgym.envs.finetune_rl.linear:FineTuneRLLinearEnv",
+             family="finetune_rl", score="% of the optimal value (or of the budget left when eps-optimal)",
+             smoke=_FAST)
+# 4 teacher steps of 32 DQN steps, 300 offline transitions, one 30-step evaluation episode.
+register_env("teachgym/FineTuneRL-SB3-v1", "teachgym.envs.finetune_rl.sb3:FineTuneRLSB3Env", family="finetune_rl",
+             score="greedy evaluation return, % of the task's return range", cost="medium",
+             smoke={"n_steps": 4, "steps_per_step": 32, "n_offline_transitions": 300, "eval_episodes": 1,
+                    "eval_max_steps": 30, "learning_starts": 8, "batch_size": 16})
+
+_GRPO_ENTRY = "teachgym.envs.grpo.env:GRPOCurriculumEnv"
+register_env("teachgym/GRPOArithmetic-v0", _GRPO_ENTRY, family="grpo", score="greedy test accuracy %, all arms",
+             smoke=_GRPO, cost="slow", kwargs={"family": "arithmetic"})
+register_env("teachgym/GRPOArithmeticMixture-v0", _GRPO_ENTRY, family="grpo",
+             score="greedy test accuracy %, all arms", smoke=_GRPO, cost="slow",
+             kwargs={"family": "arithmetic", "lesson_mode": "mixture"})
+register_env("teachgym/GRPOStrings-v0", _GRPO_ENTRY, family="grpo", score="greedy test accuracy %, all arms",
+             smoke=_GRPO, cost="slow", kwargs={"family": "strings"})
 
 
 def env_ids() -> list[str]:
-    """Every teachgym env id registered with Gymnasium."""
-    return sorted(k for k in registry if k.startswith("teachgym/"))
+    """Every teachgym env id registered with its metadata."""
+    return sorted(ENV_META)

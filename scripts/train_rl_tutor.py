@@ -1,6 +1,6 @@
 """Train an RL tutor with Stable-Baselines3 PPO on a tutoring env (Reddy et al., 2017, with PPO for TRPO).
 
-    python scripts/train_rl_tutor.py --env teachgym/Flashcards-HLR-v0
+    python scripts/train_rl_tutor.py --env teachgym/Flashcards-HLR-v1
 
 The defaults are the settings that trained the best tutors in benchmarks/RESULTS.md
 (issue 8): ``--features rates --gamma 0.9 --linear-skip --reward-baseline
@@ -34,7 +34,7 @@ import gymnasium as gym
 
 @dataclass
 class Args:
-    env: str = "teachgym/Flashcards-HLR-v0"
+    env: str = "teachgym/Flashcards-HLR-v1"
     """the tutoring env id"""
     policy: str = "itemwise"
     """"itemwise" (one network shared by all items, teachgym.teachers.tutoring.itemwise_policy), "mlp" (SB3's MlpPolicy) or

@@ -1,45 +1,69 @@
-"""The teacher-environment base class.
+"""The teacher-environment base class: one step template for every env.
 
 A teacher env is a ``gymnasium.Env`` whose action is the teacher's lesson and
-whose reward is the student's progress. This base class owns what every teacher
-env shares: the lesson space (action -> task), the budget (``truncated`` when it
-is spent), and the ``info`` keys every teacher may rely on:
+whose reward is the student's progress. :class:`TeacherEnv` owns ``reset()`` and
+``step()``; a family fills in hooks only:
 
-==================  ============================================================
-key                 meaning
-==================  ============================================================
-``lesson``          the action as received (reset: absent)
-``task``            the task parameters the student actually practised
-``outcome``         the student's result on that task (what bandits learn from)
-``budget_used``     fraction of the teaching budget spent, in [0, 1]
-``score``           the headline score, at reset, every ``score_every`` steps
-                    and always on the last step
-``lesson_space``    (reset only) a JSON description of the lesson space
-``easy_to_hard``    (reset only, where the env defines one) a hand-made
-                    curriculum: ``{"easy": task, "hard": task}`` for box lessons,
-                    ``{"order": [arm, ...]}`` for region lessons
-==================  ============================================================
+======================  ===========================================================
+hook                    what it does
+======================  ===========================================================
+``_reset_student(rng)`` start a fresh student drawing all its randomness from ``rng``
+``_read_lesson(a)``     decode and validate the action (default: the lesson space's
+                        ``to_task``); raise ``InvalidLessonError`` before any change
+``_teach(lesson)``      let the student learn; return a :class:`Taught`
+``_observation()``      what a teacher could know now
+``score()``             the headline score in [0, 100]
+``_reset_info()``       family keys published at reset (default: none)
+``_score_info()``       family keys published with every headline score, e.g. the
+                        family's natural unit (default: none)
+``easy_to_hard()``      a hand-made curriculum, or None
+======================  ===========================================================
 
-Subclasses implement :meth:`_reset_student`, :meth:`_teach`,
-:meth:`_observation` and :meth:`score`.
+The ``info`` keys are defined in :mod:`teachgym.info`; the core ones (``lesson``,
+``task``, ``outcome``, ``budget_used``, ``score``, ``episode_start``,
+``teaching_budget``, ``lesson_space``, ``easy_to_hard``) are written here, family
+keys come from the hooks. An env lists the family keys it publishes in
+``published_info`` so that teachers needing them are matched before a run.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any, SupportsFloat
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 
+from teachgym import info as keys
 from teachgym.lessons import BoxLessons, RegionLessons
 from teachgym.validation import check_int
+
+
+@dataclass
+class Taught:
+    """What one lesson did: the result of :meth:`TeacherEnv._teach`.
+
+    Attributes:
+        outcome: the student's result on the task practised (``info["outcome"]``).
+        reward: the teacher's reward for the step.
+        task: the task actually practised, when it differs from the decoded lesson
+            (``info["task"]``; None: the decoded lesson itself).
+        info: family keys for this step's ``info`` (names from :mod:`teachgym.info`).
+    """
+
+    outcome: float
+    reward: float
+    task: Any = None
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 class TeacherEnv(gym.Env, abc.ABC):
     """Base class of every teacher environment (see the module docstring)."""
 
     metadata: dict[str, Any] = {"render_modes": []}
+    #: family ``info`` keys (from :mod:`teachgym.info`) this env publishes, besides the core ones
+    published_info: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, lessons: BoxLessons | RegionLessons, n_steps: int, score_every: int | None = None):
         self.lessons = lessons
@@ -53,9 +77,13 @@ class TeacherEnv(gym.Env, abc.ABC):
     def _reset_student(self, rng: np.random.Generator) -> None:
         """Start a fresh student that draws all its randomness from ``rng``."""
 
+    def _read_lesson(self, action: Any) -> Any:
+        """Decode ``action`` into what :meth:`_teach` takes; raise InvalidLessonError, changing nothing, if invalid."""
+        return self.lessons.to_task(action, self.np_random)
+
     @abc.abstractmethod
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
-        """Let the student learn on ``task``; return ``(outcome, reward)``."""
+    def _teach(self, lesson: Any) -> Taught:
+        """Let the student learn on the decoded ``lesson``; return what happened."""
 
     @abc.abstractmethod
     def _observation(self) -> np.ndarray:
@@ -69,8 +97,12 @@ class TeacherEnv(gym.Env, abc.ABC):
         """A hand-made curriculum for this env, or None if it defines none."""
         return None
 
-    def _step_info(self) -> dict[str, Any]:
-        """Env-specific ``info`` keys for the step just taken (student statistics, work done)."""
+    def _reset_info(self) -> dict[str, Any]:
+        """Family ``info`` keys published at reset. Default: none."""
+        return {}
+
+    def _score_info(self) -> dict[str, Any]:
+        """Family ``info`` keys published with every headline score (the family's natural unit). Default: none."""
         return {}
 
     # -- helpers for subclasses ----------------------------------------------------
@@ -85,31 +117,34 @@ class TeacherEnv(gym.Env, abc.ABC):
             return float(np.mean(probes_after) - np.mean(probes_before))
         return float(outcome)
 
-    # -- gymnasium API ---------------------------------------------------------
+    # -- gymnasium API: the one template every env shares -------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._t = 0
         self._reset_student(np.random.default_rng(self.np_random.integers(2**63)))
-        info = {"budget_used": 0.0, "score": self.score(), "lesson_space": self.lessons.describe()}
+        info = {keys.EPISODE_START.name: True, keys.TEACHING_BUDGET.name: self.n_steps, keys.BUDGET_USED.name: 0.0,
+                keys.SCORE_KEY.name: self.score(), **self._score_info(),
+                keys.LESSON_SPACE.name: self.lessons.describe(), **self._reset_info()}
         schedule = self.easy_to_hard()
         if schedule is not None:
-            info["easy_to_hard"] = schedule
+            info[keys.EASY_TO_HARD.name] = schedule
         return self._observation(), info
 
-    def step(self, action) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+    def step(self, action) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         if self._t < 0:
             raise gym.error.ResetNeeded("call reset() before step()")
         if self._t >= self.n_steps:
             raise gym.error.ResetNeeded("the teaching budget is spent (truncated=True was returned); call reset()")
-        task = self.lessons.to_task(action, self.np_random)
-        outcome, reward = self._teach(task)
+        lesson = self._read_lesson(action)
+        taught = self._teach(lesson)
         self._t += 1
         truncated = self._t >= self.n_steps
-        info = {"lesson": action, "task": task, "outcome": outcome, "budget_used": self._t / self.n_steps,
-                **self._step_info()}
+        info = {keys.LESSON.name: action, keys.TASK.name: lesson if taught.task is None else taught.task,
+                keys.OUTCOME.name: taught.outcome, keys.BUDGET_USED.name: self._t / self.n_steps, **taught.info}
         if truncated or (self.score_every is not None and self._t % self.score_every == 0):
-            info["score"] = self.score()
-        return self._observation(), reward, False, truncated, info
+            info[keys.SCORE_KEY.name] = self.score()
+            info.update(self._score_info())
+        return self._observation(), taught.reward, False, truncated, info
 
     # -- checkpointing ---------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

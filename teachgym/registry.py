@@ -1,18 +1,34 @@
-"""Registries of teachers and students: a name -> a lazy ``"module:attr"`` entry point.
+"""Registries of teachers, students and envs, with the metadata tests and the leaderboard read.
 
-A new teacher is one file in ``teachers/`` and one ``register_teacher`` line in
-``teachers/__init__.py``; nothing else changes. Outside packages add teachers
-through the ``teachgym.teachers`` entry-point group, or by import path
-(``"mypkg.mod:MyTeacher"``) wherever a teacher name is accepted.
+A new teacher is one file in ``teachers/<family>/`` and one ``register_teacher``
+line in ``teachers/__init__.py``; a new env one module in ``envs/<family>/`` and
+one ``register_env`` entry in ``envs/__init__.py``; nothing else changes. Outside
+packages add teachers through the ``teachgym.teachers`` entry-point group, or by
+import path (``"mypkg.mod:MyTeacher"``) wherever a teacher name is accepted.
+
+Metadata:
+
+- env (:class:`EnvMeta`): family, what the headline score measures (always in
+  [0, 100]), a small *smoke* configuration for conformance tests, a cost class;
+- teacher (:class:`TeacherMeta`): family, privileged or not (registry line);
+  supported action spaces, required ``info`` keys and required arguments (class
+  attributes of the teacher).
+
+:func:`compatibility` says why a teacher cannot run on an env, before any run.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
+
+
+FAMILIES = ("generic", "curriculum", "deeprl", "tutoring", "datagen", "finetune_rl", "grpo", "multiagent")
+COST_CLASSES = ("fast", "medium", "slow")
 
 
 @dataclass(frozen=True)
@@ -21,6 +37,8 @@ class RegistryEntry:
     entry_point: str | Callable[..., Any]
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    family: str = "generic"
+    privileged: bool = False
 
     def load(self) -> Callable[..., Any]:
         if callable(self.entry_point):
@@ -57,10 +75,20 @@ class Registry:
         self._entries: dict[str, RegistryEntry] = {}
         self._loaded = False
 
-    def register(self, name: str, entry_point: str | Callable[..., Any], description: str = "", **kwargs: Any) -> None:
+    def register(self, name: str, entry_point: str | Callable[..., Any], description: str = "", *,
+                 family: str = "generic", privileged: bool = False, **kwargs: Any) -> None:
+        """Add ``name``; ``kwargs`` are fixed constructor arguments of the entry.
+
+        Args:
+            family: the env family the entry belongs to (``"generic"``: any family).
+            privileged: the teacher uses what a real teacher lacks (a schedule the env
+                publishes, an oracle observation): the leaderboard shows it as a reference row.
+        """
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
-        self._entries[name] = RegistryEntry(name, entry_point, kwargs, description)
+        if family not in FAMILIES:
+            raise ValueError(f"{self.kind} {name!r}: family must be one of {FAMILIES}, got {family!r}")
+        self._entries[name] = RegistryEntry(name, entry_point, kwargs, description, family, bool(privileged))
 
     def _load_all(self) -> None:
         if self._loaded:
@@ -81,9 +109,13 @@ class Registry:
             return self._entries[name]
         if ":" in name:
             return RegistryEntry(name, name)
-        raise UnknownNameError(f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())} (or give 'package.module:Class')")
+        close = difflib.get_close_matches(name, self.names(), n=3)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise UnknownNameError(f"unknown {self.kind} {name!r}; {hint}registered: {', '.join(self.names())} "
+                               f"(or give 'package.module:Class')")
 
-    def make(self, name: str, **kwargs: Any) -> Any:
+    def make(self, name: str, /, **kwargs: Any) -> Any:
+        """An instance of ``name``; every keyword (``name=`` included) goes to its constructor."""
         entry = self.entry(name)
         obj = entry.load()(**{**entry.kwargs, **kwargs})
         if isinstance(name, str):
@@ -92,6 +124,136 @@ class Registry:
             except AttributeError:
                 pass
         return obj
+
+
+@dataclass(frozen=True)
+class TeacherMeta:
+    """What a teacher needs and is: read by tests, the leaderboard and :func:`compatibility`."""
+
+    name: str
+    family: str
+    privileged: bool
+    supported_spaces: tuple[type, ...]
+    required_info: tuple[str, ...]
+    required_kwargs: tuple[str, ...]
+    description: str = ""
+
+
+def teacher_meta(teacher: Any) -> TeacherMeta:
+    """The metadata of a teacher given by registered name, import path, class or instance."""
+    if isinstance(teacher, str):
+        entry = teacher_registry.entry(teacher)
+        cls, name = entry.load(), teacher
+    else:
+        entry = None
+        cls = teacher if isinstance(teacher, type) else type(teacher)
+        name = getattr(teacher, "registry_name", cls.__name__)
+        if name in teacher_registry.names():
+            entry = teacher_registry.entry(name)
+    return TeacherMeta(
+        name=name,
+        family=entry.family if entry else getattr(cls, "family", "generic"),
+        privileged=entry.privileged if entry else bool(getattr(cls, "privileged", False)),
+        supported_spaces=tuple(getattr(cls, "supported_spaces", ())),
+        required_info=tuple(getattr(cls, "required_info", ())),
+        required_kwargs=tuple(k for k in getattr(cls, "required_kwargs", ()) if not entry or k not in entry.kwargs),
+        description=entry.description if entry else (cls.__doc__ or "").strip().split("\n")[0],
+    )
+
+
+@dataclass(frozen=True)
+class EnvMeta:
+    """Registry metadata of one env id.
+
+    Attributes:
+        env_id: the Gymnasium id.
+        family: the env family (folder name under ``envs/``).
+        score: what the headline score measures (always in [0, 100]).
+        smoke: keyword arguments of a small configuration that conformance tests and
+            the teacher x env matrix run (seconds, not minutes).
+        cost: ``"fast"`` (numpy student), ``"medium"`` (SB3 or small torch students) or
+            ``"slow"`` (language models).
+    """
+
+    env_id: str
+    family: str
+    score: str
+    smoke: dict[str, Any]
+    cost: str
+
+
+ENV_META: dict[str, EnvMeta] = {}
+
+
+def register_env(env_id: str, entry_point: str, *, family: str, score: str, smoke: dict[str, Any] | None = None,
+                 cost: str = "fast", kwargs: dict[str, Any] | None = None, **spec: Any) -> None:
+    """Register ``env_id`` with Gymnasium (lazy entry point) and record its metadata."""
+    from gymnasium.envs.registration import register, registry
+
+    if family not in FAMILIES:
+        raise ValueError(f"env {env_id!r}: family must be one of {FAMILIES}, got {family!r}")
+    if cost not in COST_CLASSES:
+        raise ValueError(f"env {env_id!r}: cost must be one of {COST_CLASSES}, got {cost!r}")
+    if env_id not in registry:
+        register(id=env_id, entry_point=entry_point, kwargs=dict(kwargs or {}), **spec)
+    ENV_META[env_id] = EnvMeta(env_id, family, score, dict(smoke or {}), cost)
+
+
+def env_meta(env_id: str) -> EnvMeta:
+    """The metadata of a registered env id."""
+    import teachgym.envs  # noqa: F401  (fills ENV_META)
+
+    try:
+        return ENV_META[env_id]
+    except KeyError:
+        close = difflib.get_close_matches(env_id, list(ENV_META), n=3)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise UnknownNameError(f"unknown env {env_id!r}; {hint}registered: {', '.join(sorted(ENV_META))}") from None
+
+
+def published_info(env: Any) -> tuple[str, ...]:
+    """Every ``info`` key an env instance (or env class) publishes: the core keys and its family's.
+
+    ``easy_to_hard`` counts only for envs that define a hand-made curriculum.
+    """
+    from teachgym import info as keys
+    from teachgym.env import TeacherEnv
+
+    target = env.unwrapped if hasattr(env, "unwrapped") else env
+    cls = target if isinstance(target, type) else type(target)
+    core = [k.name for k in keys.CORE_KEYS]
+    if not (issubclass(cls, TeacherEnv) and cls.easy_to_hard is not TeacherEnv.easy_to_hard):
+        core.remove(keys.EASY_TO_HARD.name)
+    return (*core, *getattr(target, "published_info", ()))
+
+
+def compatibility(teacher: Any, env: Any) -> list[str]:
+    """Why ``teacher`` cannot run on ``env``; an empty list if it can.
+
+    Args:
+        teacher: a registered name, import path, Teacher class or instance.
+        env: an env instance (its real spaces are checked) or a registered env id (its
+            default configuration: the action space is read from a smoke instance of it).
+    """
+    import gymnasium as gym
+
+    meta = teacher_meta(teacher)
+    if isinstance(env, str):
+        made = gym.make(env, **env_meta(env).smoke)
+        try:
+            return compatibility(teacher, made)
+        finally:
+            made.close()
+    problems = []
+    space = env.action_space
+    if meta.supported_spaces and not isinstance(space, meta.supported_spaces):
+        allowed = ", ".join(s.__name__ for s in meta.supported_spaces)
+        problems.append(f"teacher {meta.name!r} supports action spaces {allowed}; the env's is {type(space).__name__}")
+    have = set(published_info(env))
+    missing = [k for k in meta.required_info if k not in have]
+    if missing:
+        problems.append(f"teacher {meta.name!r} needs info keys {missing}, which the env does not publish")
+    return problems
 
 
 teacher_registry = Registry("teacher", "teachgym.teachers", "teachgym.teachers")

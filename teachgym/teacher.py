@@ -20,11 +20,19 @@ from teachgym.validation import ConfigError
 class Teacher(abc.ABC):
     """Base class of every teacher.
 
-    Subclasses set ``supported_spaces`` to the action-space types they handle and
-    implement :meth:`act`; most also override :meth:`update` and :meth:`_setup`.
+    Subclasses set ``supported_spaces`` to the action-space types they handle (and
+    ``required_info`` to the ``info`` keys they cannot do without) and implement
+    :meth:`act`; most also override :meth:`update` and :meth:`_setup`. The
+    registry line adds the teacher's family and whether it is *privileged* (uses
+    what a real teacher lacks, e.g. a schedule the env publishes).
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Box, spaces.Discrete)
+    #: ``info`` keys (names from :mod:`teachgym.info`) the teacher cannot work without; an env that does not
+    #: publish them is incompatible, which :func:`teachgym.registry.compatibility` reports before a run
+    required_info: ClassVar[tuple[str, ...]] = ()
+    #: constructor arguments without a default that every use must give (e.g. ``path`` of a trained model)
+    required_kwargs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.action_space: spaces.Space | None = None

@@ -1,23 +1,48 @@
-"""Registry-driven checks: every registered teachgym env gets these tests automatically."""
+"""Registry-driven checks: every registered teachgym env gets these tests automatically.
+
+Each test calls one check of :mod:`teachgym.testing` (the conformance kit users run on their
+own envs) on the env's registered smoke configuration.
+"""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import gymnasium as gym
-import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
-import teachgym
+from teachgym import testing
+from teachgym.env import TeacherEnv
 from teachgym.envs import env_ids
+from teachgym.registry import FAMILIES, env_meta
 from tests.conftest import fast_kwargs
 
 ENV_IDS = env_ids()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _make(env_id: str):
+    return lambda: gym.make(env_id, **fast_kwargs(env_id))
 
 
 def test_the_foundation_envs_are_registered():
     for env_id in ("teachgym/ToyCurriculum-v0", "teachgym/ToyCurriculumDiscrete-v0",
                    "teachgym/GridworldCurriculum-v0", "teachgym/GridworldCurriculumDiscrete-v0"):
         assert env_id in ENV_IDS
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_registry_metadata(env_id):
+    meta = env_meta(env_id)
+    assert meta.family in FAMILIES and meta.cost in ("fast", "medium", "slow") and meta.score
+    assert meta.smoke.get("n_steps", 0) >= 1, "a smoke configuration sets a small n_steps"
+    env = gym.make(env_id, **fast_kwargs(env_id))
+    assert isinstance(env.unwrapped, TeacherEnv)
+    module = type(env.unwrapped).__module__
+    assert module.startswith(f"teachgym.envs.{meta.family}."), f"{env_id} lives in {module}, not envs/{meta.family}/"
+    env.close()
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -32,65 +57,22 @@ def test_sb3_check_env(env_id):
     sb3_checker.check_env(gym.make(env_id, **fast_kwargs(env_id)), warn=True)
 
 
-def _rollout(env_id: str, seed: int):
-    env = gym.make(env_id, **fast_kwargs(env_id))
-    env.action_space.seed(seed)
-    obs, info = env.reset(seed=seed)
-    trace = [obs]
-    done = False
-    while not done:
-        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-        trace += [obs, np.float64(reward), np.asarray(info["task"]), np.float64(info["outcome"])]
-        done = terminated or truncated
-    return trace, info
-
-
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_same_seed_same_rollout(env_id):
-    first, _ = _rollout(env_id, seed=3)
-    second, _ = _rollout(env_id, seed=3)
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(a, b)
+    testing.check_determinism(_make(env_id))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_episode_contract(env_id):
-    """Budget truncation, score at reset and end, info keys on every step, obs in space."""
-    env = gym.make(env_id, **fast_kwargs(env_id))
-    obs, info = env.reset(seed=0)
-    assert "score" in info and "lesson_space" in info and info["budget_used"] == 0.0
-    steps = 0
-    while True:
-        action = env.action_space.sample()
-        obs, reward, terminated, truncated, info = env.step(action)
-        steps += 1
-        assert env.observation_space.contains(obs)
-        assert np.isfinite(reward)
-        assert {"lesson", "task", "outcome", "budget_used"} <= set(info)
-        assert not terminated
-        if truncated:
-            break
-    assert steps == fast_kwargs(env_id)["n_steps"]
-    assert info["budget_used"] == 1.0 and np.isfinite(info["score"])
-    with pytest.raises(gym.error.ResetNeeded):
-        env.unwrapped.step(action)
+def test_episode_and_info_contract(env_id):
+    """Budget truncation, score at reset and end, every info key in the schema, obs in space."""
+    env = _make(env_id)()
+    testing.check_episode(env)
+    env.close()
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_invalid_actions_are_refused_not_clipped(env_id):
-    env = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
-    env.reset(seed=0)
-    space = env.action_space
-    if isinstance(space, gym.spaces.Discrete):
-        bad = [space.n, -1, 0.5, np.nan]
-    elif isinstance(space, gym.spaces.MultiDiscrete):
-        bad = [space.nvec, np.full(space.shape, -1), np.full(space.shape, 0.5), np.zeros(space.shape[0] + 1)]
-    else:
-        bad = [space.high + 1.0, np.full(space.shape, np.nan), np.zeros(space.shape[0] + 1)]
-    for action in bad:
-        with pytest.raises(teachgym.InvalidLessonError, match="action"):
-            env.step(action)
+    testing.check_invalid_lessons(_make(env_id))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -102,19 +84,57 @@ def test_step_before_reset_is_refused(env_id):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_checkpoint_resume_gives_the_same_continuation(env_id):
-    env = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
-    env.reset(seed=1)
-    env.action_space.seed(1)
-    actions = [env.action_space.sample() for _ in range(fast_kwargs(env_id)["n_steps"])]
-    half = len(actions) // 2
-    for a in actions[:half]:
-        env.step(a)
-    state = env.state_dict()
-    tail = [env.step(a) for a in actions[half:]]
-    fresh = gym.make(env_id, **fast_kwargs(env_id)).unwrapped
-    fresh.reset(seed=99)
-    fresh.load_state_dict(state)
-    resumed = [fresh.step(a) for a in actions[half:]]
-    for (o1, r1, *_), (o2, r2, *_) in zip(tail, resumed):
-        np.testing.assert_array_equal(o1, o2)
-        assert r1 == r2
+    env = _make(env_id)()
+    testing.check_checkpoint(env)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", [e for e in ENV_IDS if env_meta(e).cost == "fast"])
+def test_the_whole_kit_passes_on_fast_envs(env_id):
+    testing.check_teacher_env(env_id)
+
+
+def _methods_defined(path: Path) -> dict[str, set[str]]:
+    tree = ast.parse(path.read_text())
+    return {node.name: {f.name for f in node.body if isinstance(f, ast.FunctionDef)}
+            for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+
+
+def test_no_env_overrides_step_or_reset():
+    """TeacherEnv owns the step template; families implement hooks only."""
+    found = [f"{path.relative_to(ROOT)}: {cls}.{name}"
+             for path in sorted((ROOT / "envs").rglob("*.py")) if "__pycache__" not in path.parts
+             for cls, methods in _methods_defined(path).items() for name in ("step", "reset") if name in methods]
+    # Task environments the students act in (not teacher envs) have their own step/reset.
+    found = [f for f in found if "_task.py" not in f and "/multiagent/" not in f]
+    assert not found, "\n".join(found)
+
+
+def test_the_kit_finds_an_unknown_info_key():
+    from teachgym.envs.curriculum.toy import ToyCurriculumEnv
+
+    class Leaky(ToyCurriculumEnv):
+        def _teach(self, task):
+            taught = super()._teach(task)
+            taught.info["mystery"] = 1
+            return taught
+
+    with pytest.raises(testing.ConformanceError, match="mystery"):
+        testing.check_episode(Leaky(n_steps=3))
+
+
+def test_the_kit_finds_a_nondeterministic_env():
+    import numpy as np
+
+    from teachgym.envs.curriculum.toy import ToyCurriculumEnv
+
+    noise = np.random.default_rng()  # not seeded by the env: the bug the check must catch
+
+    class Noisy(ToyCurriculumEnv):
+        def _teach(self, task):
+            taught = super()._teach(task)
+            taught.reward = float(noise.random())
+            return taught
+
+    with pytest.raises(testing.ConformanceError, match="same seed"):
+        testing.check_determinism(lambda: Noisy(n_steps=5))

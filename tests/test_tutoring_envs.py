@@ -14,8 +14,8 @@ import teachgym
 from teachgym.lessons import DiscreteLessons
 from teachgym.validation import ConfigError
 
-FLASHCARDS = ["teachgym/Flashcards-EFC-v0", "teachgym/Flashcards-HLR-v0", "teachgym/Flashcards-ACTR-v0"]
-TUTORING = FLASHCARDS + ["teachgym/PrerequisiteTutor-BKT-v0"]
+FLASHCARDS = ["teachgym/Flashcards-EFC-v1", "teachgym/Flashcards-HLR-v1", "teachgym/Flashcards-ACTR-v1"]
+TUTORING = FLASHCARDS + ["teachgym/PrerequisiteTutor-BKT-v1"]
 
 
 def _rollout(env, seed: int, actions):
@@ -72,31 +72,32 @@ def test_flashcard_observation_is_the_log_and_oracle_adds_true_recall(env_id):
 
 
 def test_log_likelihood_reward_and_score():
-    env = gym.make("teachgym/Flashcards-HLR-v0", reward_mode="log_likelihood", n_steps=3).unwrapped
+    env = gym.make("teachgym/Flashcards-HLR-v1", reward_mode="log_likelihood", n_steps=3).unwrapped
     env.reset(seed=0)
     for _ in range(3):
         _, reward, _, truncated, info = env.step(0)
     recall = env.student.recall_probabilities()
     assert reward == pytest.approx(np.log(1e-9 + recall).mean())
-    assert truncated and info["score"] == pytest.approx(recall.mean())
+    assert truncated and info["score"] == pytest.approx(100.0 * recall.mean())
+    assert info["mean_recall"] == pytest.approx(recall.mean())
 
 
 def test_flashcard_settings_are_validated():
     with pytest.raises(ConfigError, match="model"):
-        gym.make("teachgym/Flashcards-EFC-v0", model="dash")
+        gym.make("teachgym/Flashcards-EFC-v1", model="dash")
     with pytest.raises(ConfigError, match="reward_mode"):
-        gym.make("teachgym/Flashcards-EFC-v0", reward_mode="accuracy")
+        gym.make("teachgym/Flashcards-EFC-v1", reward_mode="accuracy")
     with pytest.raises(ConfigError, match="delay"):
-        gym.make("teachgym/Flashcards-EFC-v0", delay=0.0)
+        gym.make("teachgym/Flashcards-EFC-v1", delay=0.0)
 
 
 def test_reddy_defaults():
-    env = gym.make("teachgym/Flashcards-EFC-v0").unwrapped
+    env = gym.make("teachgym/Flashcards-EFC-v1").unwrapped
     assert (env.n_items, env.n_steps, env.delay, env.reward_mode) == (30, 200, 5.0, "likelihood")
 
 
 def test_bkt_env_reward_score_and_published_curriculum():
-    env = gym.make("teachgym/PrerequisiteTutor-BKT-v0", oracle=True).unwrapped
+    env = gym.make("teachgym/PrerequisiteTutor-BKT-v1", oracle=True).unwrapped
     obs, info = env.reset(seed=2)
     assert info["prerequisites"] == env.prerequisites and info["easy_to_hard"]["order"] == list(range(12))
     assert set(info["bkt_population"]) >= {"guess", "slip", "learn", "forget", "init"}
@@ -106,17 +107,18 @@ def test_bkt_env_reward_score_and_published_curriculum():
         obs, reward, _, truncated, info = env.step(t % env.n_skills)
         total += reward
     assert truncated and total == pytest.approx(info["mastered_fraction"] - start)
-    assert info["score"] == pytest.approx(env.student.expected_retention(env.retention_steps))
-    assert 0.0 <= info["score"] <= info["mastered_fraction"] <= 1.0
+    assert info["score"] == pytest.approx(100.0 * env.student.expected_retention(env.retention_steps))
+    assert info["expected_retention"] == pytest.approx(info["score"] / 100.0)
+    assert 0.0 <= info["expected_retention"] <= info["mastered_fraction"] <= 1.0
     recall = obs[slice(*fields["recall"])]
     np.testing.assert_allclose(recall, env.student.correct_probabilities(), rtol=1e-6)
 
 
 def test_bkt_env_takes_an_explicit_graph_and_refuses_a_cyclic_one():
-    env = gym.make("teachgym/PrerequisiteTutor-BKT-v0", prerequisites=[[], [0], [0, 1]])
+    env = gym.make("teachgym/PrerequisiteTutor-BKT-v1", prerequisites=[[], [0], [0, 1]])
     assert env.action_space.n == 3
     with pytest.raises(ConfigError, match="topological"):
-        gym.make("teachgym/PrerequisiteTutor-BKT-v0", prerequisites=[[1], []])
+        gym.make("teachgym/PrerequisiteTutor-BKT-v1", prerequisites=[[1], []])
 
 
 def test_discrete_lessons_are_items_without_randomness():
@@ -140,7 +142,7 @@ def test_answer_timing_draws_the_answer_before_or_after_the_delay(model):
     # ACT-R's power-law forgetting keeps some recall even then.
     outcomes = {}
     for timing in ("before_delay", "after_delay"):
-        env = gym.make(f"teachgym/Flashcards-{model}-v0", n_items=3, n_steps=12, delay=1e6,
+        env = gym.make(f"teachgym/Flashcards-{model}-v1", n_items=3, n_steps=12, delay=1e6,
                        answer_timing=timing).unwrapped
         _, info = env.reset(seed=0)
         assert info["tutor_log"]["answer_lag"] == (0.0 if timing == "before_delay" else 1e6)
@@ -149,12 +151,12 @@ def test_answer_timing_draws_the_answer_before_or_after_the_delay(model):
     assert outcomes["before_delay"] == [1.0] * 11
     assert outcomes["after_delay"] == [0.0] * 11 if model != "ACTR" else sum(outcomes["after_delay"]) < 9
     with pytest.raises(ConfigError, match="answer_timing"):
-        gym.make(f"teachgym/Flashcards-{model}-v0", answer_timing="during")
+        gym.make(f"teachgym/Flashcards-{model}-v1", answer_timing="during")
 
 
 @pytest.mark.parametrize("model", ["EFC", "HLR", "ACTR"])
 def test_oracle_lookahead_reports_the_recall_that_far_ahead(model):
-    env = gym.make(f"teachgym/Flashcards-{model}-v0", n_items=5, n_steps=10, oracle=True,
+    env = gym.make(f"teachgym/Flashcards-{model}-v1", n_items=5, n_steps=10, oracle=True,
                    oracle_lookahead=10.0).unwrapped
     env.reset(seed=1)
     for item in (0, 3, 3, 1):
@@ -165,4 +167,4 @@ def test_oracle_lookahead_reports_the_recall_that_far_ahead(model):
     np.testing.assert_allclose(recall, env.student.recall_probabilities(), rtol=1e-5, atol=1e-7)
     assert np.all(recall <= now + 1e-7)
     with pytest.raises(ConfigError, match="oracle_lookahead"):
-        gym.make(f"teachgym/Flashcards-{model}-v0", oracle_lookahead=-1.0)
+        gym.make(f"teachgym/Flashcards-{model}-v1", oracle_lookahead=-1.0)

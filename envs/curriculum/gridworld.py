@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
 from teachgym.students.curriculum.tabular_q import TASK_NAMES, TabularQStudent
 from teachgym.validation import check_choice, check_int
@@ -100,6 +101,8 @@ class GridworldCurriculumEnv(TeacherEnv):
     * v0: initial version.
     """
 
+    published_info = ("env_steps",)
+
     REWARD_MODES = ("probe_gain", "outcome")
 
     def __init__(self, n_steps: int = 500, episodes_per_step: int = 2, lesson_mode: str = "box",
@@ -120,21 +123,17 @@ class GridworldCurriculumEnv(TeacherEnv):
         self.test_set = TEST_SET.copy()
         self.observation_space = spaces.Box(0.0, 1.0, (len(self.probe_set) + 1,), dtype=np.float32)
         self._probe_success = np.zeros(len(self.probe_set))
-        self._env_steps = 0
 
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
         self._probe_success = self.student.evaluate(self.probe_set)
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         report = self.student.learn(task, self.episodes_per_step)
-        self._env_steps = report.work
         before = self._probe_success
         self._probe_success = self.student.evaluate(self.probe_set)
-        return report.outcome, self._probe_reward(report.outcome, before, self._probe_success)
-
-    def _step_info(self) -> dict:
-        return {"env_steps": self._env_steps}
+        return Taught(report.outcome, self._probe_reward(report.outcome, before, self._probe_success),
+                      info={keys.ENV_STEPS.name: report.work})
 
     def _observation(self) -> np.ndarray:
         obs = np.empty(len(self.probe_set) + 1, dtype=np.float32)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
 from teachgym.students.curriculum.competence_grid import CompetenceGridStudent
 from teachgym.validation import check_choice, check_int
@@ -100,12 +101,12 @@ class ToyCurriculumEnv(TeacherEnv):
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         before = self.student.n_mastered
         outcome = self.student.learn(task).outcome
         if self.reward_mode == "mastery_gain":
-            return outcome, (self.student.n_mastered - before) / self._n_grid
-        return outcome, outcome
+            return Taught(outcome, (self.student.n_mastered - before) / self._n_grid)
+        return Taught(outcome, outcome)
 
     def _observation(self) -> np.ndarray:
         obs = self._obs

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.datagen.domain import Datum, Domain
 from teachgym.envs.datagen.engines import DataEngine, DataRequest, EngineReport, make_engine
 from teachgym.envs.datagen.heldout import HeldOut, heldout_sets
@@ -59,6 +59,7 @@ class Plan:
         rejected: None, or the message explaining why the whole plan was refused.
         errors: problems with parts of the plan that were skipped (the rest went ahead).
         extras: structure-specific details for the log and ``info`` (e.g. the explored subskill).
+        action: the action the plan was decoded from (set by the env).
     """
 
     requests: list[DataRequest]
@@ -66,6 +67,7 @@ class Plan:
     rejected: str | None = None
     errors: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    action: Any = None
 
 
 class DataGenEnv(TeacherEnv):
@@ -94,6 +96,9 @@ class DataGenEnv(TeacherEnv):
             token, a smooth signal; character-transformer students only, i.e. math and code with
             the default student). The headline score stays exact-match test accuracy.
     """
+
+    published_info = ("taxonomy", "skill_accuracy", "subskill_accuracy", "data_counts", "val_accuracy",
+                      "skill_log_likelihood", "rejected", "plan_errors", "engine")
 
     metadata = {"render_modes": []}
 
@@ -168,18 +173,15 @@ class DataGenEnv(TeacherEnv):
                 "n_val": len(self.heldout.val), "n_test": len(self.heldout.test),
                 **({"reward": self.reward} if self.reward != "accuracy" else {})}  # default logs stay as before
 
-    def _teach(self, task):  # the DataGen envs override step(); kept for the abstract contract
-        raise NotImplementedError
-
-    def step(self, action):
-        if self._t < 0:
-            raise gym.error.ResetNeeded("call reset() before step()")
-        if self._t >= self.n_steps:
-            raise gym.error.ResetNeeded("the teaching budget is spent (truncated=True was returned); call reset()")
+    def _read_lesson(self, action) -> Plan:
         plan = self._plan(action)
+        plan.action = action
+        return plan
+
+    def _teach(self, plan: Plan) -> Taught:
         self._iteration += 1
         before = self._reward_level()
-        self.log.add("plan", iteration=self._iteration, action=_loggable(action),
+        self.log.add("plan", iteration=self._iteration, action=_loggable(plan.action),
                      requests=[r.to_dict() for r in plan.requests], rejected=plan.rejected, plan_errors=plan.errors,
                      **plan.extras)
         report = EngineReport()
@@ -193,26 +195,21 @@ class DataGenEnv(TeacherEnv):
         counts = np.bincount([r.skill for r in plan.requests], [r.count for r in plan.requests],
                              minlength=self.n_skills)
         outcome = float(counts @ self.skill_accuracy / counts.sum()) if counts.sum() > 0 else 0.0
-        self._t += 1
-        truncated = self._t >= self.n_steps
-        info = {"lesson": action, "task": plan.task, "outcome": outcome, "budget_used": self._t / self.n_steps,
-                "rejected": plan.rejected, "plan_errors": plan.errors, "engine": report.to_dict(),
-                **self._feedback(), **plan.extras}
-        if truncated or (self.score_every is not None and self._t % self.score_every == 0):
-            info["score"] = self.score()
-        return self._observation(), reward, False, truncated, info
+        return Taught(outcome, reward, task=plan.task,
+                      info={keys.REJECTED.name: plan.rejected, keys.PLAN_ERRORS.name: plan.errors,
+                            keys.ENGINE.name: report.to_dict(), **self._feedback(), **plan.extras})
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        info.update(taxonomy=self.domain.describe(), **self._feedback())
-        return obs, info
+    def _reset_info(self) -> dict[str, Any]:
+        return {keys.TAXONOMY.name: self.domain.describe(), **self._feedback()}
 
     def _feedback(self) -> dict[str, Any]:
         """What every step's info carries for data teachers."""
-        out = {"skill_accuracy": self.skill_accuracy.tolist(), "subskill_accuracy": self.subskill_accuracy().tolist(),
-               "data_counts": self.data_counts().tolist(), "val_accuracy": float(self.skill_accuracy.mean())}
+        out = {keys.SKILL_ACCURACY.name: self.skill_accuracy.tolist(),
+               keys.SUBSKILL_ACCURACY.name: self.subskill_accuracy().tolist(),
+               keys.DATA_COUNTS.name: self.data_counts().tolist(),
+               keys.VAL_ACCURACY.name: float(self.skill_accuracy.mean())}
         if self.reward == "likelihood":
-            out["skill_log_likelihood"] = self.skill_log_likelihood.tolist()
+            out[keys.SKILL_LOG_LIKELIHOOD.name] = self.skill_log_likelihood.tolist()
         return out
 
     def _reward_level(self) -> float:

@@ -85,6 +85,9 @@ class SkillTreeEnv(DataGenEnv):
       restores the old setting (up to the level-0 percentages range).
     """
 
+    published_info = (*DataGenEnv.published_info, "tree", "action_mask", "subskill_data_counts",
+                      "explored")
+
     def __init__(self, domain="math", n_levels: int = 4, initial_subskills: int = 1, **kwargs):
         self.n_levels = check_int("n_levels", n_levels, low=2, high=1000)
         domain = make_domain(domain)

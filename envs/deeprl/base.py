@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
 from teachgym.students.deeprl.param_task import ParamTaskEnv
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
@@ -45,6 +46,8 @@ class DeepRLCurriculumEnv(TeacherEnv):
         task_low, task_high: the teachable task box (default: the family's
             whole range).
     """
+
+    published_info = ("env_steps", "success_rate")
 
     family: ClassVar[type[ParamTaskEnv]]
     probe_set: ClassVar[np.ndarray]
@@ -83,7 +86,6 @@ class DeepRLCurriculumEnv(TeacherEnv):
         self.observation_space = spaces.Box(0.0, 1.0, (len(self.probe_set) + 2,), dtype=np.float32)
         self._probe_scores = np.zeros(len(self.probe_set))
         self._outcome = 0.0
-        self._last_report = None
 
     # -- TeacherEnv hooks ----------------------------------------------------------
     def _reset_student(self, rng: np.random.Generator) -> None:
@@ -91,17 +93,15 @@ class DeepRLCurriculumEnv(TeacherEnv):
         self._probe_scores = self.student.evaluate(self.probe_set, self.probe_max_steps)
         self._outcome = 0.0
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         if self.forget_at is not None and self._t == math.ceil(self.forget_at * self.n_steps) and self._t > 0:
             self.student.forget()
-        self._last_report = self.student.learn(task, self.steps_per_lesson)
-        self._outcome = self._last_report.outcome
+        report = self.student.learn(task, self.steps_per_lesson)
+        self._outcome = report.outcome
         before = self._probe_scores
         self._probe_scores = self.student.evaluate(self.probe_set, self.probe_max_steps)
-        return self._outcome, self._probe_reward(self._outcome, before, self._probe_scores)
-
-    def _step_info(self) -> dict[str, Any]:
-        return {"env_steps": self._last_report.work, "success_rate": self._last_report.extras["success_rate"]}
+        return Taught(self._outcome, self._probe_reward(self._outcome, before, self._probe_scores),
+                      info={keys.ENV_STEPS.name: report.work, keys.SUCCESS_RATE.name: report.extras["success_rate"]})
 
     def _observation(self) -> np.ndarray:
         obs = np.empty(len(self.probe_set) + 2, dtype=np.float32)

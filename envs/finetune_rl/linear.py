@@ -7,7 +7,8 @@ import math
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons
 from teachgym.students.finetune_rl.linear_mdp import INSTANCES, make_instance
 from teachgym.students.finetune_rl.lsvi import COVER, ExplorationLesson, LSVIStudent
@@ -139,6 +140,9 @@ class FineTuneRLLinearEnv(TeacherEnv):
     * v0: initial version.
     """
 
+    published_info = ("observation_layout", "cover", "value", "online_episodes", "eps_optimal",
+                      "episodes_to_eps", "episodes_per_policy")
+
     REWARD_MODES = ("gain", "regret")
     SCORE_MODES = ("budget_saved", "value")
 
@@ -168,8 +172,6 @@ class FineTuneRLLinearEnv(TeacherEnv):
         self.observation_space = spaces.Box(0.0, 1.0, (4 + 2 * n_cover + 2 * horizon * dim,), dtype=np.float32)
         self._value = 0.0
         self._streak_start: int | None = None
-        self._last_task = np.zeros(len(LESSON_NAMES))
-        self._last_counts = np.zeros(n_cover, np.int64)
 
     # -- TeacherEnv hooks ------------------------------------------------------
     def _reset_student(self, rng: np.random.Generator) -> None:
@@ -182,14 +184,12 @@ class FineTuneRLLinearEnv(TeacherEnv):
         self._value = self.student.greedy_value()
         self._streak_start = 0 if self._is_eps_optimal() else None
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         weights = task[:len(COVER)]
         total = weights.sum()
         mixture = weights / total if total > 0 else np.full(len(COVER), 1.0 / len(COVER))
         lesson = ExplorationLesson(mixture, float(task[-1]))
-        self._last_task = np.append(mixture, lesson.offline_share)
         report = self.student.learn(lesson, self.episodes_per_step)
-        self._last_counts = report.extras["episodes_per_policy"]
         before, self._value = self._value, self.student.greedy_value()
         if self._is_eps_optimal():
             if self._streak_start is None:  # self._t counts the steps before this one
@@ -200,18 +200,13 @@ class FineTuneRLLinearEnv(TeacherEnv):
             reward = (self._value - before) / self.episodes_per_step
         else:
             reward = -(self.optimal_value - self._value) / self.optimal_value
-        return report.outcome, float(reward)
+        return Taught(report.outcome, float(reward), task=np.append(mixture, lesson.offline_share),
+                      info={**self._progress_info(),
+                            keys.EPISODES_PER_POLICY.name: np.array(report.extras["episodes_per_policy"])})
 
-    def step(self, action):
-        obs, reward, terminated, truncated, info = super().step(action)
-        info["task"] = self._last_task.copy()
-        info.update(self._progress_info(), episodes_per_policy=self._last_counts.copy())
-        return obs, reward, terminated, truncated, info
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        info.update(self._progress_info(), observation_layout=self.observation_layout(), cover=list(COVER))
-        return obs, info
+    def _reset_info(self) -> dict:
+        return {**self._progress_info(), keys.OBSERVATION_LAYOUT.name: self.observation_layout(),
+                keys.COVER.name: list(COVER)}
 
     def observation_layout(self) -> dict[str, list[int]]:
         """Name -> ``[start, stop)`` of each block of the observation (also in the reset ``info``)."""
@@ -253,21 +248,18 @@ class FineTuneRLLinearEnv(TeacherEnv):
         return self._value >= self.optimal_value - self.epsilon
 
     def _progress_info(self) -> dict:
-        return {"value": 100.0 * self._value / self.optimal_value, "online_episodes": self.online_episodes,
-                "eps_optimal": self._is_eps_optimal(),
-                "episodes_to_eps": -1 if self._streak_start is None else self._streak_start}
+        return {keys.VALUE.name: 100.0 * self._value / self.optimal_value,
+                keys.ONLINE_EPISODES.name: self.online_episodes, keys.EPS_OPTIMAL.name: self._is_eps_optimal(),
+                keys.EPISODES_TO_EPS.name: -1 if self._streak_start is None else self._streak_start}
 
     # -- checkpointing ---------------------------------------------------------
     def state_dict(self) -> dict:
         state = super().state_dict()
-        state.update(value=self._value, streak_start=self._streak_start, last_task=self._last_task.copy(),
-                     last_counts=self._last_counts.copy(), eigen_scale=self._eigen_scale)
+        state.update(value=self._value, streak_start=self._streak_start, eigen_scale=self._eigen_scale)
         return state
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self._value = float(state["value"])
         self._streak_start = state["streak_start"]
-        self._last_task = np.array(state["last_task"])
-        self._last_counts = np.array(state["last_counts"])
         self._eigen_scale = float(state["eigen_scale"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons
 from teachgym.validation import ConfigError, check_int
 
@@ -63,19 +64,20 @@ class FineTuneRLSB3Env(TeacherEnv):
     Never terminates; truncated after ``n_steps`` teacher steps
     (``n_steps * steps_per_step`` online env steps). ``info["score"]`` (at
     reset, every ``score_every`` steps, last step) is the mean return of the
-    greedy policy over ``eval_episodes`` fixed-seed evaluation episodes (the
-    value at the end of the budget, in the task's units). Every step's ``info``
-    has ``task`` (``[offline_share]``), ``outcome`` (the scaled evaluation
-    return after the step) and ``eval_return``.
+    greedy policy over ``eval_episodes`` fixed-seed evaluation episodes, scaled
+    by ``return_range`` to percent and clipped to [0, 100]. The return in the
+    task's own units is ``info["eval_return"]`` (at reset and every step). Every
+    step's ``info`` also has ``task`` (``[offline_share]``) and ``outcome`` (the
+    scaled evaluation return after the step, in [0, 1]).
 
     ## Arguments
 
     ```python
     import gymnasium as gym, teachgym
-    env = gym.make("teachgym/FineTuneRL-SB3-v0", n_steps=20, steps_per_step=500, task="CartPole-v1",
+    env = gym.make("teachgym/FineTuneRL-SB3-v1", n_steps=20, steps_per_step=500, task="CartPole-v1",
                    algo="dqn", n_offline_transitions=20_000, behaviour="heuristic", behaviour_epsilon=0.3,
                    offline_dataset=None, dataset_seed=0, eval_episodes=5, eval_max_steps=None, score_every=5)
-    env = gym.make("teachgym/FineTuneRL-SB3-v0", task="Pendulum-v1", algo="sac", steps_per_step=250)
+    env = gym.make("teachgym/FineTuneRL-SB3-v1", task="Pendulum-v1", algo="sac", steps_per_step=250)
     ```
 
     Further keyword arguments go to the student (``learning_rate``,
@@ -86,8 +88,12 @@ class FineTuneRLSB3Env(TeacherEnv):
 
     ## Version History
 
+    * v1: ``info["score"]`` in percent of ``return_range`` (v0: the raw return, now
+      ``info["eval_return"]``). Teaching dynamics and rewards are unchanged.
     * v0: initial version.
     """
+
+    published_info = ("observation_layout", "eval_return")
 
     def __init__(self, n_steps: int = 20, steps_per_step: int = 500, task: str = "CartPole-v1", algo: str = "dqn",
                  n_offline_transitions: int = 20_000, behaviour: str = "heuristic", behaviour_epsilon: float = 0.3,
@@ -120,12 +126,13 @@ class FineTuneRLSB3Env(TeacherEnv):
         self._share = 1.0
         self._return = self._best = float(self.student.evaluate().mean())
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         self._share = float(task[0])
         self.student.learn(self._share, self.steps_per_step)
         before, self._return = self._return, float(self.student.evaluate().mean())
         self._best = max(self._best, self._return)
-        return self._scaled(self._return), (self._return - before) / self.steps_per_step
+        return Taught(self._scaled(self._return), (self._return - before) / self.steps_per_step,
+                      info={keys.EVAL_RETURN.name: self._return})
 
     def _scaled(self, value: float) -> float:
         low, high = self.return_range
@@ -138,18 +145,13 @@ class FineTuneRLSB3Env(TeacherEnv):
                          n_off / (n_off + n_on) if n_off + n_on else 0.0, self._share], dtype=np.float32)
 
     def score(self) -> float:
-        return self._return
+        return 100.0 * self._scaled(self._return)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        info["observation_layout"] = {"budget_used": [0, 1], "eval_return": [1, 2], "best_eval_return": [2, 3],
-                                      "pooled_share": [3, 4], "offline_share": [4, 5]}
-        return obs, info
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = super().step(action)
-        info["eval_return"] = self._return
-        return obs, reward, terminated, truncated, info
+    def _reset_info(self) -> dict:
+        return {keys.OBSERVATION_LAYOUT.name: {"budget_used": [0, 1], "eval_return": [1, 2],
+                                               "best_eval_return": [2, 3], "pooled_share": [3, 4],
+                                               "offline_share": [4, 5]},
+                keys.EVAL_RETURN.name: self._return}
 
     def state_dict(self) -> dict:
         state = super().state_dict()

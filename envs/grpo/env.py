@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.grpo.rewards import REWARD_FUNCTIONS
 from teachgym.envs.grpo.tasks import make_family
 from teachgym.lessons import MixtureLessons, RegionLessons
@@ -148,6 +149,9 @@ class GRPOCurriculumEnv(TeacherEnv):
       32 probes per arm before).
     """
 
+    published_info = ("arm_names", "arm_accuracy", "target_accuracy", "arm_share", "arm_advantage_abs",
+                      "arm_reward_mean", "grpo_updates", "arm", *INFO_STATS)
+
     REWARD_MODES = ("probe_gain", "arm_gain", "grpo_reward")
 
     def __init__(self, family: str = "arithmetic", lesson_mode: str = "arm", n_steps: int = 50,
@@ -213,9 +217,8 @@ class GRPOCurriculumEnv(TeacherEnv):
             self._initial["probe"] = self._per_arm(self.student.evaluate(self._probes), self._probe_arm)
         self._arm_accuracy = self._initial["probe"].copy()
         self._stats = np.zeros(len(OBS_STATS))
-        self._last_info: dict[str, Any] = {}
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         n = self.family.n_arms
         n_problems = self.updates_per_step * self.prompts_per_update
         if self.lesson_mode == "arm":
@@ -245,8 +248,7 @@ class GRPOCurriculumEnv(TeacherEnv):
         else:
             reward = _finite(report.extras.get("reward_mean"), 0.0)
         self._stats = self._observed_stats(report.extras)
-        self._last_info = self._grpo_info(report.extras, share, arms)
-        return outcome, reward
+        return Taught(outcome, reward, info=self._grpo_info(report.extras, share, arms))
 
     def _observation(self) -> np.ndarray:
         obs = np.concatenate([self._arm_accuracy, self._stats, [self._t / self.n_steps]])
@@ -269,26 +271,20 @@ class GRPOCurriculumEnv(TeacherEnv):
         rank[order] = np.linspace(1.0, 0.0, len(order))
         return {"easy": rank.tolist(), "hard": (1.0 - rank).tolist()}
 
-    # -- gymnasium API additions -----------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        info.update(arm_names=list(self.family.arm_names), arm_accuracy=self._arm_accuracy.copy(),
-                    target_accuracy=float(self._arm_accuracy.mean()))
-        return obs, info
+    def _reset_info(self) -> dict[str, Any]:
+        return {keys.ARM_NAMES.name: list(self.family.arm_names), keys.ARM_ACCURACY.name: self._arm_accuracy.copy(),
+                keys.TARGET_ACCURACY.name: float(self._arm_accuracy.mean())}
 
-    def _step_info(self) -> dict[str, Any]:
-        return dict(self._last_info)
-
+    # -- checkpointing ---------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
-        state.update(arm_accuracy=self._arm_accuracy.copy(), stats=self._stats.copy(), last_info=dict(self._last_info))
+        state.update(arm_accuracy=self._arm_accuracy.copy(), stats=self._stats.copy())
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self._arm_accuracy = np.asarray(state["arm_accuracy"], dtype=np.float64).copy()
         self._stats = np.asarray(state["stats"], dtype=np.float64).copy()
-        self._last_info = dict(state["last_info"])
 
     # -- helpers ---------------------------------------------------------------
     def _per_arm(self, values: np.ndarray, arm_of: np.ndarray) -> np.ndarray:
@@ -315,11 +311,12 @@ class GRPOCurriculumEnv(TeacherEnv):
             if isinstance(arm, (int, np.integer)) and 0 <= arm < n:
                 arm_advantage[int(arm)] = float(group["advantage_abs_mean"])
                 arm_reward[int(arm)] = float(group["reward_mean"])
-        info.update(arm_share=share, arm_accuracy=self._arm_accuracy.copy(),
-                    target_accuracy=float(self._arm_accuracy.mean()), arm_advantage_abs=arm_advantage,
-                    arm_reward_mean=arm_reward, grpo_updates=self.updates_per_step)
+        info.update({keys.ARM_SHARE.name: share, keys.ARM_ACCURACY.name: self._arm_accuracy.copy(),
+                     keys.TARGET_ACCURACY.name: float(self._arm_accuracy.mean()),
+                     keys.ARM_ADVANTAGE_ABS.name: arm_advantage, keys.ARM_REWARD_MEAN.name: arm_reward,
+                     keys.GRPO_UPDATES.name: self.updates_per_step})
         if self.lesson_mode == "arm":
-            info["arm"] = int(arms[0])
+            info[keys.ARM.name] = int(arms[0])
         return info
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.validation import check_choice, check_float, check_int
@@ -50,11 +51,11 @@ class FlashcardsEnv(TeacherEnv):
 
     The memory model is one of (see :mod:`teachgym.students.tutoring`):
 
-    - ``model="efc"`` (``Flashcards-EFC-v0``): exponential forgetting curve,
+    - ``model="efc"`` (``Flashcards-EFC-v1``): exponential forgetting curve,
       ``p = exp(-theta dt / s)``, ``theta ~ LogNormal(log 0.077, 1)``, ``s`` = 1 + reviews;
-    - ``model="hlr"`` (``Flashcards-HLR-v0``): half-life regression,
+    - ``model="hlr"`` (``Flashcards-HLR-v1``): half-life regression,
       ``p = exp(-dt / h)``, ``log h = attempts + correct + d_item`` (Reddy et al.'s e-base);
-    - ``model="actr"`` (``Flashcards-ACTR-v0``): ACT-R activation with the
+    - ``model="actr"`` (``Flashcards-ACTR-v1``): ACT-R activation with the
       Pavlik-Anderson spacing effect (power-law forgetting).
 
     Every reset draws a new student (new item parameters) from the model's
@@ -106,14 +107,15 @@ class FlashcardsEnv(TeacherEnv):
 
     Never terminates; truncated after ``n_steps`` reviews. ``info["score"]``
     (reset, every ``score_every`` steps, last step) is the mean recall
-    probability over items at that moment; ``info["outcome"]`` is 1.0 when the
+    probability over items at that moment, in percent; ``info["mean_recall"]``
+    gives it in [0, 1] beside every score. ``info["outcome"]`` is 1.0 when the
     student recalled the reviewed item and 0.0 otherwise.
 
     ## Arguments
 
     ```python
     import gymnasium as gym, teachgym
-    env = gym.make("teachgym/Flashcards-HLR-v0", n_items=30, n_steps=200, delay=5.0,
+    env = gym.make("teachgym/Flashcards-HLR-v1", n_items=30, n_steps=200, delay=5.0,
                    reward_mode="likelihood", answer_timing="before_delay", oracle=False,
                    oracle_lookahead=0.0, student_seed=None)
     ```
@@ -126,9 +128,13 @@ class FlashcardsEnv(TeacherEnv):
 
     ## Version History
 
-    * v0: initial version (``answer_timing`` added with default ``"before_delay"``
-      on 2026-11-24; pass ``"after_delay"`` for the earlier behaviour).
+    * v1: ``info["score"]`` in percent (100 x the v0 score); the [0, 1] mean recall
+      is ``info["mean_recall"]``. Teaching dynamics and rewards are unchanged.
+    * v0: initial version (``answer_timing`` default ``"before_delay"``; pass
+      ``"after_delay"`` for the first release's step order).
     """
+
+    published_info = ("tutor_log", "mean_recall")
 
     MODELS = ("efc", "hlr", "actr")
     REWARD_MODES = ("likelihood", "log_likelihood")
@@ -153,13 +159,11 @@ class FlashcardsEnv(TeacherEnv):
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
+    def _reset_info(self) -> dict:
         answer_lag = 0.0 if self.answer_timing == "before_delay" else self.delay
-        info["tutor_log"] = tutor_log_info(self.n_items, self.oracle, self.delay, "s", answer_lag=answer_lag)
-        return obs, info
+        return {keys.TUTOR_LOG.name: tutor_log_info(self.n_items, self.oracle, self.delay, "s", answer_lag=answer_lag)}
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         if self.answer_timing == "before_delay":
             outcome = self.student.learn(task, study_time=self.delay).outcome
         else:
@@ -167,8 +171,8 @@ class FlashcardsEnv(TeacherEnv):
             outcome = self.student.learn(task).outcome
         recall = self.student.recall_probabilities()
         if self.reward_mode == "likelihood":
-            return outcome, float(recall.mean())
-        return outcome, float(np.log(LOG_EPS + recall).mean())
+            return Taught(outcome, float(recall.mean()))
+        return Taught(outcome, float(np.log(LOG_EPS + recall).mean()))
 
     def _observation(self) -> np.ndarray:
         s = self.student
@@ -176,7 +180,10 @@ class FlashcardsEnv(TeacherEnv):
                          s.recall_probabilities(self.oracle_lookahead) if self.oracle else None, self._t / self.n_steps)
 
     def score(self) -> float:
-        return float(self.student.recall_probabilities().mean())
+        return 100.0 * float(self.student.recall_probabilities().mean())
+
+    def _score_info(self) -> dict:
+        return {keys.MEAN_RECALL.name: float(self.student.recall_probabilities().mean())}
 
     def easy_to_hard(self) -> dict:
         # No item is known to be easier: the deck order, new cards first, is the hand-made schedule.

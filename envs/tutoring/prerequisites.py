@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from teachgym.env import TeacherEnv
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.students.tutoring.bkt import PrerequisiteBKTStudent, check_prerequisites, layered_prerequisites
@@ -61,16 +62,17 @@ class PrerequisiteTutorEnv(TeacherEnv):
     ## Episode End
 
     Never terminates; truncated after ``n_steps`` exercises. ``info["score"]`` is
-    the expected fraction of skills still mastered ``retention_steps`` idle steps
+    the expected percentage of skills still mastered ``retention_steps`` idle steps
     after now (the end-of-course mastery that is *retained*); alongside it,
-    ``info["mastered_fraction"]`` is the fraction mastered now.
+    ``info["expected_retention"]`` gives the same in [0, 1] and
+    ``info["mastered_fraction"]`` the fraction mastered now.
     ``info["outcome"]`` is 1.0 for a correct answer, else 0.0.
 
     ## Arguments
 
     ```python
     import gymnasium as gym, teachgym
-    env = gym.make("teachgym/PrerequisiteTutor-BKT-v0", n_skills=12, n_layers=4, max_parents=2,
+    env = gym.make("teachgym/PrerequisiteTutor-BKT-v1", n_skills=12, n_layers=4, max_parents=2,
                    graph_seed=0, n_steps=100, retention_steps=100, oracle=False, student_seed=None)
     ```
 
@@ -79,8 +81,13 @@ class PrerequisiteTutorEnv(TeacherEnv):
 
     ## Version History
 
+    * v1: ``info["score"]`` in percent (100 x the v0 score); the [0, 1] value is
+      ``info["expected_retention"]``. Teaching dynamics and rewards are unchanged.
     * v0: initial version.
     """
+
+    published_info = ("tutor_log", "prerequisites", "bkt_population", "mastered_fraction",
+                      "expected_retention")
 
     def __init__(self, n_skills: int = 12, n_layers: int = 4, max_parents: int = 2, graph_seed: int = 0,
                  prerequisites: list[list[int]] | None = None, n_steps: int = 100, retention_steps: int = 100,
@@ -100,24 +107,19 @@ class PrerequisiteTutorEnv(TeacherEnv):
     def _reset_student(self, rng: np.random.Generator) -> None:
         self.student.reset(rng)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        info["tutor_log"] = tutor_log_info(self.n_skills, self.oracle, 1.0, "step")
-        info["prerequisites"] = [list(p) for p in self.prerequisites]
-        info["bkt_population"] = {**self.student.means, "blocked_factor": self.student.blocked_factor}
-        info["mastered_fraction"] = self.student.mastered_fraction
-        return obs, info
+    def _reset_info(self) -> dict:
+        return {keys.TUTOR_LOG.name: tutor_log_info(self.n_skills, self.oracle, 1.0, "step"),
+                keys.PREREQUISITES.name: [list(p) for p in self.prerequisites],
+                keys.BKT_POPULATION.name: {**self.student.means, "blocked_factor": self.student.blocked_factor}}
 
-    def step(self, action):
-        obs, reward, terminated, truncated, info = super().step(action)
-        if "score" in info:
-            info["mastered_fraction"] = self.student.mastered_fraction
-        return obs, reward, terminated, truncated, info
+    def _score_info(self) -> dict:
+        return {keys.MASTERED_FRACTION.name: self.student.mastered_fraction,
+                keys.EXPECTED_RETENTION.name: self.student.expected_retention(self.retention_steps)}
 
-    def _teach(self, task: np.ndarray) -> tuple[float, float]:
+    def _teach(self, task: np.ndarray) -> Taught:
         before = self.student.mastered_fraction
         outcome = self.student.learn(task).outcome
-        return outcome, self.student.mastered_fraction - before
+        return Taught(outcome, self.student.mastered_fraction - before)
 
     def _observation(self) -> np.ndarray:
         s = self.student
@@ -125,7 +127,7 @@ class PrerequisiteTutorEnv(TeacherEnv):
                          s.correct_probabilities() if self.oracle else None, self._t / self.n_steps)
 
     def score(self) -> float:
-        return self.student.expected_retention(self.retention_steps)
+        return 100.0 * self.student.expected_retention(self.retention_steps)
 
     def easy_to_hard(self) -> dict:
         return {"order": list(range(self.n_skills))}  # the topological order of the course

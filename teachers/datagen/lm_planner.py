@@ -40,7 +40,7 @@ class LMPlannerTeacher(Teacher):
     """
 
     supported_spaces: ClassVar = (spaces.Text,)
-    generic: ClassVar[bool] = False  # writes text plans; the toy envs take numbers
+    required_info: ClassVar[tuple[str, ...]] = ("taxonomy",)
 
     def __init__(self, model: str = "", max_new_tokens: int = 96, device: str = "cpu", num_threads: int | None = None):
         super().__init__()

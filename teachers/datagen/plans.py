@@ -52,7 +52,7 @@ class DataTeacher(Teacher):
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Box, spaces.MultiDiscrete, spaces.Text)
-    generic: ClassVar[bool] = False  # needs the DataGen envs' info keys; the toy envs have none
+    required_info: ClassVar[tuple[str, ...]] = ("taxonomy",)
 
     def _setup(self) -> None:
         self.layout: dict[str, Any] | None = None

@@ -9,9 +9,8 @@ mixture it wants; mixture entries the env does not offer are dropped, so the
 same teacher drives the linear env (a cover of exploration policies) and the
 SB3 env (a share only).
 
-These teachers only make sense on such envs: ``generic = False`` keeps them
-out of the generic toy-env tests and of leaderboard suites that do not list
-them.
+These teachers only make sense on such envs: ``required_info`` names the
+observation layout, so the registry matches them to FineTuneRL envs only.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ class OfflineOnlineTeacher(Teacher):
     """Base class: subclasses implement :meth:`choose` -> ``(mixture by policy name, offline share)``."""
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Box,)
-    generic: ClassVar[bool] = False
+    required_info: ClassVar[tuple[str, ...]] = ("observation_layout",)
 
     def _setup(self) -> None:
         self._names: list[str] | None = None

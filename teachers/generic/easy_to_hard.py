@@ -32,6 +32,8 @@ class EasyToHardTeacher(Teacher):
         review: probability of practising an earlier, easier lesson.
     """
 
+    required_info = ("easy_to_hard",)
+
     def __init__(self, window: str = "expanding", start: float = 0.1, width: float = 0.2, review: float = 0.1):
         super().__init__()
         self.window = check_choice("window", window, ("expanding", "sliding"))

@@ -60,7 +60,7 @@ class SB3PolicyTeacher(Teacher):
     """
 
     supported_spaces = (spaces.Box, spaces.Discrete)
-    generic = False  # needs a trained model: the registry-wide teacher tests skip it
+    required_kwargs = ("path",)  # a trained model
 
     def __init__(self, path: str | None = None, algo: str = "auto", deterministic: bool = True,
                  device: str = "cpu"):
