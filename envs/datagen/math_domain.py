@@ -327,7 +327,7 @@ class MathDomain(TextDomain):
     default_train_steps = 200
     # Fine-tuning a pretrained base wants a lower lr than training from scratch (3e-3), and a quarter
     # of each batch replayed from the foundation corpus, else 200 steps on a few hundred pairs erase
-    # the base's skills (measured in benchmarks/RESULTS.md, issue 6).
+    # the base's skills (CHANGELOG.md, 0.1.0: the DataGen math default).
     student_defaults = {"max_len": 48, "max_answer_len": 10, "reverse_answer": True, "lr": 1e-3,
                         "base_steps": 3000, "base_batch_size": 64, "base_lr": 3e-3, "replay_fraction": 0.25}
 

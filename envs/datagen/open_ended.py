@@ -89,11 +89,11 @@ class OpenEndedEnv(DataGenEnv):
 
     ## Version History
 
-    * v0: initial version.
-    * v0, later (issue 6, session 3): math defaults changed (pretrained base with replay, level 0,
-      200 steps at lr 1e-3); ``domain=MathDomain(levels=(0, 1, 2), base_skills=())`` with
+    * v0: initial version. The math defaults (pretrained base with replay, level 0, 200 steps at
+      lr 1e-3) replaced a from-scratch student within v0 (CHANGELOG.md);
+      ``domain=MathDomain(levels=(0, 1, 2), base_skills=())`` with
       ``student_kwargs={"base_steps": 0, "lr": 3e-3, "replay_fraction": 0.0}, train_steps=150``
-      restores the old setting (up to the level-0 percentages range).
+      gives the from-scratch setting (up to the level-0 percentages range).
     """
 
     def __init__(self, domain="math", mode: str = "numeric", n_entries: int = 4, n_amounts: int = 4,

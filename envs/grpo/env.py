@@ -39,7 +39,7 @@ class GRPOCurriculumEnv(TeacherEnv):
     One GRPOTrainer lives for the whole episode. The defaults (K = 8 updates and
     8 probes per arm) keep the probe measurement under 10 % of the training
     time; ``probes_per_arm=32`` gives finer per-arm accuracies at about +40 %
-    (benchmarks/RESULTS.md, issue 5).
+    (benchmarks/RESULTS.md, GRPO family).
 
     The default student is a tiny character-level rotary LM warmed up by SFT
     on answers that partly come from a buggy procedure, so it can sample right
@@ -145,8 +145,8 @@ class GRPOCurriculumEnv(TeacherEnv):
 
     ## Version History
 
-    * v0: initial version (defaults K = 8, 8 probes per arm since 2026-11-24's second session; K = 4 and
-      32 probes per arm before).
+    * v0: initial version (defaults K = 8 updates and 8 probes per arm; the first v0 release had K = 4
+      and 32 probes per arm, see CHANGELOG.md).
     """
 
     published_info = ("arm_names", "arm_accuracy", "target_accuracy", "arm_share", "arm_advantage_abs",

@@ -45,7 +45,7 @@ class FlashcardsEnv(TeacherEnv):
       of Reddy et al.'s ``StudentEnv.step`` (outcome drawn from the recall at
       ``now``, then ``now += delay``, then the model update dated ``now``);
     - ``"after_delay"``: the ``delay`` passes first and the student answers at
-      the end of the step (teachgym's order before 2026-11-24). The recall
+      the end of the step (the first v0 release's order). The recall
       probabilities and rewards follow the same clock; only the answers (and,
       for HLR and ACT-R, whose memory depends on them) differ.
 
