@@ -228,3 +228,160 @@ def test_importing_the_integrations_loads_no_sb3_trl_or_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
+# -- SB3: one callback on a real PPO run ---------------------------------------------------------------------
+def _ppo(vec_env):
+    from stable_baselines3 import PPO
+
+    return PPO("MlpPolicy", vec_env, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu")
+
+
+def _countdown_vec_env(n_envs: int = 2):
+    from stable_baselines3.common.env_util import make_vec_env
+
+    return make_vec_env(CountdownEnv, n_envs=n_envs, seed=0, wrapper_class=TaskSetter,
+                        wrapper_kwargs={"task_key": "level"})
+
+
+def test_sb3_callback_sets_every_training_episodes_task_and_learns_its_outcome():
+    pytest.importorskip("stable_baselines3")
+    from teachgym.integrations import TeacherCallback
+
+    vec = _countdown_vec_env()
+    model = _ppo(vec)
+    callback = TeacherCallback(LoggingCycle(), spaces.Discrete(4, start=1), seed=0)
+    model.learn(256, callback=callback)
+    teacher = callback.teacher
+    finished = sum(len(r) for r in vec.env_method("get_episode_rewards"))  # the Monitor inside each TaskSetter
+    assert len(teacher.updates) == finished > 20
+    assert all(reward == task ** 2 for task, reward, _ in teacher.updates)
+    assert teacher.updates[-1][2] == pytest.approx(1.0, abs=0.15)  # budget_used = num_timesteps / total
+    # learn() reset the envs on their default task (1) before the callback ran; it restarted them on the teacher's.
+    played = [t for env in vec.envs for t in env.unwrapped.tasks_seen[1:]]
+    queued = [t for pending in callback._pending for t in pending]
+    assert sorted(played + queued) == sorted(1 + i % 4 for i in range(teacher.i))
+    # A second learn() continues the same curriculum, without another restart.
+    before, resets_before = len(teacher.updates), [len(env.unwrapped.tasks_seen) for env in vec.envs]
+    model.learn(128, callback=callback, reset_num_timesteps=False)
+    assert len(teacher.updates) > before
+    played = [t for env in vec.envs for t in env.unwrapped.tasks_seen[1:]]
+    queued = [t for pending in callback._pending for t in pending]
+    assert sorted(played + queued) == sorted(1 + i % 4 for i in range(teacher.i))
+    assert sum(len(env.unwrapped.tasks_seen) for env in vec.envs) > sum(resets_before)
+
+
+def test_sb3_callback_per_step_updates_and_unwrapped_envs():
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from teachgym.integrations import TeacherCallback
+
+    model = _ppo(_countdown_vec_env())
+    callback = TeacherCallback(LoggingCycle(), spaces.Discrete(4, start=1), update="step")
+    model.learn(64, callback=callback)
+    assert len(callback.teacher.updates) == model.num_timesteps
+    assert all(reward == task for task, reward, _ in callback.teacher.updates)
+    with pytest.raises(teachgym.ConfigError, match="wrapper_class=TaskSetter"):
+        _ppo(make_vec_env(CountdownEnv, n_envs=1)).learn(32, callback=TeacherCallback("random", spaces.Discrete(3)))
+
+
+# -- TRL: a real GRPOTrainer -----------------------------------------------------------------------------------
+LEVELS = 3
+
+
+@pytest.fixture(scope="module")
+def tiny_lm():
+    pytest.importorskip("trl")
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from teachgym.students.grpo.tokenizer import build_char_tokenizer
+
+    tokenizer = build_char_tokenizer("0123456789+=")
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32, pad_token_id=0,
+                         eos_token_id=1, bos_token_id=None, tie_word_embeddings=True)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    weights = LlamaForCausalLM(config).state_dict()
+    torch.random.set_rng_state(state)
+
+    def make_model():
+        model = LlamaForCausalLM(config)
+        model.load_state_dict(weights)
+        return model
+
+    return make_model, tokenizer
+
+
+def _grpo(tiny_lm, tmp_path, reward, **config):
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    make_model, tokenizer = tiny_lm
+    rows = [{"prompt": f"{a}+{b}=", "answer": str(a + b), "level": (a + b) % LEVELS} for a in range(10) for b in range(10)]
+    settings = dict(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2, max_completion_length=3,
+                    max_steps=6, use_cpu=True, bf16=False, report_to="none", logging_steps=1, save_strategy="no",
+                    disable_tqdm=True, learning_rate=1e-3, seed=0)
+    settings.update(config)
+    return GRPOTrainer(model=make_model(), reward_funcs=reward, args=GRPOConfig(**settings),
+                       train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+
+
+def test_trl_hook_trains_every_batch_on_the_teachers_arm_despite_shuffle_dataset(tiny_lm, tmp_path):
+    from teachgym.integrations import ArmCurriculum
+
+    batches = []
+
+    def reward(completions, level, **kwargs):
+        batches.append(list(level))
+        return [lv / 4.0 for lv in level]  # exact in float32
+
+    trainer = _grpo(tiny_lm, tmp_path, reward, shuffle_dataset=True)
+    curriculum = ArmCurriculum(LoggingCycle(), "level", seed=0).attach(trainer)
+    trainer.train()
+    assert len(batches) == 6 and curriculum.arms == [0, 1, 2]
+    assert [set(levels) for levels in batches] == [{i % LEVELS} for i in range(6)]  # 0, 1, 2, 0, 1, 2
+    assert curriculum.history == [(i % LEVELS, (i % LEVELS) / 4.0) for i in range(6)]
+    assert [u[2] for u in curriculum.teacher.updates][-1] == pytest.approx(5 / 6)  # budget_used = step / max_steps
+
+
+@pytest.mark.parametrize("teacher", ["tscl-window", "learnability"])
+def test_trl_hook_makes_the_gyms_choices_for_the_same_outcome_stream(tiny_lm, tmp_path, teacher):
+    from teachgym.integrations import ArmCurriculum
+
+    lessons = 10
+    gym_run = teachgym.run(ReplayTeacherEnv(DiscreteLessons(LEVELS), lessons), teacher, seed=3)
+    calls = []
+
+    def reward(completions, level, **kwargs):
+        calls.append(level[0])
+        return [replay_outcome(lv, len(calls) - 1) for lv in level]
+
+    # Two optimisation steps per generation: each batch is chosen after the previous one was scored.
+    trainer = _grpo(tiny_lm, tmp_path, reward, steps_per_generation=2, max_steps=2 * lessons)
+    curriculum = ArmCurriculum(teacher, "level", seed=3).attach(trainer)
+    trainer.train()
+    assert [a for a, _ in curriculum.history] == gym_run.lessons.tolist()
+    assert [o for _, o in curriculum.history] == gym_run.outcomes.tolist()
+
+
+def test_trl_hook_mixture_lessons_and_the_advantages_trl_computed(tiny_lm, tmp_path):
+    from teachgym.integrations import ArmCurriculum
+
+    def reward(completions, level, **kwargs):
+        return [float(len(c)) + 0.5 * lv for c, lv in zip(completions, level)]
+
+    trainer = _grpo(tiny_lm, tmp_path, reward, per_device_train_batch_size=8, num_generations=2, max_steps=3)
+    curriculum = ArmCurriculum("dump", "level", seed=0, mixture=True, lessons_per_batch=2).attach(trainer)
+    reports = []
+    report = curriculum.curriculum.report
+    curriculum.curriculum.report = lambda task, outcome, **info: (reports.append(info), report(task, outcome, **info))
+    trainer.train()
+    assert len(reports) == 6 and all(np.asarray(a).shape == (LEVELS,) for a, _ in curriculum.history)
+    trl_advantages = np.abs(np.asarray(trainer._logs["advantages"]))  # the last generation batch, as TRL used it
+    mine = np.mean([r["advantage_abs_mean"] for r in reports[-2:]])
+    assert mine == pytest.approx(trl_advantages.mean(), rel=1e-5)
+    with pytest.raises(teachgym.ConfigError, match="lessons_per_batch"):
+        ArmCurriculum("dump", "level", mixture=True, lessons_per_batch=3).attach(trainer)
+    with pytest.raises(teachgym.ConfigError, match="arm_column"):
+        ArmCurriculum("ucb", "difficulty").attach(trainer)
