@@ -1,4 +1,4 @@
-"""Data-generation envs (issue 6): teacher-step time, and targeting vs uniform allocation.
+"""Data-generation envs: teacher-step time, and targeting vs uniform allocation.
 
     python benchmarks/bench_datagen.py speed --domains math,code,vqa
     python benchmarks/bench_datagen.py compare --domains math,code,vqa --seeds 5 --workers 2
@@ -79,7 +79,7 @@ def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
     from teachgym.envs.datagen.math_domain import MathDomain
 
     torch.set_num_threads(1)
-    domain = MathDomain(levels=(0, 1, 2))  # the session-1/2 held-out range
+    domain = MathDomain(levels=(0, 1, 2))  # the held-out range of the from-scratch student studied here
     held = heldout_sets(domain, 16, 32)
     rng = np.random.default_rng(1)
     pairs = []

@@ -3,7 +3,7 @@
     python benchmarks/bench_env_speed.py --steps 200000
 
 Reports, per env: env.step alone (actions pre-drawn) and the full loop with the
-random teacher (act + step + update), in steps per second. Target (issue #2):
+random teacher (act + step + update), in steps per second. Target:
 ToyCurriculum-v0 with a random teacher >= 50,000 steps/s.
 """
 

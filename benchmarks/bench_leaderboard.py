@@ -3,7 +3,7 @@
     python benchmarks/bench_leaderboard.py --suite quick --jobs 2
 
 Each sweep writes into a fresh temporary SQLite store, so both do all the runs.
-Target (issue #3): >= 1.8x with 2 jobs on 2 cores for the quick suite.
+Target: >= 1.8x with 2 jobs on 2 cores for the quick suite.
 """
 
 from __future__ import annotations

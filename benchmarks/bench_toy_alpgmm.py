@@ -5,7 +5,7 @@ run (env stepping through the Gymnasium API + the teacher), per seed.
 
     python benchmarks/bench_toy_alpgmm.py --seeds 5 --teachers random,alp-gmm
 
-Reference (issue #2): teachDeepRL's ALP-GMM takes about 10 s per 20k-episode
+Reference: teachDeepRL's ALP-GMM takes about 10 s per 20k-episode
 run on this 2-core machine with BLAS pinned to one thread (15-18 s under load),
 and masters 36-38 % (random ~4 %).
 """

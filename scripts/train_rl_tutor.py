@@ -3,7 +3,7 @@
     python scripts/train_rl_tutor.py --env teachgym/Flashcards-HLR-v1
 
 The defaults are the settings that trained the best tutors in benchmarks/RESULTS.md
-(issue 8): ``--features rates --gamma 0.9 --linear-skip --reward-baseline
+(tutoring family): ``--features rates --gamma 0.9 --linear-skip --reward-baseline
 round-robin``, 300k steps. At gamma 0.99 the HLR policy's argmax collapsed onto one item.
 
 The policy reads ``log(1 + observation)`` (the tutor's log: reviews, correct

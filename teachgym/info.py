@@ -4,7 +4,7 @@ Envs write and teachers read ``info`` through the :class:`InfoKey` constants
 defined here, so a key has one name, one meaning and one documented type. A
 teacher declares the keys it cannot work without in ``Teacher.required_info``;
 an env declares the family keys it publishes in ``TeacherEnv.published_info``;
-:func:`teachgym.registry.check_compatible` compares the two before a run.
+:func:`teachgym.registry.compatibility` compares the two before a run.
 
 Core keys (every env, written by :class:`teachgym.TeacherEnv`):
 

@@ -1,4 +1,4 @@
-"""Data-generation envs (issue 6): math domain, the three structures, logs, malformed plans."""
+"""Data-generation envs: math domain, the three structures, logs, malformed plans."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The math student's pretrained base (issue 6): built once, deterministically, cached; fine-tuning from it."""
+"""The math student's pretrained base: built once, deterministically, cached; fine-tuning from it."""
 
 from __future__ import annotations
 

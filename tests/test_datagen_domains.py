@@ -1,4 +1,4 @@
-"""Code DSL, code and VQA domains, and the SFT students of the data-generation envs (issue 6)."""
+"""Code DSL, code and VQA domains, and the SFT students of the data-generation envs."""
 
 from __future__ import annotations
 

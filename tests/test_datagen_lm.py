@@ -1,4 +1,4 @@
-"""LM parts of the data-generation envs (issue 6), with a tiny Llama built locally (no hub)."""
+"""LM parts of the data-generation envs, with a tiny Llama built locally (no hub)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Data-generation teachers (issue 6): targeting, uniform, the Skill-Tree policies, odd feedback."""
+"""Data-generation teachers: targeting, uniform, the Skill-Tree policies, odd feedback."""
 
 from __future__ import annotations
 

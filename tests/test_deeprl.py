@@ -1,4 +1,4 @@
-"""Deep-RL students (SB3 agents on parameterised tasks) and their curriculum envs (issue 4)."""
+"""Deep-RL students (SB3 agents on parameterised tasks) and their curriculum envs."""
 
 from __future__ import annotations
 

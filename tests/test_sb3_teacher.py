@@ -1,4 +1,4 @@
-"""RL teachers trained with SB3: the training logic, the script, and the sb3-policy teacher (issue 4)."""
+"""RL teachers trained with SB3: the training logic, the script, and the sb3-policy teacher."""
 
 from __future__ import annotations
 

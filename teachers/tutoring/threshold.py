@@ -22,7 +22,7 @@ lookahead``) instead of at it. For the oracle, the env does the same with its
 ``oracle_lookahead`` (the Flashcards envs). Reddy et al.'s Threshold tutor looked
 ahead implicitly: it replayed the log on a copy of the student whose clock ran
 two delays (10 s) ahead of the answer; on Flashcards-HLR that is worth about
-+0.05 mean recall (benchmarks/RESULTS.md, issue 8).
++0.05 mean recall (benchmarks/RESULTS.md, tutoring family).
 
 On envs that publish no tutor log the tutor falls back to round-robin.
 """
