@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import teachgym
-from teachgym.teachers.curriculum.learning_progress import arm_of, argmax_random
+from teachgym.teachers.common.bandit import arm_of, argmax_random
 
 BANDITS = ["tscl-window", "tscl-sampling", "exp3", "ucb", "thompson"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from teachgym.teachers.curriculum.learning_progress import LearningProgressTeacher, ProgressScale, sample_index
+
+from teachgym.teachers.common.bandit import BanditTeacher, ProgressScale, sample_index
 from teachgym.validation import check_float
 
 
-class EXP3Teacher(LearningProgressTeacher):
+class EXP3Teacher(BanditTeacher):
     """EXP3 (or Exp3.S with ``share > 0``) whose reward is the task's absolute LP.
 
     Each step practises task ``i`` with probability
@@ -39,27 +40,41 @@ class EXP3Teacher(LearningProgressTeacher):
         self.share = check_float("share", share, low=0.0, high=1.0)
 
     def _reset_arms(self) -> None:
-        self._log_weights = np.zeros(self.n_arms)
+        self._log_weights = np.zeros(self.n_arms)  # the largest is always exactly 0 (see _learn)
         self._scale = ProgressScale()
+        self._probabilities = None  # cache, valid until the log-weights change
 
     def probabilities(self) -> np.ndarray:
         """The current probability of practising each task."""
-        weights = np.exp(self._log_weights - self._log_weights.max())
-        return (1.0 - self.gamma) * weights / weights.sum() + self.gamma / self.n_arms
+        return self._current_probabilities().copy()
 
-    def _choose(self) -> int:
-        return sample_index(self.probabilities(), self.rng)
+    def _current_probabilities(self) -> np.ndarray:
+        if self._probabilities is None:
+            weights = np.exp(self._log_weights)  # exp(w - max w), as the max is 0
+            self._probabilities = (1.0 - self.gamma) * weights / np.add.reduce(weights) + self.gamma / self.n_arms
+        return self._probabilities
 
-    def _learn(self, arm: int, progress: float) -> None:
+    def _choose(self, info) -> int:
+        return sample_index(self._current_probabilities(), self.rng)
+
+    def _learn(self, arm: int, progress: float, weight: float) -> None:
         factor = self._scale.update(progress)
         if factor < 1.0:
             # Plain EXP3 log-weights are (gamma / K) x sums of past rewards: a new unit rescales them linearly.
             self._log_weights *= factor
-        estimate = self._scale(progress) / self.probabilities()[arm]  # importance-weighted reward
-        previous = self._log_weights.copy()
-        self._log_weights[arm] += self.gamma * estimate / self.n_arms
+            self._probabilities = None
+        estimate = self._scale(progress) / float(self._current_probabilities()[arm])  # importance-weighted reward
+        self._probabilities = None
         if self.share > 0.0:
+            previous = self._log_weights.copy()
+            self._log_weights[arm] += self.gamma * estimate / self.n_arms
             # previous.max() is 0 (see the shift below), so this log-sum-exp cannot overflow.
             shared = math.log(math.e * self.share / self.n_arms) + math.log(float(np.exp(previous).sum()))
             self._log_weights = np.logaddexp(self._log_weights, shared)
-        self._log_weights -= self._log_weights.max()
+            self._log_weights -= self._log_weights.max()
+            return
+        grown = float(self._log_weights[arm]) + self.gamma * estimate / self.n_arms
+        self._log_weights[arm] = grown
+        # Shift so that the largest log-weight is 0 again: only the grown one can exceed the old maximum, 0.
+        if grown > 0.0:
+            self._log_weights -= grown

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from teachgym.teachers.curriculum.learning_progress import (
-    DiscountedProgress,
-    LearningProgressTeacher,
-    argmax_random,
-    random_choice,
-)
+from teachgym.teachers.common.bandit import BanditTeacher, argmax_random
+from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
 from teachgym.validation import check_float
 
 
-class ThompsonTeacher(LearningProgressTeacher):
+class ThompsonTeacher(BanditTeacher):
     """Gaussian Thompson sampling on each task's recent absolute LP.
 
     Each task's reward ``r`` is its absolute LP divided by the running max of
@@ -44,11 +40,11 @@ class ThompsonTeacher(LearningProgressTeacher):
     def _observe(self, arm: int, outcome: float | None) -> None:
         self._progress.tick()
 
-    def _learn(self, arm: int, progress: float) -> None:
+    def _learn(self, arm: int, progress: float, weight: float) -> None:
         self._progress.add(arm, progress)
 
-    def _choose(self) -> int:
-        untried = random_choice(self._progress.untried(), self.rng)
+    def _choose(self, info) -> int:
+        untried = self._progress.untried_arm(self.rng)
         if untried is not None:
             return untried
         counts = self._progress.counts

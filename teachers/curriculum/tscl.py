@@ -15,13 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from teachgym.teachers.curriculum.learning_progress import (
-    MAX_PROGRESS,
-    LearningProgressTeacher,
-    argmax_random,
-    random_choice,
-    sample_index,
-)
+from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, argmax_random, random_choice, sample_index
 from teachgym.validation import check_choice, check_float, check_int
 
 
@@ -43,7 +37,7 @@ def regression_slope(times: np.ndarray, scores: np.ndarray) -> float:
         return float(np.clip(slope * span, -MAX_PROGRESS, MAX_PROGRESS))
 
 
-class TSCLWindowTeacher(LearningProgressTeacher):
+class TSCLWindowTeacher(BanditTeacher):
     """TSCL "Window": argmax |slope| of each task's recent learning curve.
 
     Each task keeps a FIFO of its last ``window`` (step, outcome) pairs; its
@@ -72,35 +66,59 @@ class TSCLWindowTeacher(LearningProgressTeacher):
     def _reset_arms(self) -> None:
         self._times = np.zeros((self.n_arms, self.window))
         self._scores = np.zeros((self.n_arms, self.window))
-        self._filled = np.zeros(self.n_arms, dtype=np.int64)  # total pairs ever written per arm
+        self._filled = [0] * self.n_arms  # total pairs ever written per arm
+        self._time_sums = [0] * self.n_arms  # exact sum of the (integer) steps in each arm's window
+        self._score_rows = [[0.0] * self.window for _ in range(self.n_arms)]
         self._slopes = np.zeros(self.n_arms)
+        self._magnitudes = [0.0] * self.n_arms
 
     def _observe(self, arm: int, outcome: float | None) -> None:
         if outcome is None:
             return
-        position = self._filled[arm] % self.window  # ring buffer: overwrite the oldest pair
+        filled = self._filled[arm]
+        position = filled % self.window  # ring buffer: overwrite the oldest pair
+        if filled >= self.window:
+            self._time_sums[arm] -= int(self._times[arm, position])
         self._times[arm, position] = self.steps
         self._scores[arm, position] = outcome
-        self._filled[arm] += 1
-        size = min(int(self._filled[arm]), self.window)
-        self._slopes[arm] = regression_slope(self._times[arm, :size], self._scores[arm, :size])
+        self._score_rows[arm][position] = outcome
+        self._time_sums[arm] += self.steps
+        self._filled[arm] = filled + 1
+        slope = self._window_slope(arm, min(filled + 1, self.window))
+        self._slopes[arm] = slope
+        self._magnitudes[arm] = abs(slope)
+
+    def _window_slope(self, arm: int, size: int) -> float:
+        """:func:`regression_slope` of the arm's window, rounded exactly as it rounds, with fewer array calls.
+
+        The mean of integer steps is exact in any order, so it is taken from a running integer sum.
+        """
+        if size < 2:
+            return 0.0
+        span = max(map(abs, self._score_rows[arm][:size]))
+        if span == 0.0:
+            return 0.0
+        centred_times = self._times[arm, :size] - self._time_sums[arm] / size
+        unit_scores = self._scores[arm, :size] / span
+        deviations = unit_scores - np.add.reduce(unit_scores) / size
+        slope = float(centred_times @ deviations) / float(centred_times @ centred_times)
+        return min(max(slope * span, -MAX_PROGRESS), MAX_PROGRESS)
 
     def learning_progress(self) -> np.ndarray:
         """Current slope of every task's window (signed; the teacher uses its magnitude)."""
         return self._slopes.copy()
 
-    def _choose(self) -> int:
-        magnitude = np.abs(self._slopes)
+    def _choose(self, info) -> int:
         if self.policy == "epsilon-greedy":
             if self.rng.random() < self.epsilon:
                 return int(self.rng.integers(self.n_arms))
-            return argmax_random(magnitude, self.rng)
+            return argmax_random(self._magnitudes, self.rng)
         with np.errstate(over="ignore"):  # a huge slope over a small temperature overflows to inf: cap it
-            logits = np.minimum(magnitude / self.temperature, MAX_PROGRESS)
+            logits = np.minimum(np.abs(self._slopes) / self.temperature, MAX_PROGRESS)
         return sample_index(np.exp(logits - logits.max()), self.rng)
 
 
-class TSCLSamplingTeacher(LearningProgressTeacher):
+class TSCLSamplingTeacher(BanditTeacher):
     """TSCL "Sampling": draw one recent reward per task, practise argmax |draw|.
 
     A task's reward is its outcome change since it was last practised; each task
@@ -128,18 +146,26 @@ class TSCLSamplingTeacher(LearningProgressTeacher):
     def _reset_arms(self) -> None:
         self._rewards = np.zeros((self.n_arms, self.window))
         self._filled = np.zeros(self.n_arms, dtype=np.int64)
+        self._n_empty = self.n_arms
+        self._sizes = np.zeros(self.n_arms, dtype=np.int64)  # min(filled, window)
+        self._last_index = np.full(self.n_arms, -1, dtype=np.int64)  # sizes - 1
+        self._arm_index = np.arange(self.n_arms)
 
-    def _learn(self, arm: int, progress: float) -> None:
-        self._rewards[arm, self._filled[arm] % self.window] = progress
-        self._filled[arm] += 1
+    def _learn(self, arm: int, progress: float, weight: float) -> None:
+        filled = int(self._filled[arm])
+        self._rewards[arm, filled % self.window] = progress
+        self._filled[arm] = filled + 1
+        if filled == 0:
+            self._n_empty -= 1
+        if filled < self.window:
+            self._sizes[arm] = filled + 1
+            self._last_index[arm] = filled
 
-    def _choose(self) -> int:
-        empty = random_choice(self._filled == 0, self.rng)
-        if empty is not None:
-            return empty
+    def _choose(self, info) -> int:
+        if self._n_empty:
+            return random_choice(self._filled == 0, self.rng)
         if self.epsilon > 0.0 and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.n_arms))
-        sizes = np.minimum(self._filled, self.window)
         # One uniform draw per arm; floor(u * size) is an index into the filled part of the buffer.
-        picks = np.minimum((self.rng.random(self.n_arms) * sizes).astype(np.int64), sizes - 1)
-        return argmax_random(self._rewards[np.arange(self.n_arms), picks], self.rng)
+        picks = np.minimum((self.rng.random(self.n_arms) * self._sizes).astype(np.int64), self._last_index)
+        return argmax_random(self._rewards[self._arm_index, picks], self.rng)

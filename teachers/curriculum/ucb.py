@@ -6,16 +6,12 @@ import math
 
 import numpy as np
 
-from teachgym.teachers.curriculum.learning_progress import (
-    DiscountedProgress,
-    LearningProgressTeacher,
-    argmax_random,
-    random_choice,
-)
+from teachgym.teachers.common.bandit import BanditTeacher, argmax_random
+from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
 from teachgym.validation import check_float
 
 
-class UCBTeacher(LearningProgressTeacher):
+class UCBTeacher(BanditTeacher):
     """D-UCB: an upper confidence bound on each task's recent absolute LP.
 
     A task's learning progress changes as the student learns, so statistics are
@@ -48,7 +44,7 @@ class UCBTeacher(LearningProgressTeacher):
     def _observe(self, arm: int, outcome: float | None) -> None:
         self._progress.tick()  # the clock ticks every step, also on steps that measure no progress
 
-    def _learn(self, arm: int, progress: float) -> None:
+    def _learn(self, arm: int, progress: float, weight: float) -> None:
         self._progress.add(arm, progress)
 
     def upper_bounds(self) -> np.ndarray:
@@ -59,8 +55,11 @@ class UCBTeacher(LearningProgressTeacher):
         padding = self.c * np.sqrt(math.log(max(float(counts.sum()), 1.0)) / safe)
         return np.where(tried, self._progress.sums / safe + padding, np.inf)
 
-    def _choose(self) -> int:
-        untried = random_choice(self._progress.untried(), self.rng)
+    def _choose(self, info) -> int:
+        untried = self._progress.untried_arm(self.rng)
         if untried is not None:
             return untried
-        return argmax_random(self.upper_bounds(), self.rng)
+        # upper_bounds() when every arm is tried: the same operations, without the masks.
+        counts = self._progress.counts
+        padding = self.c * np.sqrt(math.log(max(float(np.add.reduce(counts)), 1.0)) / counts)
+        return argmax_random(self._progress.sums / counts + padding, self.rng)

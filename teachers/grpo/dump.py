@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
-
 import numpy as np
 
 from teachgym.teachers.grpo.arm_signals import ArmTeacher, stable_softmax
@@ -21,7 +19,7 @@ class DUMPTeacher(ArmTeacher):
     from ``softmax(UCB / temperature)``, and on a Box (mixture) action space that
     distribution is the lesson, as in DUMP. Arms never practised come first.
     Off the GRPO envs the signal is the absolute learning progress of
-    ``info["outcome"]`` (see :mod:`teachgym.teachers.grpo.arm_signals`).
+    ``info["outcome"]`` (see :mod:`teachgym.teachers.common.bandit`).
 
     Args:
         window: recent values kept per arm, >= 1.
@@ -37,13 +35,21 @@ class DUMPTeacher(ArmTeacher):
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
 
     def _reset_arms(self) -> None:
-        self._recent = [deque(maxlen=self.window) for _ in range(self.n_arms)]
+        # Each arm's last ``window`` values, oldest first (the order np.mean of a deque adds them in).
+        self._recent = np.zeros((self.n_arms, self.window))
+        self._sizes = [0] * self.n_arms
         self.counts = np.zeros(self.n_arms)
         self._means = np.full(self.n_arms, np.nan)  # mean of each arm's recent values, refreshed on update
+        self._n_measured = 0  # arms with a finite or infinite mean and a positive count
+        self._total = 0.0  # counts.sum() while every weight was 1 (sums of integers are exact in any order)
+        self._integer_counts = True
+        self._huge = False  # a value so large that a mean may overflow
 
     def upper_bounds(self) -> np.ndarray:
         """Each arm's UCB; +inf for arms without a measured signal."""
-        total = float(self.counts.sum())
+        total = self._total if self._integer_counts else float(self.counts.sum())
+        if self._n_measured == self.n_arms:  # the general case below without its masks
+            return self._means + self.c * np.sqrt(2.0 * math.log(max(total, 1.0)) / self.counts)
         out = np.full(self.n_arms, np.inf)
         measured = ~np.isnan(self._means) & (self.counts > 0.0)
         if measured.any():
@@ -54,8 +60,27 @@ class DUMPTeacher(ArmTeacher):
     def distribution(self, info) -> np.ndarray:
         return stable_softmax(self.upper_bounds(), self.temperature)
 
-    def learn_arm(self, arm: int, value: float, weight: float) -> None:
-        self._recent[arm].append(value)
-        with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
-            self._means[arm] = float(np.mean(self._recent[arm]))
+    def _learn(self, arm: int, value: float, weight: float) -> None:
+        row, size = self._recent[arm], self._sizes[arm]
+        if size < self.window:
+            row[size] = value
+            size = self._sizes[arm] = size + 1
+        else:
+            row[:-1] = row[1:]
+            row[-1] = value
+        self._huge = self._huge or abs(value) > 1e300
+        if self._huge:
+            with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
+                mean = float(np.add.reduce(row[:size]) / size)
+        else:
+            mean = float(np.add.reduce(row[:size]) / size)
+        was_measured = self._means[arm] == self._means[arm] and self.counts[arm] > 0.0
+        self._means[arm] = mean
         self.counts[arm] += weight
+        if weight != 1.0:
+            self._integer_counts = False
+        self._total += weight
+        if not was_measured and mean == mean:
+            self._n_measured += 1
+        elif was_measured and mean != mean:
+            self._n_measured -= 1

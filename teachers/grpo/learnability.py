@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from teachgym.teachers.grpo.arm_signals import ArmTeacher
@@ -42,6 +44,7 @@ class LearnabilityTeacher(ArmTeacher):
     def _reset_arms(self) -> None:
         self.success = np.full(self.n_arms, self.prior)
         self._measured = np.zeros(self.n_arms, dtype=bool)
+        self._n_measured = 0
 
     def learnability(self) -> np.ndarray:
         return self.success * (1.0 - self.success)
@@ -50,19 +53,23 @@ class LearnabilityTeacher(ArmTeacher):
         self._read_probe_accuracy(info)
         with np.errstate(under="ignore"):
             weights = self.learnability() ** (1.0 / self.temperature)
-        total = weights.sum()
-        if not (np.isfinite(total) and total > 0.0):
+        total = float(np.add.reduce(weights))
+        if not (math.isfinite(total) and total > 0.0):
             return np.full(self.n_arms, 1.0 / self.n_arms)
         return weights / total
 
-    def learn_arm(self, arm: int, value: float, weight: float) -> None:
+    def _learn(self, arm: int, value: float, weight: float) -> None:
         if self._measured[arm]:
-            self.success[arm] += self.smoothing * (value - self.success[arm])
+            current = float(self.success[arm])
+            self.success[arm] = current + self.smoothing * (value - current)
         else:
             self.success[arm], self._measured[arm] = value, True
+            self._n_measured += 1
 
     def _read_probe_accuracy(self, info) -> None:
         accuracy = info.get("arm_accuracy") if isinstance(info, dict) else None
+        if accuracy is None or self._n_measured == self.n_arms:
+            return  # nothing to read, or nothing left to read it for
         try:
             accuracy = np.asarray(accuracy, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):

@@ -21,7 +21,7 @@ class SECTeacher(ArmTeacher):
     distribution *is* the lesson. Q starts at ``initial_value``, optimistic by
     default so that every arm gets tried. Off the GRPO envs, ``r_i`` is the
     absolute learning progress of ``info["outcome"]`` (see
-    :mod:`teachgym.teachers.grpo.arm_signals`).
+    :mod:`teachgym.teachers.common.bandit`).
 
     Args:
         alpha: TD(0) step size in (0, 1].
@@ -43,5 +43,6 @@ class SECTeacher(ArmTeacher):
     def distribution(self, info) -> np.ndarray:
         return stable_softmax(self.values, self.temperature)
 
-    def learn_arm(self, arm: int, value: float, weight: float) -> None:
-        self.values[arm] += self.alpha * weight * (value - self.values[arm])
+    def _learn(self, arm: int, value: float, weight: float) -> None:
+        current = float(self.values[arm])
+        self.values[arm] = current + self.alpha * weight * (value - current)

@@ -17,7 +17,7 @@ from collections import deque
 
 import numpy as np
 
-from teachgym.teachers.curriculum.learning_progress import sample_index
+from teachgym.teachers.common.bandit import sample_index
 from teachgym.teachers.tutoring.tutoring_base import TutorTeacher
 from teachgym.validation import check_float
 

@@ -1,5 +1,10 @@
 """A tutor that acts with a Stable-Baselines3 PPO policy trained by ``scripts/train_rl_tutor.py``.
 
+The policy is read from a teacher file (``.safetensors``, see
+:mod:`teachgym.training.safe_policy`), which loads without running code from
+the file. An SB3 ``.zip`` is unpickled when loaded, so it is refused unless
+``trust_pickle=True`` (for zips you produced yourself).
+
 Recurrent policies (sb3-contrib's ``RecurrentPPO``, ``--policy lstm``) are
 recognised from the saved file; their LSTM state is carried from step to step and
 reset with each episode. Sampled actions (``deterministic=False``) are drawn from
@@ -21,7 +26,7 @@ import numpy as np
 from gymnasium import spaces
 
 from teachgym.teacher import Teacher
-from teachgym.teachers.curriculum.learning_progress import sample_index
+from teachgym.teachers.common.bandit import sample_index
 from teachgym.validation import ConfigError
 
 
@@ -54,32 +59,29 @@ def feature_space(observation_space: spaces.Box, features: str = "log", n_items:
     return spaces.Box(low, high, dtype=np.float32)
 
 
-def _is_recurrent(model_path: str) -> bool:
-    """Whether a saved SB3 model holds a recurrent (sb3-contrib RecurrentPPO) policy, from its ``data`` entry."""
-    import json
-    import zipfile
-
-    with zipfile.ZipFile(model_path) as archive:
-        data = json.loads(archive.read("data"))
-    return "recurrent" in str(data.get("policy_class", {}).get("__module__", ""))
-
-
 class PPOTutor(Teacher):
     """Act with a saved SB3 PPO (or sb3-contrib RecurrentPPO) policy on :func:`tutor_features` of the observation.
 
     Args:
-        model_path: a ``.zip`` saved by ``PPO.save`` (``scripts/train_rl_tutor.py``).
+        model_path: a ``.safetensors`` teacher file written by ``scripts/train_rl_tutor.py``
+            (or an SB3 ``.zip`` with ``trust_pickle=True``).
         deterministic: take the policy's most likely action (default), or draw
             the action from the policy's probabilities with the tutor's own RNG.
         features: the feature set the policy was trained on (``"log"`` or
             ``"rates"``); None infers it from the policy's input size.
+        trust_pickle: load an SB3 ``.zip`` with SB3's unpickling loader (with a
+            warning); only for zips you produced yourself.
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete,)
 
-    def __init__(self, model_path: str, deterministic: bool = True, features: str | None = None):
+    def __init__(self, model_path: str, deterministic: bool = True, features: str | None = None,
+                 trust_pickle: bool = False):
         super().__init__()
+        if not isinstance(trust_pickle, bool):
+            raise ConfigError(f"trust_pickle must be True or False, got {trust_pickle!r}")
         self.model_path = str(model_path)
+        self.trust_pickle = trust_pickle
         self.deterministic = bool(deterministic)
         if features is not None and features not in FEATURE_SETS:
             raise ConfigError(f"features must be None or one of {FEATURE_SETS}, got {features!r}")
@@ -88,11 +90,12 @@ class PPOTutor(Teacher):
 
     def _setup(self) -> None:
         if self._policy is None:
-            if _is_recurrent(self.model_path):  # heavy imports: only when the tutor is used
-                from sb3_contrib import RecurrentPPO as algorithm
+            from teachgym.training import safe_policy  # heavy imports: only when the tutor is used
+
+            if safe_policy.is_sb3_zip(self.model_path):
+                self._policy = safe_policy.load_sb3_zip(self.model_path, "auto", self.trust_pickle)
             else:
-                from stable_baselines3 import PPO as algorithm
-            self._policy = algorithm.load(self.model_path, device="cpu")
+                self._policy = safe_policy.load_teacher(self.model_path)
         self._recurrent = getattr(self._policy.policy, "lstm_actor", None) is not None
         self._state = None  # a new episode starts from a zero LSTM state
         expected = self._policy.observation_space.shape
