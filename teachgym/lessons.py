@@ -10,13 +10,31 @@ that names the field and the allowed range (actions are never clipped).
   bandits can teach on a continuous task space.
 - :class:`DiscreteLessons`: the action is one of K items with no task space
   around them (a flashcard, a skill); the task is the item id itself.
+
+What an action may be (the same in every env; :func:`read_arm`,
+:func:`read_real_vector`, :func:`read_int_vector`):
+
+- Discrete arm: a Python ``int`` (not ``bool``), a numpy integer scalar, or a
+  numpy integer array of shape ``()`` or ``(1,)`` (what SB3's ``predict``
+  returns). Floats (even ``1.0``), strings, bytes, lists and complex numbers are
+  refused.
+- Box vector: a numpy array of an integer or real floating dtype, or a list or
+  tuple of Python / numpy ints and floats (not bools), of exactly the space's
+  shape, every entry finite and inside the bounds. Complex, bool, string and
+  object arrays are refused.
+- MultiDiscrete vector: a numpy integer array, or a list or tuple of Python /
+  numpy ints (not bools), of exactly the space's shape, every entry in range.
+
+A refused action raises :class:`InvalidLessonError` before the env changes (no
+random draw, no step counted).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
+import reprlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -26,6 +44,82 @@ from teachgym.validation import ConfigError, check_int
 
 class InvalidLessonError(ValueError):
     """The teacher's action is not a valid lesson for this env."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxtuple, _REPR.maxlong = 60, 60, 8, 8, 40
+_REAL_KINDS = "iuf"  # numpy dtype kinds of integers and real floats
+
+
+def brief(value: Any) -> str:
+    """A ``repr`` of ``value`` cut to a readable length (a 400-digit int or a 2,000-char plan is shortened)."""
+    return _REPR.repr(value)
+
+
+def show(action: Any) -> str:
+    """``brief(action)`` with the action's type, for error messages."""
+    return f"{brief(action)} ({type(action).__name__})"
+
+
+def read_arm(action: Any, n_arms: int, what: str = "action") -> int:
+    """The arm id ``action`` names, as an int in ``[0, n_arms)``, or InvalidLessonError.
+
+    Accepted: a Python int (not bool), a numpy integer scalar, a numpy integer
+    array of shape ``()`` or ``(1,)``.
+    """
+    allowed = (f"{what} must be an integer arm id in [0, {n_arms - 1}] (a Python int, a numpy integer, or an "
+               f"integer array of shape () or (1,))")
+    if isinstance(action, np.ndarray) and action.dtype.kind in "iu" and action.shape in ((), (1,)):
+        action = action.reshape(())[()]
+    if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
+        raise InvalidLessonError(f"{allowed}; got {show(action)}")
+    value = int(action)
+    if not 0 <= value < n_arms:
+        raise InvalidLessonError(f"{allowed}; got {show(action)}")
+    return value
+
+
+def _numbers(action: Any, shape: tuple[int, ...], what: str, kinds: str, allowed: str) -> np.ndarray:
+    """``action`` as a numpy array of one of the dtype ``kinds`` and exactly ``shape``, or InvalidLessonError."""
+    if isinstance(action, (list, tuple)):
+        items = list(action)
+        while items and isinstance(items[0], (list, tuple)):
+            items = [x for row in items for x in (row if isinstance(row, (list, tuple)) else [row])]
+        if any(isinstance(x, (bool, np.bool_)) for x in items):
+            raise InvalidLessonError(f"{what} must be {allowed} of shape {shape}, not bools; got {show(action)}")
+    elif not isinstance(action, np.ndarray):
+        raise InvalidLessonError(f"{what} must be {allowed} of shape {shape} (a numpy array, list or tuple); "
+                                 f"got {show(action)}")
+    try:
+        values = np.asarray(action)
+    except (TypeError, ValueError, OverflowError):  # ragged or unconvertible
+        raise InvalidLessonError(f"{what} must be {allowed} of shape {shape}; got {show(action)}") from None
+    if values.dtype.kind not in kinds:
+        raise InvalidLessonError(f"{what} must be {allowed} of shape {shape}; got dtype {values.dtype} "
+                                 f"({show(action)})")
+    if values.shape != tuple(shape):
+        raise InvalidLessonError(f"{what} must be {allowed} of shape {shape}; got shape {values.shape}")
+    return values
+
+
+def read_real_vector(action: Any, shape: tuple[int, ...], what: str = "action") -> np.ndarray:
+    """``action`` as a float64 array of exactly ``shape``, or InvalidLessonError (see the module docstring).
+
+    Finiteness and bounds are the caller's checks; the values returned are a copy.
+    """
+    values = _numbers(action, shape, what, _REAL_KINDS, "real numbers (int or float)")
+    return values.astype(np.float64)
+
+
+def read_int_vector(action: Any, shape: tuple[int, ...], what: str = "action") -> np.ndarray:
+    """``action`` as an int64 array of exactly ``shape``, or InvalidLessonError (see the module docstring).
+
+    Ranges are the caller's check.
+    """
+    values = _numbers(action, shape, what, "iu", "integers")
+    if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
+        raise InvalidLessonError(f"{what} has an entry beyond int64; got {show(action)}")
+    return values.astype(np.int64)
 
 
 class BoxLessons:
@@ -59,12 +153,7 @@ class BoxLessons:
 
     def to_task(self, action, rng: np.random.Generator) -> np.ndarray:
         """Return the task vector for ``action`` (float64), or raise InvalidLessonError."""
-        try:
-            values = np.array(action, dtype=np.float64).reshape(-1)  # a copy: the rounding fix below writes into it
-        except (TypeError, ValueError):
-            raise InvalidLessonError(f"action must be a numeric vector of length {self.dim}, got {action!r}") from None
-        if values.size != len(self._bounds):
-            raise InvalidLessonError(f"action must have length {self.dim}, got shape {np.shape(action)}")
+        values = read_real_vector(action, (self.dim,))  # a copy: the rounding fix below writes into it
         # One Python pass beats several numpy reductions for the 1-6 dims teachers use.
         for i, (value, (lo, hi, exact_lo, exact_hi)) in enumerate(zip(values.tolist(), self._bounds)):
             if not lo <= value <= hi:  # also catches NaN
@@ -115,13 +204,8 @@ class RegionLessons:
         return rng.uniform(self.region_low[arm], self.region_high[arm])
 
     def arm(self, action) -> int:
-        try:
-            value = float(np.asarray(action).reshape(()))
-        except (TypeError, ValueError):
-            raise InvalidLessonError(f"action must be one integer arm id in [0, {self.n_arms - 1}], got {action!r}") from None
-        if not (math.isfinite(value) and value.is_integer() and 0 <= value < self.n_arms):
-            raise InvalidLessonError(f"action must be an integer arm id in [0, {self.n_arms - 1}], got {action!r}")
-        return int(value)
+        """The arm id of ``action`` (rules: :func:`read_arm`), or InvalidLessonError."""
+        return read_arm(action, self.n_arms)
 
     def describe(self) -> dict:
         return {

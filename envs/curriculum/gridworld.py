@@ -113,10 +113,10 @@ class GridworldCurriculumEnv(TeacherEnv):
         self.episodes_per_step = check_int("episodes_per_step", episodes_per_step, low=1, high=1_000_000)
         self.student = TabularQStudent(**student_kwargs)
         dim = len(TASK_NAMES)
+        arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=64)
         if self.lesson_mode == "box":
             lessons = BoxLessons([0.0] * dim, [1.0] * dim, names=TASK_NAMES)
         else:
-            arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=64)
             lessons = RegionLessons.grid([0.0] * dim, [1.0] * dim, [arms_per_dim, arms_per_dim, 1], names=TASK_NAMES)
         super().__init__(lessons, n_steps=n_steps, score_every=score_every)
         self.probe_set = PROBE_SET.copy()

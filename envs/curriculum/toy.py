@@ -87,10 +87,10 @@ class ToyCurriculumEnv(TeacherEnv):
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("box", "regions"))
         self.student = CompetenceGridStudent(n_cells=n_cells, n_dims=n_dims, outcome_noise=outcome_noise)
         dim = self.student.n_dims + n_useless_dims
+        arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=self.student.n_cells)
         if self.lesson_mode == "box":
             lessons = BoxLessons([0.0] * dim, [1.0] * dim)
         else:
-            arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=self.student.n_cells)
             lessons = RegionLessons.grid([0.0] * dim, [1.0] * dim,
                                          [arms_per_dim] * self.student.n_dims + [1] * n_useless_dims)
         super().__init__(lessons, n_steps=n_steps, score_every=score_every)

@@ -12,11 +12,35 @@ from gymnasium import spaces
 from teachgym.envs.datagen.base import DataGenEnv, Plan, make_domain
 from teachgym.envs.datagen.engines import DataRequest
 from teachgym.envs.datagen.plans import SpaceLessons, allocate, multidiscrete_action
-from teachgym.lessons import InvalidLessonError
+from teachgym.lessons import InvalidLessonError, brief
 from teachgym.validation import check_choice, check_int
 
 TEXT_CHARSET = string.printable
 _LINE = re.compile(r"\s*([A-Za-z_]+)(?:/([A-Za-z_]+))?(?:\s+difficulty\s*=\s*(\d+))?\s+(\d+)\s*")
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number a plan may use")
+
+
+def _whole(row: dict, key: str) -> int | None:
+    """``row[key]`` as an int: a JSON integer, or a float with no fractional part; None if absent or null."""
+    value = row.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():  # json gives finite floats only (constants are refused)
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be a whole number, got {value!r}"[:120])
+    return value
+
+
+def _json_entry(row: dict) -> tuple[str, str | None, int | None, int]:
+    count = _whole(row, "count")
+    if count is None:
+        raise KeyError("count")
+    return (str(row["skill"]), None if row.get("subskill") is None else str(row["subskill"]),
+            _whole(row, "difficulty"), count)
 
 
 class OpenEndedEnv(DataGenEnv):
@@ -157,12 +181,12 @@ class OpenEndedEnv(DataGenEnv):
                 errors.append(f"entry {e}: skill {skill_name!r} has no subskill {sub_name!r}; subskills: {list(names)}")
                 continue
             if difficulty is not None and not 0 <= difficulty < self.domain.n_difficulties:
-                errors.append(f"entry {e}: difficulty must be in [0, {self.domain.n_difficulties - 1}], got {difficulty}")
+                errors.append(f"entry {e}: difficulty must be in [0, {self.domain.n_difficulties - 1}], got {brief(difficulty)}")
                 continue
             if count <= 0:
                 continue
             if count > left:
-                errors.append(f"entry {e}: asks for {count} examples but {left} remain of the budget {self.budget}; cut to {left}")
+                errors.append(f"entry {e}: asks for {brief(count)} examples but {left} remain of the budget {self.budget}; cut to {left}")
                 count = left
             if count > 0:
                 requests.append(DataRequest(skill, count, None if sub_name is None else names.index(sub_name), difficulty))
@@ -176,14 +200,14 @@ class OpenEndedEnv(DataGenEnv):
         stripped = text.strip()
         if stripped.startswith("["):
             try:
-                rows = json.loads(stripped)
+                rows = json.loads(stripped, parse_constant=_refuse_constant)
                 if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                     raise ValueError("expected a list of objects")
-                entries = [(str(r["skill"]), None if r.get("subskill") is None else str(r["subskill"]),
-                            None if r.get("difficulty") is None else int(r["difficulty"]), int(r["count"])) for r in rows]
-                return entries, []
+                return [_json_entry(r) for r in rows], []
             except (ValueError, KeyError, TypeError) as err:
                 return [], [f"JSON plan not understood: {err}"]
+            except RecursionError:
+                return [], ["JSON plan not understood: nested too deeply"]
         entries, errors = [], []
         for n, line in enumerate(text.splitlines()):
             if not line.strip():

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.lessons import InvalidLessonError
+from teachgym.lessons import InvalidLessonError, read_int_vector, read_real_vector
 
 
 def allocate(weights: Sequence[float], total: int) -> np.ndarray:
@@ -35,21 +35,13 @@ def allocate(weights: Sequence[float], total: int) -> np.ndarray:
     return counts
 
 
-def _vector(action, space: spaces.Space, what: str, kind: str) -> np.ndarray:
-    """``action`` as float64 of the space's shape, or InvalidLessonError (``kind``: "a numeric", "an integer")."""
-    try:
-        values = np.asarray(action, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidLessonError(f"{what} must be {kind} vector of shape {space.shape}, got {action!r}") from None
-    if values.shape != space.shape:
-        raise InvalidLessonError(f"{what} must have shape {space.shape}, got {values.shape}")
-    return values
-
-
 def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
-    """``action`` as float64 inside ``space``, or InvalidLessonError naming the bad entry."""
-    values = _vector(action, space, what, "a numeric")
-    bad = ~((values >= space.low) & (values <= space.high))  # also catches NaN
+    """``action`` as float64 inside ``space``, or InvalidLessonError naming the bad entry.
+
+    What an action may be: :func:`teachgym.lessons.read_real_vector`.
+    """
+    values = read_real_vector(action, space.shape, what)
+    bad = ~((values >= space.low) & (values <= space.high) & np.isfinite(values))
     if bad.any():
         i = int(np.flatnonzero(bad.reshape(-1))[0])
         raise InvalidLessonError(f"{what}[{i}] must be in [{space.low.reshape(-1)[i]}, {space.high.reshape(-1)[i]}], "
@@ -58,13 +50,17 @@ def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
 
 
 def multidiscrete_action(action, space: spaces.MultiDiscrete, what: str = "action") -> np.ndarray:
-    """``action`` as int64 inside ``space``, or InvalidLessonError naming the bad entry."""
-    values = _vector(action, space, what, "an integer")
-    bad = ~(np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < space.nvec))
+    """``action`` as int64 inside ``space``, or InvalidLessonError naming the bad entry.
+
+    What an action may be: :func:`teachgym.lessons.read_int_vector` (integers only, never floats).
+    """
+    values = read_int_vector(action, space.shape, what)
+    bad = ~((values >= 0) & (values < space.nvec))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InvalidLessonError(f"{what}[{i}] must be an integer in [0, {space.nvec[i] - 1}], got {values[i]}")
-    return values.astype(np.int64)
+        i = int(np.flatnonzero(bad.reshape(-1))[0])
+        raise InvalidLessonError(f"{what}[{i}] must be an integer in [0, {space.nvec.reshape(-1)[i] - 1}], "
+                                 f"got {values.reshape(-1)[i]}")
+    return values
 
 
 class SpaceLessons:

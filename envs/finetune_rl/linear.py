@@ -13,7 +13,7 @@ from teachgym.lessons import BoxLessons
 from teachgym.students.finetune_rl.linear_mdp import INSTANCES, make_instance
 from teachgym.students.finetune_rl.lsvi import COVER, ExplorationLesson, LSVIStudent
 from teachgym.students.finetune_rl.offline_data import linear_dataset, load_linear_dataset
-from teachgym.validation import check_choice, check_float, check_int
+from teachgym.validation import check_choice, check_float, check_int, check_path
 
 LESSON_NAMES = tuple(f"explore:{name}" for name in COVER) + ("offline_share",)
 
@@ -162,7 +162,7 @@ class FineTuneRLLinearEnv(TeacherEnv):
                                  n_states=n_states, n_actions=n_actions, dim=feature_dim,
                                  horizon=check_int("horizon", horizon, low=1, high=1_000), reward_noise=reward_noise)
         self.optimal_value = self.mdp.optimal_value()
-        self.offline_dataset = offline_dataset
+        self.offline_dataset = check_path("offline_dataset", offline_dataset, optional=True)
         self._fixed_offline = None if offline_dataset is None else load_linear_dataset(offline_dataset, self.mdp)
         self.student = LSVIStudent(self.mdp, ridge=ridge, bonus_scale=bonus_scale)
         super().__init__(BoxLessons([0.0] * len(LESSON_NAMES), [1.0] * len(LESSON_NAMES), names=LESSON_NAMES),

@@ -8,7 +8,7 @@ from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
-from teachgym.validation import check_choice, check_float, check_int
+from teachgym.validation import check_bool, check_choice, check_float, check_int, check_mapping
 
 LOG_EPS = 1e-9  # Reddy et al.'s epsilon in log(eps + p)
 
@@ -148,9 +148,9 @@ class FlashcardsEnv(TeacherEnv):
         self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
         self.answer_timing = check_choice("answer_timing", answer_timing, self.ANSWER_TIMINGS)
         self.delay = check_float("delay", delay, low=0.0, low_open=True, high=1e7)
-        self.oracle = bool(oracle)
+        self.oracle = check_bool("oracle", oracle)
         self.oracle_lookahead = check_float("oracle_lookahead", oracle_lookahead, low=0.0, high=1e9)
-        self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed, **(student_kwargs or {}))
+        self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed, **check_mapping("student_kwargs", student_kwargs))
         self.n_items = self.student.n_items
         super().__init__(DiscreteLessons(self.n_items, names=("item",)), n_steps=n_steps, score_every=score_every)
         horizon = float(self.n_steps)

@@ -9,7 +9,7 @@ from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.students.tutoring.bkt import PrerequisiteBKTStudent, check_prerequisites, layered_prerequisites
-from teachgym.validation import check_int
+from teachgym.validation import check_bool, check_int, check_mapping
 
 
 class PrerequisiteTutorEnv(TeacherEnv):
@@ -99,8 +99,9 @@ class PrerequisiteTutorEnv(TeacherEnv):
         self.prerequisites = check_prerequisites(prerequisites)
         self.n_skills = len(self.prerequisites)
         self.retention_steps = check_int("retention_steps", retention_steps, low=0)
-        self.oracle = bool(oracle)
-        self.student = PrerequisiteBKTStudent(self.prerequisites, student_seed=student_seed, **(student_kwargs or {}))
+        self.oracle = check_bool("oracle", oracle)
+        self.student = PrerequisiteBKTStudent(self.prerequisites, student_seed=student_seed,
+                                              **check_mapping("student_kwargs", student_kwargs))
         super().__init__(DiscreteLessons(self.n_skills, names=("skill",)), n_steps=n_steps, score_every=score_every)
         self.observation_space = tutor_log_space(self.n_skills, self.oracle, float(self.n_steps), float(self.n_steps))
 

@@ -61,8 +61,12 @@ def layered_prerequisites(n_skills: int, n_layers: int, max_parents: int, rng: n
 
 def check_prerequisites(prerequisites: Sequence[Sequence[int]]) -> list[list[int]]:
     """Validate a prerequisite list: skill ``k``'s prerequisites must be skills ``< k`` (a DAG in topological order)."""
+    if not isinstance(prerequisites, (list, tuple)):
+        raise ConfigError(f"prerequisites must be a list of lists of skill ids, got {type(prerequisites).__name__}")
     out = []
     for k, parents in enumerate(prerequisites):
+        if not isinstance(parents, (list, tuple)):
+            raise ConfigError(f"prerequisites[{k}] must be a list of skill ids, got {parents!r}")
         parents = [check_int(f"prerequisites[{k}]", p, low=0) for p in parents]
         if any(p >= k for p in parents):
             raise ConfigError(f"prerequisites[{k}] must only name skills numbered below {k} (topological order), "
