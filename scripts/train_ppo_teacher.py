@@ -4,7 +4,7 @@
     python scripts/train_ppo_teacher.py --env-id teachgym/ToyCurriculumDiscrete-v0 --algo dqn \
         --env-kwargs n_steps=2000
     teachgym run --env teachgym/GridworldCurriculum-v0 --teacher sb3-policy \
-        --teacher-kwarg path=runs/teachers/<run-name>/model.zip
+        --teacher-kwarg path=runs/teachers/<run-name>/model.safetensors
 
 Arguments are parsed by tyro when it is installed, by argparse otherwise
 (``--help`` lists them). The work is done by
@@ -44,7 +44,7 @@ class Args:
     eval_episodes: int = 3
     """teaching episodes per evaluation"""
     out_dir: str = "runs/teachers"
-    """where the run folder (model.zip, best_model.zip, evaluations.npz, config.json, tb/) goes"""
+    """where the run folder (model.safetensors, model.zip, best_model.*, evaluations.npz, config.json, tb/) goes"""
     run_name: str | None = None
     """run folder name; default {env}__{algo}__{seed}__{unix time}"""
     tensorboard: bool = True
@@ -63,8 +63,29 @@ def main(argv: list[str] | None = None) -> int:
                              eval_episodes=args.eval_episodes, out_dir=args.out_dir, run_name=args.run_name,
                              tensorboard=args.tensorboard, device=args.device)
     path = train_teacher(config)
-    print(f"saved {path}\nrun it: teachgym run --env {args.env_id} --teacher sb3-policy --teacher-kwarg path={path}")
+    print(f"saved {path}\nrun it: {run_command(args.env_id, config.env_kwargs, path)}")
     return 0
+
+
+def run_command(env_id: str, env_kwargs: dict, path) -> str:
+    """The ``teachgym run`` line that evaluates the trained teacher on the env settings it trained with."""
+    import shlex
+
+    parts = ["teachgym", "run", "--env", env_id]
+    for key, value in env_kwargs.items():
+        parts += ["--env-kwarg", f"{key}={_kwarg_text(value)}"]
+    parts += ["--teacher", "sb3-policy", "--teacher-kwarg", f"path={path}"]
+    return shlex.join(parts)
+
+
+def _kwarg_text(value) -> str:
+    """``value`` as ``teachgym.cli.parse_kwargs`` reads it back: JSON, except strings that do not parse as JSON."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return json.dumps(value)
 
 
 if __name__ == "__main__":

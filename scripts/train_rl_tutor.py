@@ -16,7 +16,9 @@ population, so the policy must personalise from the log.
 ``--reward-baseline round-robin`` trains on the reward minus a round-robin
 tutor's on a copy of the same student (same optimum, less variance);
 ``--oracle`` trains on the env's oracle mode (true recall observed), an upper
-reference for what the log alone allows. The saved model is used through
+reference for what the log alone allows. The model is saved as a teacher file
+(``.safetensors``: loads without running code, safe to share; an SB3 ``.zip`` is
+written beside it) and used through
 ``teachgym.teachers.tutoring.ppo_tutor:PPOTutor`` (``benchmarks/bench_tutoring.py --rl-model``).
 """
 
@@ -76,7 +78,10 @@ class Args:
     out: str = "runs/rl_tutor"
     """folder for the saved model"""
     init_model: str = ""
-    """continue training this saved model (its policy and settings) instead of starting a new one"""
+    """continue training this saved model (its policy and settings) instead of starting a new one: a .safetensors
+    teacher file, or an SB3 .zip you produced yourself with --trust-pickle"""
+    trust_pickle: bool = False
+    """let --init-model load an SB3 .zip, which unpickles it and can run code it holds: only for your own files"""
     eval_episodes: int = 20
     """episodes for the closing evaluation (seeds 10_000..)"""
 
@@ -181,19 +186,29 @@ def main(argv: list[str] | None = None) -> int:
     linear_skip = args.linear_skip and args.policy == "itemwise"
     suffix = ("" if args.features == "log" else f"-{args.features}") + ("-skip" if linear_skip else "")
     suffix += ("-rrbase" if args.reward_baseline == "round-robin" else "") + ("-oracle" if args.oracle else "")
-    path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}{suffix}__{args.seed}.zip"
+    path = Path(args.out) / f"{args.env.split('/')[-1]}__ppo-{args.policy}{suffix}__{args.seed}.safetensors"
     policy_kwargs = {"share_features_extractor": args.value_net == "shared"}
     if linear_skip:
         policy_kwargs["linear_skip"] = True
     if args.policy == "lstm":
         policy_kwargs["lstm_hidden_size"] = args.lstm_hidden_size
-    if args.init_model and Path(args.init_model).resolve() == path.resolve():
+    if args.init_model and Path(args.init_model).resolve() in (path.resolve(), path.with_suffix(".zip").resolve()):
         raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
     env_kwargs = {"oracle": True} if args.oracle else {}
     vec_env = make_vec_env(lambda: make_env(args.env, args.features, args.reward_scale, args.reward_baseline,
                                             **env_kwargs), n_envs=args.n_envs, seed=args.seed)
     if args.init_model:
-        model = algorithm.load(args.init_model, env=vec_env, device="cpu")
+        from teachgym.training import safe_policy
+        from teachgym.validation import ConfigError
+
+        try:
+            if safe_policy.is_sb3_zip(args.init_model):
+                model = safe_policy.load_sb3_zip(args.init_model, "auto", args.trust_pickle, env=vec_env,
+                                                 option="--trust-pickle")
+            else:
+                model = safe_policy.load_teacher_model(args.init_model, vec_env)
+        except ConfigError as exc:
+            raise SystemExit(f"--init-model: {exc}") from None
     else:
         model = algorithm(policy, vec_env, learning_rate=args.learning_rate, n_steps=args.n_steps,
                           batch_size=args.batch_size, gamma=args.gamma, gae_lambda=args.gae_lambda,
@@ -201,8 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     model.learn(total_timesteps=args.total_timesteps, reset_num_timesteps=not args.init_model)
     train_s = time.perf_counter() - start
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    from teachgym.training.safe_policy import save_teacher
+
+    save_teacher(model, path)
+    model.save(path.with_suffix(".zip"))  # for SB3's own tools; teachgym loads the teacher file
     tutor = PPOTutor(str(path), features=args.features)
     returns = [teachgym.run(args.env, tutor, seed=10_000 + i, **env_kwargs).rewards.mean()
                for i in range(args.eval_episodes)]

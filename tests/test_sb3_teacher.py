@@ -44,13 +44,15 @@ def test_sb3_policy_teacher_reproduces_a_box_model_trained_under_rescaling(tmp_p
     from stable_baselines3 import PPO
 
     path = _train(tmp_path, "teachgym/ToyCurriculum-v0")
-    assert {p.name for p in path.parent.iterdir()} >= {"model.zip", "best_model.zip", "evaluations.npz", "config.json"}
+    assert path.name == "model.safetensors"
+    assert {p.name for p in path.parent.iterdir()} >= {"model.safetensors", "model.zip", "best_model.safetensors",
+                                                        "best_model.zip", "evaluations.npz", "config.json"}
     teacher = teachgym.make_teacher("sb3-policy", path=str(path))
     assert teacher.algo == "ppo"
     env = gym.make("teachgym/ToyCurriculum-v0", n_steps=30)
     trained_on = wrap_for_sb3(gym.make("teachgym/ToyCurriculum-v0", n_steps=30))
     teacher.reset(env.action_space, env.observation_space, seed=0)
-    model = PPO.load(path, device="cpu")
+    model = PPO.load(path.with_suffix(".zip"), device="cpu")  # this test's own file: the SB3 copy of the model
     obs, info = env.reset(seed=0)
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -72,7 +74,7 @@ def test_sb3_policy_teacher_acts_like_a_dqn_model_on_discrete_lessons(tmp_path):
     path = _train(tmp_path, "teachgym/ToyCurriculumDiscrete-v0", algo="dqn")
     teacher = teachgym.make_teacher("sb3-policy", path=str(path))
     assert teacher.algo == "dqn"
-    model = DQN.load(path, device="cpu")
+    model = DQN.load(path.with_suffix(".zip"), device="cpu")  # this test's own file: the SB3 copy of the model
     env = gym.make("teachgym/ToyCurriculumDiscrete-v0", n_steps=30)
     teacher.reset(env.action_space, env.observation_space, seed=0)
     obs, info = env.reset(seed=0)
@@ -88,10 +90,12 @@ def test_sb3_policy_teacher_acts_like_a_dqn_model_on_discrete_lessons(tmp_path):
 def test_sb3_policy_teacher_refuses_a_missing_model_and_other_spaces(tmp_path):
     with pytest.raises(teachgym.ConfigError, match="path"):
         teachgym.make_teacher("sb3-policy")
-    (tmp_path / "junk.zip").write_bytes(b"not a zip")
-    with pytest.raises(teachgym.ConfigError, match="path must be a model zip"):
-        teachgym.make_teacher("sb3-policy", path=str(tmp_path / "junk.zip"))
+    (tmp_path / "junk.safetensors").write_bytes(b"not a teacher file")
+    with pytest.raises(teachgym.ConfigError, match="is not a teacher file"):
+        teachgym.make_teacher("sb3-policy", path=str(tmp_path / "junk.safetensors"))
     path = _train(tmp_path, "teachgym/ToyCurriculum-v0")
+    with pytest.raises(teachgym.ConfigError, match="algo is 'a2c' but .* holds a ppo policy"):
+        teachgym.make_teacher("sb3-policy", path=str(path), algo="a2c")
     teacher = teachgym.make_teacher("sb3-policy", path=str(path))
     other = gym.make("teachgym/GridworldCurriculum-v0", n_steps=10)
     with pytest.raises(teachgym.ConfigError, match="acts in"):
@@ -118,4 +122,4 @@ def test_training_script_parses_its_dataclass_with_field_docs(tmp_path):
     assert script.main(["--env-id", "teachgym/GridworldCurriculumDiscrete-v0", "--env-kwargs", "n_steps=20",
                         "--total-timesteps", "40", "--algo-kwargs", '{"n_steps": 20, "batch_size": 20}',
                         "--eval-freq", "0", "--out-dir", str(tmp_path), "--run-name", "cli", "--no-tensorboard"]) == 0
-    assert (tmp_path / "cli" / "model.zip").is_file()
+    assert (tmp_path / "cli" / "model.safetensors").is_file() and (tmp_path / "cli" / "model.zip").is_file()

@@ -16,8 +16,8 @@ from teachgym.teachers.tutoring.recall_model import RecallModel
 from teachgym.teachers.tutoring.sm2 import SM2Tutor
 from teachgym.validation import ConfigError
 
-TUTORING = ["teachgym/Flashcards-EFC-v0", "teachgym/Flashcards-HLR-v0", "teachgym/Flashcards-ACTR-v0",
-            "teachgym/PrerequisiteTutor-BKT-v0"]
+TUTORING = ["teachgym/Flashcards-EFC-v1", "teachgym/Flashcards-HLR-v1", "teachgym/Flashcards-ACTR-v1",
+            "teachgym/PrerequisiteTutor-BKT-v1"]
 TUTORS = ["random", "round-robin", "leitner", "sm2", "threshold", "mastery"]
 
 
@@ -44,15 +44,15 @@ def _mean_recall(env_id: str, teacher: str, seeds=range(4), **kwargs) -> float:
 
 
 def test_threshold_tutors_beat_random_on_hlr():
-    random = _mean_recall("teachgym/Flashcards-HLR-v0", "random")
-    fitted = _mean_recall("teachgym/Flashcards-HLR-v0", "threshold", teacher_kwargs={"threshold": 0.4})
-    oracle = _mean_recall("teachgym/Flashcards-HLR-v0", "threshold", oracle=True,
+    random = _mean_recall("teachgym/Flashcards-HLR-v1", "random")
+    fitted = _mean_recall("teachgym/Flashcards-HLR-v1", "threshold", teacher_kwargs={"threshold": 0.4})
+    oracle = _mean_recall("teachgym/Flashcards-HLR-v1", "threshold", oracle=True,
                           teacher_kwargs={"threshold": 0.4, "model": "oracle"})
     assert fitted > random + 0.1 and oracle > random + 0.1
 
 
 def test_mastery_tutor_beats_random_and_respects_prerequisites():
-    env_id = "teachgym/PrerequisiteTutor-BKT-v0"
+    env_id = "teachgym/PrerequisiteTutor-BKT-v1"
     assert _mean_recall(env_id, "mastery") > _mean_recall(env_id, "random")
     assert np.mean([teachgym.run(env_id, "mastery", seed=s).score for s in range(4)]) > \
         np.mean([teachgym.run(env_id, "random", seed=s).score for s in range(4)])
@@ -69,11 +69,11 @@ def test_mastery_tutor_beats_random_and_respects_prerequisites():
 
 def test_oracle_threshold_needs_an_oracle_env():
     with pytest.raises(ConfigError, match="model='oracle'"):
-        teachgym.run("teachgym/Flashcards-EFC-v0", "threshold", teacher_kwargs={"model": "oracle"}, n_steps=5)
+        teachgym.run("teachgym/Flashcards-EFC-v1", "threshold", teacher_kwargs={"model": "oracle"}, n_steps=5)
 
 
 def _drive(teacher, outcomes, n_items=3, reset_info=None):
-    info = reset_info or {"budget_used": 0.0}
+    info = reset_info or {"episode_start": True, "budget_used": 0.0}
     items = []
     for i, outcome in enumerate(outcomes):
         item = teacher.act(None, info)
@@ -117,7 +117,7 @@ def test_sm2_forgets_every_card_at_a_new_student_even_without_reset():
     teacher.reset(spaces.Discrete(4), None, seed=0)
     _drive(teacher, [1.0, 0.0, 1.0, 1.0], n_items=4)
     assert teacher._seen.any()
-    teacher.act(None, {"budget_used": 0.0})  # the reset info of the next student
+    teacher.act(None, {"episode_start": True, "budget_used": 0.0})  # the reset info of the next student
     assert not teacher._seen.any() and len(teacher._new_cards) == 4 and np.all(teacher._easiness == 2.5)
 
 
@@ -149,7 +149,7 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
     pytest.importorskip("stable_baselines3")
     from scripts.train_rl_tutor import main
 
-    assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2",
+    assert main(["--env", "teachgym/Flashcards-EFC-v1", "--total-timesteps", "400", "--n-envs", "2",
                  "--out", str(tmp_path), "--eval-episodes", "1", "--features", features,
                  "--value-net", "separate" if features == "rates" else "shared"]
                 + (["--no-linear-skip", "--reward-baseline", "none"] if features == "log" else [])) == 0
@@ -157,23 +157,23 @@ def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path,
 
     # "rates" runs the script's defaults (linear skip, round-robin baseline); "log" switches them off.
     suffix = "" if features == "log" else "-rates-skip-rrbase"
-    tutor = PPOTutor(str(tmp_path / f"Flashcards-EFC-v0__ppo-itemwise{suffix}__0.zip"))
-    result = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
+    tutor = PPOTutor(str(tmp_path / f"Flashcards-EFC-v1__ppo-itemwise{suffix}__0.safetensors"))
+    result = teachgym.run("teachgym/Flashcards-EFC-v1", tutor, seed=3, n_steps=20)
     assert result.steps == 20 and np.all((result.lessons >= 0) & (result.lessons < 30))
     assert (tutor._policy.policy.pi_features_extractor.skip is not None) == (features == "rates")
     # The deterministic action is the policy's own mode (SB3's predict), and sampled actions follow the tutor's seed.
-    env = gym.make("teachgym/Flashcards-EFC-v0", n_steps=20)
+    env = gym.make("teachgym/Flashcards-EFC-v1", n_steps=20)
     obs, info = env.reset(seed=5)
     tutor.reset(env.action_space, env.observation_space, seed=0)
     from teachgym.teachers.tutoring.ppo_tutor import tutor_features
 
     expected, _ = tutor._policy.predict(tutor_features(obs, tutor._features, 30), deterministic=True)
     assert tutor.act(obs, info) == int(expected)
-    sampled = [teachgym.run("teachgym/Flashcards-EFC-v0", PPOTutor(tutor.model_path, deterministic=False), seed=3,
+    sampled = [teachgym.run("teachgym/Flashcards-EFC-v1", PPOTutor(tutor.model_path, deterministic=False), seed=3,
                             n_steps=20).lessons.tolist() for _ in range(2)]
     assert sampled[0] == sampled[1]
     with pytest.raises(ConfigError, match="shape"):
-        teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20, n_items=5)
+        teachgym.run("teachgym/Flashcards-EFC-v1", tutor, seed=3, n_steps=20, n_items=5)
 
 
 def test_rl_tutor_script_trains_a_recurrent_policy_and_the_tutor_carries_its_state(tmp_path):
@@ -181,23 +181,23 @@ def test_rl_tutor_script_trains_a_recurrent_policy_and_the_tutor_carries_its_sta
     from scripts.train_rl_tutor import main
     from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
-    assert main(["--env", "teachgym/Flashcards-EFC-v0", "--total-timesteps", "400", "--n-envs", "2", "--policy", "lstm",
+    assert main(["--env", "teachgym/Flashcards-EFC-v1", "--total-timesteps", "400", "--n-envs", "2", "--policy", "lstm",
                  "--lstm-hidden-size", "8", "--out", str(tmp_path), "--eval-episodes", "1"]) == 0
     # The linear skip is an itemwise option: the LSTM policy ignores the default.
-    tutor = PPOTutor(str(tmp_path / "Flashcards-EFC-v0__ppo-lstm-rates-rrbase__0.zip"))
-    first = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
+    tutor = PPOTutor(str(tmp_path / "Flashcards-EFC-v1__ppo-lstm-rates-rrbase__0.safetensors"))
+    first = teachgym.run("teachgym/Flashcards-EFC-v1", tutor, seed=3, n_steps=20)
     assert np.all((first.lessons >= 0) & (first.lessons < 30))
     assert tutor._recurrent and tutor._state is not None and tutor._state[0].shape[-1] == 8
     # A new episode starts from a fresh LSTM state: the same seed gives the same schedule.
-    again = teachgym.run("teachgym/Flashcards-EFC-v0", tutor, seed=3, n_steps=20)
+    again = teachgym.run("teachgym/Flashcards-EFC-v1", tutor, seed=3, n_steps=20)
     assert first.lessons.tolist() == again.lessons.tolist()
 
 
 def test_round_robin_baseline_wrapper_subtracts_a_policy_independent_round_robin_episode():
     from scripts.train_rl_tutor import make_env
 
-    plain = gym.make("teachgym/Flashcards-EFC-v0", n_steps=30)
-    envs = [make_env("teachgym/Flashcards-EFC-v0", reward_baseline="round-robin", n_steps=30) for _ in range(2)]
+    plain = gym.make("teachgym/Flashcards-EFC-v1", n_steps=30)
+    envs = [make_env("teachgym/Flashcards-EFC-v1", reward_baseline="round-robin", n_steps=30) for _ in range(2)]
     plain.reset(seed=7)
     for env in envs:
         env.reset(seed=7)
@@ -217,7 +217,7 @@ def test_round_robin_baseline_wrapper_subtracts_a_policy_independent_round_robin
 def test_threshold_lookahead_shifts_the_fitted_prediction_and_is_validated():
     from teachgym.teachers.tutoring.threshold import ThresholdTutor
 
-    env = gym.make("teachgym/Flashcards-HLR-v0", n_items=6, n_steps=30)
+    env = gym.make("teachgym/Flashcards-HLR-v1", n_items=6, n_steps=30)
     tutor = ThresholdTutor(threshold=0.5)
     obs, info = env.reset(seed=4)
     tutor.reset(env.action_space, env.observation_space, seed=0)
@@ -236,7 +236,7 @@ def test_threshold_lookahead_shifts_the_fitted_prediction_and_is_validated():
 def test_rate_features_add_one_bounded_field_per_item_and_the_tutor_infers_them(tmp_path):
     from teachgym.teachers.tutoring.ppo_tutor import feature_space, tutor_features
 
-    env = gym.make("teachgym/Flashcards-HLR-v0", n_items=5, n_steps=10)
+    env = gym.make("teachgym/Flashcards-HLR-v1", n_items=5, n_steps=10)
     obs, _ = env.reset(seed=0)
     for item in (0, 0, 2):
         obs = env.step(item)[0]

@@ -9,7 +9,11 @@ from weights drawn with ``seed``. The state dict is saved under the same cache
 directory as the tiny LM student's warm-up (``$TEACHGYM_CACHE_DIR``, see
 :func:`teachgym.students.grpo.tiny.default_cache_dir`) as ``char-<hash>.pt``, the
 hash covering the architecture, the training settings and the corpus, so a
-second build with the same inputs loads it instead of training.
+second build with the same inputs loads it instead of training. Beside it,
+``char-<hash>.pt.sha256`` holds the SHA-256 of the file written at build time: a
+cached file that no longer matches it (zeroed, truncated) or cannot be read is
+reported with a :class:`~teachgym.utils.verified_files.CacheWarning` naming it
+and rebuilt. The state dict is read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-_FORMAT_VERSION = 1  # bump when the build procedure changes, so old caches are not reused
+from teachgym.utils.verified_files import CacheWarning, check_digest, sha256_file, write_digest
+
+_FORMAT_VERSION = 2  # bump when the build procedure changes, so old caches are not reused
 
 
 def base_cache_key(architecture: dict[str, Any], problems: Sequence[tuple[str, str]], steps: int, lr: float,
@@ -61,7 +69,13 @@ def pretrained_state(make_student, architecture: dict[str, Any], problems: Seque
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / f"char-{base_cache_key(architecture, problems, steps, lr, batch_size, seed)}.pt"
     if path.exists():
-        return torch.load(path, map_location="cpu", weights_only=True), path
+        problem = check_digest(path)
+        if problem is None:
+            try:
+                return torch.load(path, map_location="cpu", weights_only=True), path
+            except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError) as exc:
+                problem = f"it cannot be loaded ({type(exc).__name__}: {exc})"
+        warnings.warn(f"cached base weights {path}: {problem}; rebuilding them", CacheWarning, stacklevel=2)
     student = make_student(lr=lr, batch_size=batch_size)
     student.reset(np.random.default_rng(seed))
     start = time.process_time()
@@ -72,6 +86,7 @@ def pretrained_state(make_student, architecture: dict[str, Any], problems: Seque
     os.close(handle)
     try:
         torch.save(state, staging)
+        write_digest(path, sha256_file(staging))  # the digest first: weights in place always have theirs
         os.replace(staging, path)  # atomic: a concurrent builder writes the same bytes
     finally:
         if os.path.exists(staging):

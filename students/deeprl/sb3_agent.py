@@ -21,7 +21,7 @@ or this student is made.
 from __future__ import annotations
 
 import contextlib
-import io
+import copy
 import random
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +30,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import DQN, PPO, SAC
+from stable_baselines3.common.save_util import recursive_getattr, recursive_setattr
 from stable_baselines3.common.utils import get_device
 from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -202,28 +203,84 @@ class SB3Student(Student):
 
     # -- checkpointing -------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """The model (SB3 ``save`` bytes, plus the replay buffer for off-policy algorithms) and every RNG."""
+        """The model as tensors and numbers (no pickled objects), the replay buffer's arrays, and every RNG.
+
+        ``"model"`` holds SB3's ``get_parameters()`` (the policy's and optimizers'
+        state dicts), the algorithm's other torch variables (SAC's entropy
+        coefficient) and its plain counters (``num_timesteps``, ``_n_updates``, ...).
+        """
         self._require_model()
-        model_bytes = io.BytesIO()
-        self.model.save(model_bytes)
-        state = {"model": model_bytes.getvalue(), "rng": self._rng.bit_generator.state,
-                 "global_rngs": self._global_rngs, "env_steps": self.env_steps,
-                 "action_space_rng": self.model.action_space.np_random.bit_generator.state, "replay_buffer": None}
-        if getattr(self.model, "replay_buffer", None) is not None:
-            buffer_bytes = io.BytesIO()
-            self.model.save_replay_buffer(buffer_bytes)
-            state["replay_buffer"] = buffer_bytes.getvalue()
-        return state
+        _, variables = self.model._get_torch_save_params()
+        model_state = {
+            "parameters": copy.deepcopy(self.model.get_parameters()),
+            "variables": {name: recursive_getattr(self.model, name).detach().clone() for name in variables
+                          if recursive_getattr(self.model, name) is not None},
+            "attributes": {key: _plain(value) for key, value in vars(self.model).items()
+                           if key not in self.model._excluded_save_params() and _is_plain(value)},
+        }
+        buffer = getattr(self.model, "replay_buffer", None)
+        return {"model": model_state, "rng": self._rng.bit_generator.state,
+                "global_rngs": self._global_rngs, "env_steps": self.env_steps,
+                "action_space_rng": self.model.action_space.np_random.bit_generator.state,
+                "replay_buffer": None if buffer is None else _buffer_state(buffer)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        with self._own_global_rngs():  # load() reseeds the global generators; they are restored below
-            self.model = ALGORITHMS[self.algo].load(io.BytesIO(state["model"]), env=self._vec_env, device=self.device)
-            if state.get("replay_buffer") is not None:
-                self.model.load_replay_buffer(io.BytesIO(state["replay_buffer"]))
+        """Rebuild the model from :meth:`state_dict`'s tensors and numbers; nothing in ``state`` is unpickled."""
+        model_state = state.get("model")
+        if not isinstance(model_state, dict) or set(model_state) != {"parameters", "variables", "attributes"}:
+            raise ConfigError("state['model'] must be the dict of tensors and numbers that state_dict() returns; "
+                              f"got {type(model_state).__name__} (SB3 zip bytes are refused: loading them unpickles, "
+                              "which can run code they hold)")
+        self.model = self._new_model()
+        with self._own_global_rngs():
+            try:
+                self.model.set_parameters(model_state["parameters"], exact_match=True, device=self.device)
+            except (KeyError, ValueError, RuntimeError) as exc:
+                raise ConfigError(f"state['model'] does not fit this student's {self.algo} model: {exc}") from None
+        for name, tensor in model_state["variables"].items():
+            if name not in self.model._get_torch_save_params()[1] or not torch.is_tensor(tensor):
+                raise ConfigError(f"state['model']['variables'] has {name!r}, which {self.algo} does not hold")
+            recursive_setattr(self.model, f"{name}.data", tensor.to(self.device))
+        for key, value in model_state["attributes"].items():
+            if not (_is_plain(value) and _is_plain(getattr(self.model, key, object()))):
+                raise ConfigError(f"state['model']['attributes'] sets {key!r}, which is not a plain setting of the model")
+            setattr(self.model, key, value)
+        if state.get("replay_buffer") is not None:
+            _load_buffer_state(self.model.replay_buffer, state["replay_buffer"])
         self.model.action_space.np_random.bit_generator.state = state["action_space_rng"]
         self._rng.bit_generator.state = state["rng"]
         self._global_rngs = state["global_rngs"]
         self.env_steps = int(state["env_steps"])
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str, np.generic))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _buffer_state(buffer) -> dict[str, Any]:
+    """The replay buffer's arrays (dicts of arrays for dict observations), ``pos`` and ``full``."""
+    arrays = {key: ({k: v.copy() for k, v in value.items()} if isinstance(value, dict) else value.copy())
+              for key, value in vars(buffer).items()
+              if isinstance(value, np.ndarray) or (isinstance(value, dict) and value
+                                                   and all(isinstance(v, np.ndarray) for v in value.values()))}
+    return {"arrays": arrays, "pos": int(buffer.pos), "full": bool(buffer.full)}
+
+
+def _load_buffer_state(buffer, state: dict[str, Any]) -> None:
+    for key, saved in state["arrays"].items():
+        current = getattr(buffer, key, None)
+        pairs = [(current, saved)] if not isinstance(current, dict) else \
+            [(current.get(k), saved.get(k) if isinstance(saved, dict) else None) for k in current]
+        for have, new in pairs:
+            if not (isinstance(have, np.ndarray) and isinstance(new, np.ndarray) and have.shape == new.shape
+                    and have.dtype == new.dtype):
+                raise ConfigError(f"state['replay_buffer'] field {key!r} does not fit this student's replay buffer")
+        setattr(buffer, key, {k: v.copy() for k, v in saved.items()} if isinstance(saved, dict) else saved.copy())
+    buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])
 
 
 def _get_global_rngs() -> dict[str, Any]:

@@ -10,7 +10,10 @@ sampled answers are sometimes right (GRPO needs groups whose rewards differ) and
 short enough to leave room to learn. The result is saved with
 ``save_pretrained`` under ``cache_dir/tiny-<hash>/``, the hash covering the
 config, the alphabet and the warm-up problems; a second build with the same
-inputs loads it from disk.
+inputs loads it from disk. The folder's ``teachgym_sha256.json`` records the
+SHA-256 of every file written at build time: a cached copy whose files no longer
+match (zeroed or truncated weights, a file added or removed) is reported with a
+:class:`~teachgym.utils.verified_files.CacheWarning` naming it and rebuilt.
 """
 
 from __future__ import annotations
@@ -19,16 +22,20 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
+import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from teachgym.utils.verified_files import CacheWarning, check_manifest, write_manifest
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
 CACHE_ENV_VAR = "TEACHGYM_CACHE_DIR"
-_FORMAT_VERSION = 1  # bump when the build procedure changes, so old caches are not reused
+_FORMAT_VERSION = 2  # bump when the build procedure changes, so old caches are not reused
 
 
 def default_cache_dir() -> Path:
@@ -114,27 +121,51 @@ def build_tiny_model(config: TinyLMConfig, alphabet: str, problems: Sequence[tup
         raise ConfigError("the warm-up needs at least one (prompt, answer) problem")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / f"tiny-{cache_key(config, alphabet, problems)}"
-    if (path / "config.json").exists() and (path / "tokenizer.json").exists():
-        return path
+    if path.exists():
+        problem = check_manifest(path)
+        if problem is None:
+            return path
+        warnings.warn(f"cached tiny LM {path}: {problem}; rebuilding it", CacheWarning, stacklevel=2)
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     try:
         from teachgym.students.grpo.quiet import quiet
 
+        print(f"teachgym: building the tiny GRPO student once ({config.architecture}, {config.warmup_steps} SFT "
+              f"warm-up steps on CPU, about a minute or two); cached in {path}", file=sys.stderr, flush=True)
         model, tokenizer, seconds = _warm_up(config, alphabet, problems)
         with quiet():
             model.save_pretrained(staging)
             tokenizer.save_pretrained(staging)
         (staging / "teachgym_build.json").write_text(json.dumps(
             {"config": asdict(config), "alphabet": alphabet, "n_problems": len(problems), "seconds": seconds}))
-        try:
-            staging.rename(path)  # atomic: a concurrent builder either wins or finds the finished copy
-        except OSError:
-            if not (path / "config.json").exists():
-                raise
+        write_manifest(staging)
+        _install(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def _install(staging: Path, path: Path) -> None:
+    """Move the finished build to ``path``: atomically, keeping a concurrent builder's good copy, replacing a bad one."""
+    try:
+        staging.rename(path)
+        return
+    except OSError:
+        if check_manifest(path) is None:  # a concurrent builder finished first
+            return
+    stale = path.with_name(f".stale-{path.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        path.rename(stale)
+    except FileNotFoundError:  # another process moved the bad copy away already
+        pass
+    try:
+        staging.rename(path)
+    except OSError:
+        if check_manifest(path) is not None:
+            raise
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def new_tiny_model(config: TinyLMConfig, vocab_size: int):
@@ -193,7 +224,10 @@ def _warm_up(config: TinyLMConfig, alphabet: str, problems: Sequence[tuple[str, 
             optimizer, lambda step: 1.0 - 0.9 * step / max(1, config.warmup_steps))
         model.train()
         n, batch = len(problems), config.warmup_batch_size
-        for step in range(config.warmup_steps):
+        from tqdm.auto import tqdm
+
+        for step in tqdm(range(config.warmup_steps), desc="tiny GRPO student warm-up", unit="step", file=sys.stderr,
+                         mininterval=1.0, delay=1.0):
             chunk = [problems[(step * batch + i) % n] for i in range(batch)]
             ids, mask, labels = encode_sft_batch(tokenizer, chunk)
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss

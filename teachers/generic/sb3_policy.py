@@ -1,11 +1,16 @@
-"""A teacher that acts with a trained Stable-Baselines3 policy (a saved model zip).
+"""A teacher that acts with a trained Stable-Baselines3 policy (a teacher file, or a trusted SB3 zip).
 
 Train one with ``scripts/train_ppo_teacher.py`` (or
 :func:`teachgym.training.sb3_teacher.train_teacher`), then run it like any
 other teacher::
 
     teachgym run --env teachgym/GridworldCurriculum-v0 --teacher sb3-policy \\
-        --teacher-kwarg path=runs/teachers/model.zip
+        --teacher-kwarg path=runs/teachers/model.safetensors
+
+A ``.safetensors`` teacher file (:mod:`teachgym.training.safe_policy`) loads
+without running any code from the file, so it is safe to take from others. An
+SB3 ``.zip`` is unpickled when loaded, which can run code it holds: it is
+refused unless you pass ``trust_pickle=True`` for a file you produced yourself.
 
 Box lessons are learned in [-1, 1] (``RescaleAction``, see
 :mod:`teachgym.training.sb3_teacher`): when the model's action bounds differ
@@ -15,8 +20,6 @@ env receives exactly what it received during training.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,53 +31,47 @@ from teachgym.validation import ConfigError, check_choice
 ALGORITHMS = ("ppo", "a2c", "dqn", "sac", "td3", "ddpg")
 
 
-def saved_algorithm(path: str | Path) -> str:
-    """The SB3 algorithm that wrote the model zip at ``path`` (from its policy class and saved settings)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data"))
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise ConfigError(f"path must be a model zip saved by Stable-Baselines3, could not read {path}: "
-                          f"{exc}") from None
-    module = data.get("policy_class", {}).get("__module__", "")  # e.g. "stable_baselines3.dqn.policies"
-    parts = module.split(".")
-    if len(parts) > 1 and parts[1] in ALGORITHMS:
-        return parts[1]
-    if "clip_range" in data:  # PPO and A2C share common.policies; only PPO clips
-        return "ppo"
-    if "gae_lambda" in data:
-        return "a2c"
-    raise ConfigError(f"cannot tell which algorithm saved {path} (policy module {module!r}); pass algo=")
-
-
 class SB3PolicyTeacher(Teacher):
-    """Act with a saved SB3 model's policy.
+    """Act with a saved SB3 policy.
 
     Args:
-        path: the model zip (``model.save(...)``).
-        algo: "auto" (read from the zip) or one of ppo, a2c, dqn, sac, td3, ddpg.
+        path: a teacher file (``.safetensors``, written by
+            :func:`teachgym.training.safe_policy.save_teacher`), or an SB3 zip
+            (``model.save(...)``) with ``trust_pickle=True``.
+        algo: "auto" (read from the file) or one of ppo, a2c, dqn, sac, td3, ddpg.
         deterministic: act with the policy's mode (default). Otherwise sample;
             torch's generator is then forked and seeded from the teacher's own
             RNG at every step, so runs stay reproducible and global state untouched.
         device: torch device for the policy ("cpu" is fastest for small MLPs).
+        trust_pickle: load an SB3 zip with SB3's unpickling loader (with a
+            warning). Only for zips you produced yourself: a zip from someone
+            else can run any code when unpickled. Without it a zip is refused.
     """
 
     supported_spaces = (spaces.Box, spaces.Discrete)
     required_kwargs = ("path",)  # a trained model
 
     def __init__(self, path: str | None = None, algo: str = "auto", deterministic: bool = True,
-                 device: str = "cpu"):
+                 device: str = "cpu", trust_pickle: bool = False):
         super().__init__()
         if path is None or not Path(path).is_file():
-            raise ConfigError(f"path must name a saved SB3 model zip (sb3-policy path=...), got {path!r}")
+            raise ConfigError(f"path must name a teacher file (.safetensors) or an SB3 model zip "
+                              f"(sb3-policy path=...), got {path!r}")
+        if not isinstance(trust_pickle, bool):
+            raise ConfigError(f"trust_pickle must be true or false, got {trust_pickle!r}")
         self.path = str(path)
         algo = check_choice("algo", algo, ("auto", *ALGORITHMS))
-        self.algo = saved_algorithm(path) if algo == "auto" else algo
         self.deterministic = bool(deterministic)
-        import stable_baselines3  # heavy: only when a trained teacher is made
+        from teachgym.training import safe_policy  # heavy (SB3, torch): only when a trained teacher is made
 
-        algorithm = getattr(stable_baselines3, self.algo.upper())
-        self.model = algorithm.load(self.path, device=device)
+        if safe_policy.is_sb3_zip(self.path):
+            self.model = safe_policy.load_sb3_zip(self.path, algo, trust_pickle, device=device)
+            self.algo = safe_policy.zip_algorithm(self.path) if algo == "auto" else algo
+        else:
+            self.model = safe_policy.load_teacher(self.path, device=device)
+            if algo not in ("auto", self.model.algo):
+                raise ConfigError(f"algo is {algo!r} but {self.path} holds a {self.model.algo} policy")
+            self.algo = self.model.algo
         self._to_env = None
 
     def _setup(self) -> None:

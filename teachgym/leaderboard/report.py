@@ -1,10 +1,18 @@
-"""Leaderboard outputs: terminal table, Markdown, CSV and JSON, from a RunStore."""
+"""Leaderboard outputs: terminal table, Markdown, CSV and JSON, from a RunStore.
+
+Teacher names and env labels come from the user (``pkg.mod:Class``, spec
+strings, suite files), so they are escaped for each format: in CSV a cell that
+starts with ``= + - @``, a tab or a carriage return would be a spreadsheet
+formula and gets a leading ``'``; in Markdown, link and emphasis syntax is
+backslash-escaped and ``<`` ``>`` become entities, so that no link, image or tag survives.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -72,7 +80,7 @@ def to_text(result: LeaderboardStats, failed: list[dict]) -> str:
 
 def to_markdown(result: LeaderboardStats, failed: list[dict]) -> str:
     envs = list(result.per_env)
-    head = "| rank | teacher | normalised IQM [95 % CI] | " + " | ".join(f"`{_md(e)}`" for e in envs) + " |"
+    head = "| rank | teacher | normalised IQM [95 % CI] | " + " | ".join(_md_code(e) for e in envs) + " |"
     lines = [head, "|" + "---|" * (3 + len(envs))]
     for rank, agg in enumerate(result.aggregate, start=1):
         cells = []
@@ -92,7 +100,7 @@ def to_csv(result: LeaderboardStats) -> str:
     writer.writerow(["env", "teacher", "n", "mean", "iqm", "iqm_ci_low", "iqm_ci_high", "mean_ci_low", "mean_ci_high"])
     for env, teachers in result.per_env.items():
         for t in teachers.values():
-            writer.writerow([env, t.teacher, t.n, t.mean, t.iqm, *t.iqm_ci, *t.mean_ci])
+            writer.writerow([_csv_text(env), _csv_text(t.teacher), t.n, t.mean, t.iqm, *t.iqm_ci, *t.mean_ci])
     return out.getvalue()
 
 
@@ -119,5 +127,23 @@ def update_readme(path: str | Path, markdown: str, command: str) -> None:
     path.write_text(head + block + tail)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|&~^$])")
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` as literal Markdown text: special characters backslash-escaped, line breaks as spaces."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_code(text: str) -> str:
+    """``text`` as a code span when it can be one (no backtick, pipe or line break), else as escaped text."""
+    text = str(text)
+    return f"`{text}`" if re.fullmatch(r"[^`|\r\n]+", text) else _md(text)
+
+
+def _csv_text(text: str) -> str:
+    """A user-given name as a CSV cell that no spreadsheet reads as a formula."""
+    text = str(text)
+    return "'" + text if text.startswith(_CSV_FORMULA_START) else text

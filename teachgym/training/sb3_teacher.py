@@ -3,8 +3,9 @@
 The logic behind ``scripts/train_ppo_teacher.py``. The teacher env is wrapped
 so that SB3 sees what it expects: Box lessons are learned in [-1, 1]
 (:class:`RescaleToUnitBox`: Gymnasium's ``RescaleAction`` plus a clip that only
-absorbs float rounding of the map, so lessons are never silently moved). The trained model is saved as a zip that
-:class:`teachgym.teachers.generic.sb3_policy.SB3PolicyTeacher` loads.
+absorbs float rounding of the map, so lessons are never silently moved). The trained model is saved as a
+teacher file (``.safetensors``, :mod:`teachgym.training.safe_policy`: loads without running code, safe to share)
+that :class:`teachgym.teachers.generic.sb3_policy.SB3PolicyTeacher` loads, and as an SB3 zip for SB3's own tools.
 """
 
 from __future__ import annotations
@@ -105,17 +106,35 @@ def choose_algorithm(algo: str, action_space: spaces.Space) -> str:
     return algo
 
 
-def train_teacher(config: TeacherTraining, verbose: int = 1) -> Path:
-    """Train a teacher as ``config`` says; return the path of the saved model zip.
+def save_best_callback(path: Path):
+    """A ``callback_on_new_best`` for SB3's ``EvalCallback`` that writes each new best model as a teacher file."""
+    from stable_baselines3.common.callbacks import BaseCallback
 
-    Writes ``{out_dir}/{run_name}/``: ``model.zip`` (the final model),
-    ``best_model.zip`` (best evaluation, when ``eval_freq > 0``),
+    from teachgym.training.safe_policy import save_teacher
+
+    class SaveBestTeacher(BaseCallback):
+        def _on_step(self) -> bool:
+            save_teacher(self.model, path)
+            return True
+
+    return SaveBestTeacher()
+
+
+def train_teacher(config: TeacherTraining, verbose: int = 1) -> Path:
+    """Train a teacher as ``config`` says; return the path of the saved teacher file.
+
+    Writes ``{out_dir}/{run_name}/``: ``model.safetensors`` (the final model as a
+    teacher file, see :mod:`teachgym.training.safe_policy`), ``model.zip`` (the
+    same model as an SB3 zip), ``best_model.safetensors`` and ``best_model.zip``
+    (best evaluation, when ``eval_freq > 0``),
     ``evaluations.npz`` (SB3's evaluation log), ``config.json``, and TensorBoard
     logs under ``tb/`` when ``tensorboard`` is importable and asked for.
     """
     import stable_baselines3
     from stable_baselines3.common.callbacks import EvalCallback
     from stable_baselines3.common.env_util import make_vec_env
+
+    from teachgym.training.safe_policy import save_teacher
 
     probe = make_teacher_env(config.env_id, config.env_kwargs)
     algo = choose_algorithm(config.algo, probe.unwrapped.action_space)
@@ -142,9 +161,10 @@ def train_teacher(config: TeacherTraining, verbose: int = 1) -> Path:
         callback = EvalCallback(eval_env, n_eval_episodes=config.eval_episodes,
                                 eval_freq=max(1, config.eval_freq // config.n_envs),
                                 best_model_save_path=str(run_dir), log_path=str(run_dir), deterministic=True,
-                                verbose=verbose)
+                                verbose=verbose,
+                                callback_on_new_best=save_best_callback(run_dir / "best_model.safetensors"))
     model.learn(config.total_timesteps, callback=callback, tb_log_name=run_name)
-    path = run_dir / "model.zip"
-    model.save(path)
+    model.save(run_dir / "model.zip")
+    path = save_teacher(model, run_dir / "model.safetensors")
     vec_env.close()
     return path
