@@ -50,7 +50,7 @@ def main() -> None:
     torch.set_num_threads(1)
     train_kwargs = json.loads(args.train_kwargs)
     run_name = f"{args.env.replace('/', '-')}__{args.algo}__{args.timesteps}"
-    model = Path(args.out_dir) / run_name / "model.zip"
+    model = Path(args.out_dir) / run_name / "model.safetensors"
     print(f"machine: {machine()}\nload average at start: {os.getloadavg()}")
     if not model.exists():
         start = time.perf_counter()

@@ -15,7 +15,7 @@ averaged over students, with a 95 % bootstrap CI over students.
 - PPO: a policy trained by scripts/train_rl_tutor.py on the population, given with ``--rl-model ENV=PATH``.
 
     python benchmarks/bench_tutoring.py --envs EFC,HLR \
-        --rl-model HLR=runs/rl_tutor/Flashcards-HLR-v1__ppo-itemwise__0.zip
+        --rl-model HLR=runs/rl_tutor/Flashcards-HLR-v1__ppo-itemwise__0.safetensors
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def one_student(job) -> dict:
     """Tune (if the tutor has a grid) and evaluate one tutor on one student."""
     pin_one_thread()
     model, name, student, grid, episodes, tune_episodes, rl_path, answer_timing = job
-    # A PPO tutor trained with --oracle (file name "...-oracle__<seed>.zip") reads the oracle observation too.
+    # A PPO tutor trained with --oracle (file name "...-oracle__<seed>.safetensors") reads the oracle observation too.
     oracle = name.startswith("threshold (true recall") or (rl_path is not None and "-oracle__" in rl_path)
     env = make(model, student, oracle, answer_timing, LOOKAHEAD_DELAYS * 5.0 if name.endswith("+10s") else 0.0)
     start = time.perf_counter()
@@ -112,7 +112,7 @@ def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:
     rows = ["| tutor | retained (score) | mastered at end | mean reward |", "|---|---|---|---|"]
     env = gym.make("teachgym/PrerequisiteTutor-BKT-v1").unwrapped
     for name in ("random", "round-robin", "leitner", "sm2", "threshold", "mastery", *rl_paths):
-        teacher = PPOTutor(name) if name.endswith(".zip") else teachgym.make_teacher(name)
+        teacher = PPOTutor(name) if name.endswith((".safetensors", ".zip")) else teachgym.make_teacher(name)
         scores, mastered, rewards = [], [], []
         for seed in range(episodes):
             reward, score = run_episode(env, teacher, seed)
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--tutors", default="random,round-robin,leitner,sm2,threshold (true recall),threshold (fitted),"
                         "mastery")
     parser.add_argument("--rl-model", action="append", default=[],
-                        help="ENV=PATH of a saved PPO tutor (repeatable), e.g. HLR=runs/rl_tutor/...zip; "
+                        help="ENV=PATH of a saved PPO tutor (repeatable), e.g. HLR=runs/rl_tutor/...safetensors; "
                         "BKT=PATH adds it to the PrerequisiteTutor-BKT table")
     parser.add_argument("--bkt-episodes", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=1)
@@ -157,8 +157,8 @@ def main() -> None:
                       args.answer_timing) for student in range(args.students)]
         for item in args.rl_model:
             env_name, path = item.split("=", 1)
-            if env_name == model:  # named after the file: <env>__<ppo-policy>__<seed>.zip
-                name = "__".join(path.rsplit("/", 1)[-1].removesuffix(".zip").split("__")[1:])
+            if env_name == model:  # named after the file: <env>__<ppo-policy>__<seed>.safetensors
+                name = "__".join(path.rsplit("/", 1)[-1].removesuffix(".safetensors").removesuffix(".zip").split("__")[1:])
                 jobs += [(model, name, student, None, args.episodes, args.tune_episodes, path, args.answer_timing)
                          for student in range(args.students)]
     start = time.perf_counter()
