@@ -32,6 +32,7 @@ def bootstrap_ci(values, n: int = 10_000, seed: int = 0) -> tuple[float, float]:
 
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+REPO_ROOT = os.path.dirname(os.path.dirname(RESULTS_DIR))  # commands are written as run from here
 
 
 def _git_commit() -> str:
@@ -63,7 +64,7 @@ def record(name: str, family: str, summary: dict, per_seed: dict | list | None =
     payload = {
         "name": name,
         "family": family,
-        "command": "python " + " ".join([os.path.relpath(os.path.abspath(argv[0]), os.path.dirname(RESULTS_DIR))]
+        "command": "python " + " ".join([os.path.relpath(os.path.abspath(argv[0]), REPO_ROOT)]
                                         + list(argv[1:])) if argv else "",
         "commit": _git_commit(),
         "machine": machine(),
