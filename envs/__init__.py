@@ -46,7 +46,7 @@ for _model in ("EFC", "HLR", "ACTR"):
 register_env("teachgym/PrerequisiteTutor-BKT-v1", f"{_TUTORING}.prerequisites:PrerequisiteTutorEnv",
              family="tutoring", score="% of skills mastered and retained", smoke=_FAST)
 # 10 days of a 20-card deck, 5 new cards a day.
-_SRS_SMOKE = {"deck_size": 20, "new_per_day": 5, "n_days": 10}
+_SRS_SMOKE = {"deck_size": 20, "new_per_day": 5, "n_steps": 10}
 for _suffix, _mode in (("", "cards"), ("Retention", "retention")):
     register_env(f"teachgym/SpacedRepetition{_suffix}-FSRS-v0", f"{_TUTORING}.spaced_repetition:SpacedRepetitionEnv",
                  family="tutoring", score="memorised cards (sum of recall probabilities) at the end, % of the deck",
