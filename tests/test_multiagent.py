@@ -157,7 +157,7 @@ def test_acting_agents_invalid_actions_raise_naming_the_agent():
     with pytest.raises(InvalidActionError, match="'teacher'"):
         env.step({"student": 0})
     env.step({"teacher": 0})  # a waiting student may be left out
-    for bad in (-1, 4, 1.5, None):
+    for bad in (-1, 4, 1.5, 2.0, True, "1", None):
         with pytest.raises(InvalidLessonError, match="'student'"):
             env.step({"teacher": 0, "student": bad})
 

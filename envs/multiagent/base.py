@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec
 
-from teachgym.lessons import InvalidLessonError
+from teachgym.lessons import InvalidLessonError, read_arm
 
 
 class InvalidActionError(InvalidLessonError):
@@ -25,18 +24,16 @@ def waiting_mask(n: int) -> np.ndarray:
 
 
 def discrete_action(agent: str, actions: dict[str, Any], space: spaces.Discrete) -> int:
-    """The acting ``agent``'s action from ``actions`` as an int, or InvalidActionError naming the agent."""
+    """The acting ``agent``'s action from ``actions`` as an int, or InvalidActionError naming the agent.
+
+    The accepted forms are the project's rule for Discrete actions (:func:`teachgym.lessons.read_arm`).
+    """
     if agent not in actions or actions[agent] is None:
         raise InvalidActionError(f"actions must include an action for {agent!r}, which acts in this step")
-    action = actions[agent]
     try:
-        value = float(np.asarray(action).reshape(()))
-    except (TypeError, ValueError):
-        raise InvalidActionError(f"action of {agent!r} must be one integer in [0, {space.n - 1}], "
-                                 f"got {action!r}") from None
-    if not (math.isfinite(value) and value.is_integer() and 0 <= value < space.n):
-        raise InvalidActionError(f"action of {agent!r} must be an integer in [0, {space.n - 1}], got {action!r}")
-    return int(value)
+        return read_arm(actions[agent], int(space.n), what=f"action of {agent!r}")
+    except InvalidLessonError as error:
+        raise InvalidActionError(str(error)) from None
 
 
 class MultiAgentTeachEnv(ParallelEnv):
