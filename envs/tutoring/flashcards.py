@@ -64,6 +64,16 @@ class FlashcardsEnv(TeacherEnv):
     (2017, "Accelerating Human Learning with Deep Reinforcement Learning"): 30
     items, 200 steps, a constant 5 s delay.
 
+    These envs are one study session of seconds-apart reviews, one item per
+    step, with memory models from the learning-science literature. For
+    scheduling as spaced-repetition apps do it (a deck learned over months, one
+    step per day, a daily time budget, learners whose memory follows FSRS-6,
+    the model Anki schedules with, and memorised cards per minute of study as
+    the efficiency), see ``teachgym/SpacedRepetition-FSRS-v0``
+    (:mod:`teachgym.envs.tutoring.spaced_repetition`). The ``sm2`` and
+    ``leitner`` tutors here are within-session adaptations; that env's
+    ``anki-sm2`` and ``leitner-boxes`` are the day-based originals.
+
     ## Action Space
 
     ``Discrete(n_items)``: the item to review. Anything else raises
