@@ -12,7 +12,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 import teachgym
-from teachgym.integrations import TaskCurriculum, TaskSetter, TeacherVectorEnv
+from teachgym.integrations import EpisodeReport, TaskCurriculum, TaskSetter, TeacherVectorEnv
 from teachgym.lessons import BoxLessons, DiscreteLessons
 
 try:
@@ -165,10 +165,11 @@ def test_vector_env_plays_every_episode_on_the_teachers_task_and_reports_it_once
     assert 0.0 < teacher.updates[-1][2] <= 1.0  # budget_used from total_steps
     if vector is gym.vector.SyncVectorEnv:  # every task the teacher chose was played or is still queued
         played = [t for env in envs.env.envs for t in env.unwrapped.tasks_seen]
-        queued = [t for pending in envs._pending for t in pending]
+        queued = [envs._tasks[task_id] for pending in envs._pending for task_id in pending]
         assert sorted(played + queued) == sorted(1 + i % 4 for i in range(teacher.i))
     assert list(envs.env.call("queue_length")) == [len(p) for p in envs._pending]
     assert envs.round_trips < ended  # tasks travel in batches
+    assert len(envs._tasks) <= n_envs * (3 + 1)  # ids are forgotten once their episode is reported
     envs.close()
 
 
@@ -193,7 +194,8 @@ def test_task_setter_setters_outcomes_and_errors():
             _, _, done, _, info = env.step(0)
     assert env.unwrapped.tasks_seen == [1, 2, 3, 1, 2, 3]
     assert [r for _, r, _ in curriculum.teacher.updates] == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
-    assert info["teacher_episode"].task == 3 and info["teacher_episode"].episode_return == 9.0
+    report = EpisodeReport(*info["teacher_episode"])
+    assert report.task_id is None and env.current_task == 3 and report.episode_return == 9.0 and report.length == 3
     calls = []
     env = TaskSetter(CountdownEnv(), setter=lambda e, t: calls.append(t) or e.unwrapped.set_task(t),
                      outcome=lambda ret, length, info: ret / length)
@@ -257,14 +259,14 @@ def test_sb3_callback_sets_every_training_episodes_task_and_learns_its_outcome()
     assert teacher.updates[-1][2] == pytest.approx(1.0, abs=0.15)  # budget_used = num_timesteps / total
     # learn() reset the envs on their default task (1) before the callback ran; it restarted them on the teacher's.
     played = [t for env in vec.envs for t in env.unwrapped.tasks_seen[1:]]
-    queued = [t for pending in callback._pending for t in pending]
+    queued = [callback._tasks[task_id] for pending in callback._pending for task_id in pending]
     assert sorted(played + queued) == sorted(1 + i % 4 for i in range(teacher.i))
     # A second learn() continues the same curriculum, without another restart.
     before, resets_before = len(teacher.updates), [len(env.unwrapped.tasks_seen) for env in vec.envs]
     model.learn(128, callback=callback, reset_num_timesteps=False)
     assert len(teacher.updates) > before
     played = [t for env in vec.envs for t in env.unwrapped.tasks_seen[1:]]
-    queued = [t for pending in callback._pending for t in pending]
+    queued = [callback._tasks[task_id] for pending in callback._pending for task_id in pending]
     assert sorted(played + queued) == sorted(1 + i % 4 for i in range(teacher.i))
     assert sum(len(env.unwrapped.tasks_seen) for env in vec.envs) > sum(resets_before)
 

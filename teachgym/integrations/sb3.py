@@ -59,8 +59,10 @@ class TeacherCallback(BaseCallback):
                                          teacher_info=teacher_info)
         self.buffer = check_int("buffer", buffer, low=1)
         self.update_mode = check_choice("update", update, ("episode", "step"))
-        self._pending: list[list] = []
-        self._current: list[Any] = []
+        self._pending: list[list[int]] = []  # per sub-env: ids of the tasks sent, not started yet
+        self._current: list[int | None] = []  # per sub-env: id of the task of its running episode
+        self._tasks: dict[int, Any] = {}  # id -> task, from sending to the episode's report
+        self._next_id = 0
         self._total_timesteps = 0
 
     @property
@@ -85,10 +87,10 @@ class TeacherCallback(BaseCallback):
         self._set_budget()
         venv = self.training_env
         # Tasks queued by an earlier learn() call are still in the sub-envs; mirror what is there.
-        for i, (queued, current) in enumerate(zip(venv.env_method("queue_length"), venv.get_attr("current_task"))):
+        for i, (queued, current) in enumerate(zip(venv.env_method("queue_length"), venv.get_attr("current_task_id"))):
             pending = self._pending[i]
             del pending[:max(0, len(pending) - int(queued))]
-            self._current[i] = current
+            self._current[i] = current if current in self._tasks else None
         for i in range(venv.num_envs):
             if not self._pending[i]:
                 self._top_up(i)
@@ -102,7 +104,8 @@ class TeacherCallback(BaseCallback):
         self._set_budget()
         if self.update_mode == "step":
             rewards = self.locals["rewards"]
-            for i, task in enumerate(self._current):
+            for i, task_id in enumerate(self._current):
+                task = self._tasks.get(task_id)
                 if task is not None:
                     curriculum.report(task, float(rewards[i]), step_reward=True)
         if not dones.any():
@@ -111,10 +114,11 @@ class TeacherCallback(BaseCallback):
             report = infos[i].get(REPORT_KEY)
             pending = self._pending[i]
             if report is not None:
-                del pending[:max(0, len(pending) - report.queued)]  # resets this callback did not see
-                if self.update_mode == "episode":
-                    curriculum.report(report.task, report.outcome, episode_return=report.episode_return,
-                                      episode_length=report.length)
+                task_id, outcome, episode_return, length, queued = report
+                del pending[:max(0, len(pending) - queued)]  # resets this callback did not see
+                task = self._tasks.pop(task_id, None)
+                if task is not None and self.update_mode == "episode":
+                    curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
             self._current[i] = pending.pop(0) if pending else None  # the reset inside this step took it
             if not pending:
                 self._top_up(i)
@@ -127,8 +131,11 @@ class TeacherCallback(BaseCallback):
 
     def _top_up(self, i: int) -> None:
         tasks = self.curriculum.next_tasks(self.buffer - len(self._pending[i]))
-        self._pending[i].extend(tasks)
-        self.training_env.env_method("push_tasks", tasks, indices=[i])
+        ids = list(range(self._next_id, self._next_id + len(tasks)))
+        self._next_id += len(tasks)
+        self._tasks.update(zip(ids, tasks))
+        self._pending[i].extend(ids)
+        self.training_env.env_method("push_tasks", tasks, ids, indices=[i])
 
     def _restart_episodes(self) -> None:
         """Reset the training envs so that every episode runs on a teacher's task."""

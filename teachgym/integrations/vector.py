@@ -4,8 +4,9 @@ The sub-envs are :class:`~teachgym.integrations.tasks.TaskSetter` wrappers
 holding a queue of tasks. :class:`TeacherVectorEnv` keeps a mirror of every
 queue; when a sub-env is about to need a task its queue no longer has, it asks
 the teacher for enough tasks to fill *every* queue to ``buffer`` and sends them
-in one ``set_attr`` round trip. Outcomes come back in the infos of the steps
-that end episodes. So the sub-envs never wait for the teacher, and the main
+in one ``set_attr`` round trip, each task with an id. Outcomes come back in
+the infos of the steps that end episodes, with the task's id (an int pickles
+far faster than a task array). So the sub-envs never wait for the teacher, and the main
 process pays one round trip per ``buffer`` episodes of the busiest sub-env.
 
 Freshness: a task is chosen when its queue is filled, up to ``buffer``
@@ -25,7 +26,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from teachgym.integrations.curriculum import TaskCurriculum
-from teachgym.integrations.tasks import REPORT_KEY, EpisodeReport
+from teachgym.integrations.tasks import REPORT_KEY
 from teachgym.teacher import Teacher
 from teachgym.validation import ConfigError, check_choice, check_int
 
@@ -65,8 +66,10 @@ class TeacherVectorEnv(VectorWrapper):
         self.total_steps = None if total_steps is None else check_int("total_steps", total_steps, low=1)
         self.autoreset_mode = AutoresetMode(env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
         n = self.num_envs
-        self._pending: list[deque] = [deque() for _ in range(n)]  # tasks sent, not started yet
-        self._current: list[Any] = [None] * n  # the task each sub-env's episode runs on
+        self._pending: list[deque] = [deque() for _ in range(n)]  # ids of tasks sent, not started yet
+        self._current: list[int | None] = [None] * n  # the id of each sub-env's episode's task
+        self._tasks: dict[int, Any] = {}  # id -> task, from sending to the episode's report
+        self._next_id = 0
         self._resetting = np.zeros(n, dtype=bool)  # NEXT_STEP: resets during the next step call
         self._any_resetting = False
         self._mask_key = "_" + REPORT_KEY
@@ -79,9 +82,13 @@ class TeacherVectorEnv(VectorWrapper):
         curriculum = self.curriculum
         batches = []
         for pending in self._pending:
-            tasks = curriculum.next_tasks(self.buffer - len(pending)) if len(pending) < self.buffer else []
-            pending.extend(tasks)
-            batches.append(tasks)
+            pairs = []
+            for task in curriculum.next_tasks(max(0, self.buffer - len(pending))):
+                pairs.append((self._next_id, task))
+                self._tasks[self._next_id] = task
+                pending.append(self._next_id)
+                self._next_id += 1
+            batches.append(pairs)
         self.env.set_attr("incoming_tasks", batches)
         self.round_trips += 1
 
@@ -121,7 +128,7 @@ class TeacherVectorEnv(VectorWrapper):
             curriculum.budget_used = min(1.0, self.env_steps / self.total_steps)
         if self.update_mode == "step":
             for i in range(self.num_envs):
-                task = self._current[i]
+                task = self._tasks.get(self._current[i])
                 if task is not None and (resetting is None or not resetting[i]):
                     curriculum.report(task, float(rewards[i]), step_reward=True)
         if resetting is not None:
@@ -132,11 +139,11 @@ class TeacherVectorEnv(VectorWrapper):
         if mask is not None:
             reports = source[REPORT_KEY]
             for i in np.flatnonzero(mask).tolist():
-                report: EpisodeReport = reports[i]
-                self._resync(i, report.queued)
-                if self.update_mode == "episode":
-                    curriculum.report(report.task, report.outcome, episode_return=report.episode_return,
-                                      episode_length=report.length)
+                task_id, outcome, episode_return, length, queued = reports[i]
+                self._resync(i, queued)
+                task = self._tasks.pop(task_id, None)
+                if task is not None and self.update_mode == "episode":
+                    curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
         dones = terminations | truncations
         any_done = bool(dones.any())
         if mode == AutoresetMode.NEXT_STEP:
@@ -156,5 +163,5 @@ class TeacherVectorEnv(VectorWrapper):
 
     @property
     def current_tasks(self) -> list[Any]:
-        """The task each sub-env's current episode runs on (None: no task)."""
-        return list(self._current)
+        """The task each sub-env's current episode runs on (None: no task, or one this wrapper did not send)."""
+        return [self._tasks.get(task_id) for task_id in self._current]

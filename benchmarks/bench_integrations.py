@@ -1,0 +1,323 @@
+"""Teachers outside the gym: wrapper throughput, SB3 callback overhead, the MountainCar curriculum through the callback.
+
+Three parts (``--part``), each recorded with ``_common.record``:
+
+- ``throughput`` (``results/integrations_throughput.json``): CartPole sub-envs
+  in an ``AsyncVectorEnv`` stepped with random actions, native vs wrapped in
+  ``TaskSetter`` + ``TeacherVectorEnv`` with one shared teacher (the task is the
+  initial-state bound, sent through ``reset(options={"low", "high"})``).
+  Conditions run interleaved, ``--reps`` times each, in a new random order
+  every repetition; each repetition's ratio is against the native run of the
+  same repetition, so the machine's load drifts out of the ratios.
+- ``sb3`` (``results/integrations_sb3_overhead.json``): the same SB3 PPO
+  training on CartPole without and with ``TeacherCallback``, interleaved.
+- ``mountaincar`` (``results/integrations_mountaincar.json``): the
+  MountainCar power task written as a plain user env, trained by SB3 PPO with
+  the curriculum entering through ``TeacherCallback`` only; the teacher-env
+  settings of ``bench_deeprl_curriculum.py`` (4 envs x 512 steps, 153,600
+  steps) and the same conditions (``target``, ``linear``: easy to the default
+  car at 50 % of the budget) plus any registered teacher (``alp-gmm``).
+  Score: % of 10 fixed starts from which the deterministic policy drives the
+  default car to the flag. One JSON per run in ``--out-dir`` (a killed sweep resumes).
+
+    cd benchmarks && python bench_integrations.py --part throughput --envs 8,64
+    cd benchmarks && python bench_integrations.py --part sb3
+    cd benchmarks && python bench_integrations.py --part mountaincar --seeds 3 --conditions target,linear,alp-gmm
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from _common import machine, pin_one_thread, record
+
+# -- the user envs ---------------------------------------------------------------------------------------------
+BOUND_LOW, BOUND_HIGH = 0.01, 0.2  # CartPole's initial-state bound (Gymnasium's default is 0.05)
+
+
+def cartpole_options(task) -> dict:
+    """A CartPole task (Box: the bound; Discrete: one of 5 bounds) as ``reset`` options."""
+    value = np.asarray(task, dtype=np.float64).reshape(-1)[0]
+    bound = float(value) if np.ndim(task) else BOUND_LOW + (BOUND_HIGH - BOUND_LOW) * float(value) / 4.0
+    return {"low": -bound, "high": bound}
+
+
+def make_native_cartpole():
+    return gym.make("CartPole-v1")
+
+
+def make_taught_cartpole():
+    from teachgym.integrations import TaskSetter
+
+    return TaskSetter(gym.make("CartPole-v1"), task_key=cartpole_options)
+
+
+class PowerMountainCar(gym.Env):
+    """MountainCarContinuous whose engine has ``power`` times the default power, set by ``reset(options={"power": p})``.
+
+    Dynamics as Gymnasium's ``MountainCarContinuous-v0``; observation (position, velocity) scaled to [-1, 1];
+    reward +100 at the flag, -0.1 action^2 per step; ``info["is_success"]`` on the last step; 999 steps at most.
+    """
+
+    observation_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+    action_space = spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
+
+    def __init__(self, power: float = 1.0):
+        self.power = power
+        self.position = self.velocity = 0.0
+        self.steps = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        if options and "power" in options:
+            self.power = float(np.asarray(options["power"], dtype=np.float64).reshape(-1)[0])
+        self.position, self.velocity, self.steps = float(self.np_random.uniform(-0.6, -0.4)), 0.0, 0
+        return self._obs(), {}
+
+    def step(self, action):
+        throttle = float(np.asarray(action, dtype=np.float64).reshape(-1)[0])
+        force = min(max(throttle, -1.0), 1.0)
+        velocity = self.velocity + force * 0.0015 * self.power - 0.0025 * np.cos(3.0 * self.position)
+        self.velocity = min(max(velocity, -0.07), 0.07)
+        self.position = min(max(self.position + self.velocity, -1.2), 0.6)
+        if self.position <= -1.2 and self.velocity < 0.0:
+            self.velocity = 0.0
+        self.steps += 1
+        reached = self.position >= 0.45 and self.velocity >= 0.0
+        truncated = not reached and self.steps >= 999
+        info = {"is_success": reached} if reached or truncated else {}
+        return self._obs(), (100.0 if reached else 0.0) - 0.1 * throttle ** 2, reached, truncated, info
+
+    def _obs(self) -> np.ndarray:
+        return np.array([(self.position + 0.3) / 0.9, self.velocity / 0.07], dtype=np.float32)
+
+
+# -- throughput ------------------------------------------------------------------------------------------------
+THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: native
+    "native": None,
+    "random/episode": ("random", "box", {}),
+    "random/episode/buffer1": ("random", "box", {"buffer": 1}),
+    "alp-gmm/episode": ("alp-gmm", "box", {}),
+    "ucb/episode": ("ucb", "discrete", {}),
+    "random/step": ("random", "box", {"update": "step"}),
+    "ucb/step": ("ucb", "discrete", {"update": "step"}),
+}
+
+
+def _vector_env(condition: str, n_envs: int):
+    from teachgym.integrations import TeacherVectorEnv
+
+    spec = THROUGHPUT[condition]
+    if spec is None:
+        return gym.vector.AsyncVectorEnv([make_native_cartpole] * n_envs)
+    teacher, kind, kwargs = spec
+    space = spaces.Box(BOUND_LOW, BOUND_HIGH, (1,), dtype=np.float32) if kind == "box" else spaces.Discrete(5)
+    return TeacherVectorEnv(gym.vector.AsyncVectorEnv([make_taught_cartpole] * n_envs), teacher, space, seed=0,
+                            **kwargs)
+
+
+def time_steps(condition: str, n_envs: int, steps: int, seed: int) -> dict:
+    envs = _vector_env(condition, n_envs)
+    try:
+        envs.reset(seed=seed)
+        actions = np.random.default_rng(seed).integers(2, size=(steps + 50, n_envs))
+        for a in actions[:50]:  # warm-up: pipes, first top-ups
+            envs.step(a)
+        start = time.perf_counter()
+        for a in actions[50:]:
+            envs.step(a)
+        seconds = time.perf_counter() - start
+        out = {"steps_per_s": steps * n_envs / seconds, "seconds": seconds}
+        if hasattr(envs, "curriculum"):
+            out.update(episodes=envs.curriculum.episodes, round_trips=envs.round_trips)
+        return out
+    finally:
+        envs.close()
+
+
+def part_throughput(args) -> None:
+    conditions = [c for c in args.conditions.split(",") if c] if args.conditions else list(THROUGHPUT)
+    if "native" not in conditions:
+        conditions.insert(0, "native")
+    rng = np.random.default_rng(0)
+    summary, per_rep = {}, {}
+    for n_envs in [int(n) for n in args.envs.split(",")]:
+        steps = max(200, args.env_steps // n_envs)
+        runs = {c: [] for c in conditions}
+        loads = []
+        for rep in range(args.reps):
+            loads.append(os.getloadavg()[0])
+            for condition in rng.permutation(conditions).tolist():
+                runs[condition].append(time_steps(condition, n_envs, steps, seed=rep))
+        native = np.array([r["steps_per_s"] for r in runs["native"]])
+        rows = {}
+        for condition in conditions:
+            rate = np.array([r["steps_per_s"] for r in runs[condition]])
+            ratio = rate / native
+            rows[condition] = {"steps_per_s_median": float(np.median(rate)), "ratio_median": float(np.median(ratio)),
+                               "ratio_min": float(ratio.min()), "ratio_max": float(ratio.max()),
+                               "ratio_mean": float(ratio.mean())}
+            print(f"{n_envs:>3} envs | {condition:<24} | {np.median(rate):>8.0f} steps/s | ratio median "
+                  f"{np.median(ratio):.3f} [{ratio.min():.3f}, {ratio.max():.3f}]", flush=True)
+        rows["load_1min"] = [round(x, 2) for x in loads]
+        summary[f"{n_envs}_envs"] = rows
+        per_rep[f"{n_envs}_envs"] = runs
+    record("integrations_throughput", "integrations", summary, per_rep,
+           notes=f"CartPole-v1 x N in AsyncVectorEnv (NEXT_STEP autoreset), random actions, {args.env_steps} env steps "
+                 f"per run, {args.reps} interleaved repetitions; ratio = condition / native of the same repetition. "
+                 "Wrapped: TaskSetter sub-envs + TeacherVectorEnv, buffer 8 unless named; the teacher in the main "
+                 "process. ALP-GMM at default settings (fit every 250 episodes).")
+
+
+# -- SB3 callback overhead ---------------------------------------------------------------------------------------
+def _sb3_run(condition: str, timesteps: int, seed: int) -> dict:
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from teachgym.integrations import TaskSetter, TeacherCallback
+
+    torch.set_num_threads(1)
+    if condition == "none":
+        vec, callback = make_vec_env("CartPole-v1", n_envs=4, seed=seed), None
+    else:
+        vec = make_vec_env("CartPole-v1", n_envs=4, seed=seed, wrapper_class=TaskSetter,
+                           wrapper_kwargs={"task_key": cartpole_options})
+        callback = TeacherCallback(condition, spaces.Box(BOUND_LOW, BOUND_HIGH, (1,), dtype=np.float32), seed=seed)
+    model = PPO("MlpPolicy", vec, n_steps=256, seed=seed, device="cpu")
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.learn(timesteps, callback=callback)
+    out = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+    if callback is not None:
+        out["episodes"] = callback.curriculum.episodes
+    vec.close()
+    return out
+
+
+def part_sb3(args) -> None:
+    conditions = ["none", "random", "alp-gmm"]
+    rng = np.random.default_rng(0)
+    runs = {c: [] for c in conditions}
+    loads = []
+    for rep in range(args.reps):
+        loads.append(os.getloadavg()[0])
+        for condition in rng.permutation(conditions).tolist():
+            runs[condition].append(_sb3_run(condition, args.sb3_timesteps, seed=rep))
+    summary = {"load_1min": [round(x, 2) for x in loads]}
+    for condition in conditions[1:]:
+        for unit in ("wall_s", "cpu_s"):
+            base = np.array([r[unit] for r in runs["none"]])
+            mine = np.array([r[unit] for r in runs[condition]])
+            overhead = 100.0 * (mine / base - 1.0)
+            summary[f"{condition}_{unit}_overhead_pct_median"] = float(np.median(overhead))
+            summary[f"{condition}_{unit}_overhead_pct_range"] = [float(overhead.min()), float(overhead.max())]
+            print(f"callback {condition:<8} {unit}: overhead median {np.median(overhead):+.1f} % "
+                  f"[{overhead.min():+.1f}, {overhead.max():+.1f}]", flush=True)
+    record("integrations_sb3_overhead", "integrations", summary, runs,
+           notes=f"SB3 PPO (n_steps 256 x 4 envs, 1 torch thread) on CartPole-v1, {args.sb3_timesteps} timesteps, "
+                 f"{args.reps} interleaved repetitions; overhead = with TeacherCallback (TaskSetter sub-envs, buffer 1; "
+                 "the task is CartPole's initial-state bound) / without, of the same repetition.")
+
+
+# -- MountainCar curriculum through the callback --------------------------------------------------------------------
+EVAL_SEED = 1_000_000
+SCHEDULE = {"easy_to_hard": {"easy": [2.0], "hard": [1.0]}}
+
+
+def evaluate_default_car(model, episodes: int = 10) -> float:
+    """% of ``episodes`` fixed starts from which the deterministic policy drives the default car to the flag."""
+    env = PowerMountainCar(power=1.0)
+    successes = 0
+    for j in range(episodes):
+        obs, _ = env.reset(seed=EVAL_SEED + j)
+        done = truncated = False
+        while not (done or truncated):
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _, done, truncated, _ = env.step(action)
+        successes += int(done)
+    return 100.0 * successes / episodes
+
+
+def mountaincar_run(condition: str, seed: int, timesteps: int) -> dict:
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from bench_deeprl_curriculum import make_condition
+    from teachgym.integrations import TaskSetter, TeacherCallback
+
+    torch.set_num_threads(1)
+    vec = make_vec_env(PowerMountainCar, n_envs=4, seed=seed, wrapper_class=TaskSetter,
+                       wrapper_kwargs={"task_key": "power", "outcome": "success"})
+    callback = TeacherCallback(make_condition(condition), spaces.Box(1.0, 2.0, (1,), dtype=np.float32), seed=seed,
+                               teacher_info=SCHEDULE)
+    played = []  # (power, success) of every training episode, as the teacher heard it
+    report = callback.curriculum.report
+    callback.curriculum.report = lambda task, outcome, **info: (
+        played.append((round(float(np.asarray(task).reshape(-1)[0]), 3), outcome)), report(task, outcome, **info))
+    model = PPO("MlpPolicy", vec, n_steps=512, seed=seed, device="cpu")
+    start = time.perf_counter()
+    model.learn(timesteps, callback=callback)
+    wall = time.perf_counter() - start
+    vec.close()
+    return {"score": evaluate_default_car(model), "wall_time": wall, "episodes": len(played),
+            "load": os.getloadavg(), "played": played}
+
+
+def part_mountaincar(args) -> None:
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary, per_seed = {}, {}
+    print("| condition | score per seed | mean | s/run |\n|---|---|---:|---:|")
+    for condition in args.conditions.split(","):
+        scores, times = [], []
+        for seed in range(args.seeds):
+            path = out_dir / f"mountaincar__{condition}__{seed}.json"
+            if path.exists():
+                result = json.loads(path.read_text())
+            else:
+                result = mountaincar_run(condition, seed, args.mc_timesteps)
+                path.write_text(json.dumps(result))
+            scores.append(result["score"])
+            times.append(result["wall_time"])
+        summary[condition] = {"mean": float(np.mean(scores)), "successful_seeds": int(sum(s == 100.0 for s in scores)),
+                              "seeds": len(scores)}
+        per_seed[condition] = scores
+        print(f"| {condition} | {', '.join(f'{s:.0f}' for s in scores)} | {np.mean(scores):.1f} | "
+              f"{np.mean(times):.0f} |", flush=True)
+    record("integrations_mountaincar", "integrations", summary, per_seed,
+           notes=f"PowerMountainCar (a plain user env; power via reset options) + SB3 PPO (4 envs x n_steps 512, "
+                 f"{args.mc_timesteps} timesteps), curriculum through TeacherCallback (outcome: success; "
+                 "teacher_info easy_to_hard 2 -> 1); score: % of 10 fixed starts of the default car reached.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["throughput", "sb3", "mountaincar"], required=True)
+    parser.add_argument("--envs", default="8,64", help="throughput: sub-env counts")
+    parser.add_argument("--conditions", default="", help="throughput: THROUGHPUT names; mountaincar: conditions")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--env-steps", type=int, default=24_000, help="throughput: env steps per timed run")
+    parser.add_argument("--sb3-timesteps", type=int, default=16_384)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--mc-timesteps", type=int, default=153_600)
+    parser.add_argument("--out-dir", default="runs/bench_integrations")
+    args = parser.parse_args()
+    if args.part == "mountaincar" and not args.conditions:
+        args.conditions = "target,linear,alp-gmm"
+    pin_one_thread()
+    print(f"machine: {machine()}\nload average at start: {os.getloadavg()}\n")
+    {"throughput": part_throughput, "sb3": part_sb3, "mountaincar": part_mountaincar}[args.part](args)
+    print(f"\nload average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
