@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -20,6 +21,8 @@ class FixedTeacher(teachgym.Teacher):
     """Always teaches the origin task (an outside teacher, loaded by import path)."""
 
     def act(self, obs, info):
+        if isinstance(self.action_space, gym.spaces.Discrete):
+            return 0
         return np.zeros(self.action_space.shape, dtype=np.float32)
 
 

@@ -4,6 +4,11 @@ Each finished run is written in its own transaction under a unique key, so a
 sweep killed at any moment (SIGKILL included) leaves only whole rows, and the
 next sweep runs exactly the missing ones. SQLite's WAL journal keeps readers
 (``leaderboard show``) working while a sweep writes.
+
+Concurrent sweeps on one file split the work through *claims*: a sweep claims a
+run (its host, pid and a heartbeat time, in one transaction) before starting it,
+and skips runs claimed by a live sweep. A claim whose process is gone (same host)
+or whose heartbeat is older than ``stale_after`` seconds (any host) is taken over.
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import socket
 import sqlite3
+import time
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from teachgym.validation import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -40,7 +51,19 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX IF NOT EXISTS runs_by_env ON runs (env_label, teacher);
+CREATE TABLE IF NOT EXISTS claims (
+    run_key        TEXT PRIMARY KEY,
+    claimer        TEXT NOT NULL,
+    host           TEXT NOT NULL,
+    pid            INTEGER NOT NULL,
+    heartbeat      REAL NOT NULL
+);
 """
+
+
+class StoreError(ConfigError):
+    """The run store file cannot be opened or read (not SQLite, truncated, or corrupt)."""
+
 
 
 @dataclass(frozen=True)
@@ -75,15 +98,34 @@ def unpack_array(blob: bytes | None) -> np.ndarray | None:
 
 
 class RunStore:
-    """SQLite-backed store of leaderboard runs."""
+    """SQLite-backed store of leaderboard runs.
 
-    def __init__(self, path: str | Path):
+    Args:
+        path: the SQLite file (created if missing).
+        stale_after: seconds after which another sweep's claim without a heartbeat is taken over.
+
+    Raises:
+        StoreError: the file is not a readable run store (it is checked on opening).
+    """
+
+    def __init__(self, path: str | Path, stale_after: float = 300.0):
         self.path = Path(path)
+        self.stale_after = float(stale_after)
+        self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db = None
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems))
+        except sqlite3.DatabaseError as exc:
+            if self._db is not None:
+                self._db.close()
+            raise unreadable(self.path, exc) from None
 
     def close(self) -> None:
         self._db.close()
@@ -107,6 +149,7 @@ class RunStore:
             record.get("lessons"), record.get("tasks"), record.get("error"), code_version,
         )
         with self._transaction():
+            self._db.execute("DELETE FROM claims WHERE run_key = ? AND claimer = ?", (spec.key, self.claimer))
             self._db.execute(
                 "INSERT INTO runs (run_key, env_id, env_kwargs, env_label, teacher, seed, status, score, steps, "
                 "wall_time, curve, lessons, tasks, error, code_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -140,8 +183,79 @@ class RunStore:
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
+    # -- claims: concurrent sweeps on one file split the work -------------------------------
+    def now(self) -> str:
+        """SQLite's clock in the format of ``created_at``."""
+        return self._db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+
+    def claim(self, run_key: str, retry_failed_before: str | None = None) -> str:
+        """Try to claim one run for this store's sweep.
+
+        Args:
+            run_key: the run's key.
+            retry_failed_before: with a ``created_at`` time, a failed row older than it is
+                run again; ``None``: a failed row counts as done.
+
+        Returns:
+            ``"claimed"`` (run it), ``"done"`` (stored meanwhile) or ``"taken"`` (a live sweep runs it).
+        """
+        with self._transaction():
+            row = self._db.execute("SELECT status, created_at FROM runs WHERE run_key = ?", (run_key,)).fetchone()
+            if row is not None and (row[0] == "ok" or retry_failed_before is None or row[1] >= retry_failed_before):
+                return "done"
+            held = self._db.execute("SELECT claimer, host, pid, heartbeat FROM claims WHERE run_key = ?",
+                                    (run_key,)).fetchone()
+            if held is not None and held[0] != self.claimer and self._claim_is_live(*held[1:]):
+                return "taken"
+            host, pid = self.claimer.split(":")[:2]
+            self._db.execute("INSERT OR REPLACE INTO claims (run_key, claimer, host, pid, heartbeat) VALUES (?,?,?,?,?)",
+                             (run_key, self.claimer, host, int(pid), time.time()))
+        return "claimed"
+
+    def release(self, run_keys: Iterable[str] | None = None) -> None:
+        """Drop this sweep's claims (all of them when ``run_keys`` is None)."""
+        with self._transaction():
+            if run_keys is None:
+                self._db.execute("DELETE FROM claims WHERE claimer = ?", (self.claimer,))
+            else:
+                self._db.executemany("DELETE FROM claims WHERE run_key = ? AND claimer = ?",
+                                     [(key, self.claimer) for key in run_keys])
+
+    def heartbeat(self) -> None:
+        """Mark this sweep's claims as alive; safe from another thread (it opens its own connection)."""
+        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            db.execute("UPDATE claims SET heartbeat = ? WHERE claimer = ?", (time.time(), self.claimer))
+        finally:
+            db.close()
+
+    def claims(self) -> list[dict[str, Any]]:
+        cursor = self._db.execute("SELECT run_key, claimer, host, pid, heartbeat FROM claims ORDER BY run_key")
+        return [dict(zip([d[0] for d in cursor.description], values)) for values in cursor]
+
+    def _claim_is_live(self, host: str, pid: int, heartbeat: float) -> bool:
+        if time.time() - heartbeat > self.stale_after:
+            return False
+        if host != socket.gethostname():
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # another user's live process
+            return True
+        return True
+
     def _transaction(self):
         return _Transaction(self._db)
+
+
+def unreadable(path: Path, exc: Exception) -> StoreError:
+    """The one-line error for a run store SQLite cannot read."""
+    if "locked" in str(exc):
+        return StoreError(f"--db {path} stayed locked by another process for 60 s ({exc}); try again later")
+    return StoreError(f"--db {path} is not a readable run store ({exc}): it is not an SQLite file, or it is "
+                      f"truncated or corrupt. Move it aside (or delete it) to start a new store, or pass another --db")
 
 
 class _Transaction:
