@@ -44,6 +44,7 @@ from teachgym.teacher import Teacher, finite_outcome
 
 MAX_PROGRESS = sys.float_info.max  # |a - b| of two finite floats can overflow to inf; cap it here
 SIGNALS = ("progress", "advantage", "success")
+_FLOAT64 = np.dtype(np.float64)
 
 
 def arm_of(action: Any, space: spaces.Discrete) -> int | None:
@@ -81,7 +82,7 @@ def argmax_random(values: np.ndarray | list[float], rng: np.random.Generator) ->
 
 def sample_index(probabilities: np.ndarray, rng: np.random.Generator) -> int:
     """Draw an index with the given (possibly unnormalised, non-negative) probabilities."""
-    if isinstance(probabilities, np.ndarray) and probabilities.dtype == np.float64 and probabilities.ndim == 1:
+    if isinstance(probabilities, np.ndarray) and probabilities.dtype is _FLOAT64 and probabilities.ndim == 1:
         cumulative = list(itertools.accumulate(probabilities.tolist()))  # sequential, as np.cumsum adds
     else:
         cumulative = np.cumsum(probabilities).tolist()

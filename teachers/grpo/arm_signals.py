@@ -24,6 +24,8 @@ from teachgym.lessons import MixtureBox
 from teachgym.teachers.common.bandit import BanditTeacher, sample_index
 from teachgym.validation import check_float
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 def stable_softmax(values: np.ndarray, temperature: float) -> np.ndarray:
     """``softmax(values / temperature)`` that survives inf/NaN: +inf entries share all mass, NaN counts as -inf.
@@ -33,7 +35,7 @@ def stable_softmax(values: np.ndarray, temperature: float) -> np.ndarray:
     >>> stable_softmax(np.array([np.nan, np.nan]), 0.1).tolist()
     [0.5, 0.5]
     """
-    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+    if isinstance(values, np.ndarray) and values.dtype is _FLOAT64 and values.ndim == 1:
         listed = values.tolist()
         largest = max(listed)
         lowest = (min(listed) - largest) / temperature

@@ -1,0 +1,167 @@
+"""What a teaching decision costs: per-teacher µs per decision and time per run on the fast envs, and profiles.
+
+    python benchmarks/bench_teacher_speed.py                 # every fast env, 3 seeds, profiles
+    python benchmarks/bench_teacher_speed.py --seeds 1 --envs ToyCurriculumDiscrete --no-profile
+
+Part 1 runs each teacher through whole episodes of :func:`teachgym.run`'s loop
+(``run_s``: the whole run, env included, wall time: the unit in which a
+leaderboard sweep pays), records what the teacher was shown, and replays that to
+a fresh teacher without the env: ``us_per_decision`` is the teacher's CPU time
+(``act`` + ``update``) per step, amortised over the run, the least over repeats. Part 2 profiles one run per family's fast env (cProfile, the
+entries with the most own time), so a regression shows where it comes from.
+
+Targets: every bandit teacher <= 10 µs per decision on ToyCurriculumDiscrete
+and Flashcards-HLR; the threshold tutor <= 50 µs; the random teacher without
+Gymnasium's ``Space.sample``. Times depend on the machine's load, which the
+record carries: compare ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import time
+
+import numpy as np
+from _common import machine, pin_one_thread, record
+
+BANDITS = ["tscl-window", "tscl-sampling", "exp3", "ucb", "thompson", "sec", "dump", "learnability"]
+TUTORS = ["round-robin", "leitner", "sm2", "threshold", "mastery"]
+GMM = ["alp-gmm", "covar-gmm", "riac"]
+# env name (newest version is used) -> teachers timed on it
+TIMED = {
+    "ToyCurriculumDiscrete": ["random", "easy-to-hard", *BANDITS],
+    "Flashcards-HLR": ["random", *BANDITS, *TUTORS[:4]],
+    "ToyCurriculum": ["random", "easy-to-hard", *GMM],
+    "GridworldCurriculumDiscrete": ["random", *BANDITS],
+    "GridworldCurriculum": ["random", *GMM],
+    "PrerequisiteTutor-BKT": ["random", *TUTORS],
+    "FineTuneRL-Linear": ["online-only", "offline-only", "rlpd", "coverage-design"],
+}
+# one run per family's fast env: (env name, teacher)
+PROFILED = [("ToyCurriculum", "alp-gmm"), ("ToyCurriculumDiscrete", "tscl-window"),
+            ("GridworldCurriculumDiscrete", "ucb"), ("Flashcards-HLR", "threshold"),
+            ("PrerequisiteTutor-BKT", "mastery"), ("FineTuneRL-Linear", "coverage-design")]
+TOP = 12
+
+
+def newest(name: str) -> str:
+    """The id of the newest registered version of ``teachgym/<name>``."""
+    import teachgym  # noqa: F401  (registers the envs)
+    from gymnasium.envs.registration import find_highest_version
+
+    return f"teachgym/{name}-v{find_highest_version('teachgym', name)}"
+
+
+class RecordingTeacher:
+    """Wraps a teacher and keeps what it was shown, so that its decisions can be replayed without the env."""
+
+    def __init__(self, teacher):
+        self.teacher, self.shown, self.actions = teacher, [], []
+        self.name = teacher.name
+
+    def reset(self, action_space, observation_space=None, seed=None):
+        self.spaces, self.seed = (action_space, observation_space), seed
+        self.teacher.reset(action_space, observation_space, seed=seed)
+
+    def act(self, obs, info):
+        self.shown.append((obs, info))
+        action = self.teacher.act(obs, info)
+        self.actions.append(action)
+        return action
+
+    def update(self, action, reward, obs, info):
+        self.teacher.update(action, reward, obs, info)
+
+
+def replay_seconds(make, recording: RecordingTeacher, min_seconds: float = 0.3) -> float:
+    """Least CPU time (``time.process_time``) of the teacher's calls over the recorded run, over repeats.
+
+    CPU time, not wall time: on a loaded machine it leaves out the time the process waited for a core.
+    """
+    shown, actions = recording.shown, recording.actions
+    updates = [(actions[i], shown[i + 1][0], shown[i + 1][1]) for i in range(len(actions) - 1)]
+    best, spent = float("inf"), 0.0
+    while spent < min_seconds or best == float("inf"):
+        teacher = make()
+        teacher.reset(*recording.spaces, seed=recording.seed)
+        start = time.process_time()
+        for (obs, info), (action, next_obs, next_info) in zip(shown, updates):
+            teacher.act(obs, info)
+            teacher.update(action, 0.0, next_obs, next_info)
+        elapsed = time.process_time() - start
+        best, spent = min(best, elapsed), spent + elapsed + 1e-3
+    return best
+
+
+def time_teacher(env_id: str, name: str, seeds: int) -> dict:
+    import teachgym
+
+    per_decision, per_run = [], []
+    for seed in range(seeds):
+        recording = RecordingTeacher(teachgym.make_teacher(name))
+        start = time.perf_counter()
+        teachgym.run(env_id, recording, seed)
+        per_run.append(time.perf_counter() - start)
+        steps = len(recording.actions) - 1
+        per_decision.append(1e6 * replay_seconds(lambda: teachgym.make_teacher(name), recording) / max(steps, 1))
+    return {"us_per_decision": float(np.median(per_decision)), "run_s": float(np.median(per_run)),
+            "steps": len(recording.actions), "per_seed_us": [round(v, 2) for v in per_decision]}
+
+
+def profile_run(env_id: str, name: str) -> dict:
+    import teachgym
+
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    teachgym.run(env_id, name, 0)
+    profiler.disable()
+    wall = time.perf_counter() - start
+    stats = pstats.Stats(profiler)
+    total = sum(entry[2] for entry in stats.stats.values())  # own time of every function
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:TOP]
+    top = [{"function": f"{path.split('site-packages/')[-1].split('/work/main/')[-1]}:{line}({func})",
+            "calls": calls, "own_s": round(own, 4), "own_share": round(own / total, 3), "cum_s": round(cum, 4)}
+           for (path, line, func), (_, calls, own, cum, _) in rows]
+    return {"wall_s": round(wall, 3), "profiled_s": round(total, 3), "top_own_time": top}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=3, help="runs per (teacher, env); medians are reported")
+    parser.add_argument("--envs", default=",".join(TIMED), help="comma-separated env names (without version)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile part")
+    parser.add_argument("--name", default="teacher_speed", help="result name under benchmarks/results/")
+    args = parser.parse_args()
+    pin_one_thread()
+    print(f"machine: {machine()}\n")
+    timings = {}
+    print("| env | teacher | µs / decision | run (s) | steps |\n|---|---|---|---|---|")
+    for env_name in args.envs.split(","):
+        env_id = newest(env_name)
+        for name in TIMED[env_name]:
+            result = time_teacher(env_id, name, args.seeds)
+            timings[f"{env_id} | {name}"] = result
+            print(f"| {env_id} | {name} | {result['us_per_decision']:.1f} | {result['run_s']:.3f} | {result['steps']} |",
+                  flush=True)
+    profiles = {}
+    if not args.no_profile:
+        for env_name, name in PROFILED:
+            env_id = newest(env_name)
+            profiles[f"{env_id} | {name}"] = result = profile_run(env_id, name)
+            print(f"\n### {name} on {env_id}: {result['wall_s']} s under the profiler\n")
+            print("| own s | share | calls | function |\n|---|---|---|---|")
+            for row in result["top_own_time"]:
+                print(f"| {row['own_s']:.3f} | {100 * row['own_share']:.0f} % | {row['calls']} | {row['function']} |")
+    summary = {key: round(value["us_per_decision"], 2) for key, value in timings.items()}
+    path = record(args.name, "core", {"us_per_decision": summary}, {"timings": timings, "profiles": profiles},
+                  notes="us_per_decision: teacher act+update CPU time per step on a replay of the run, least over repeats, "
+                        "median over seeds; run_s: whole run, wall time. "
+                        "Ratios within one record are comparable; absolute times follow the load.")
+    print(f"\nrecorded: {path}")
+
+
+if __name__ == "__main__":
+    main()
