@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -224,6 +224,81 @@ EPISODES_PER_POLICY = define("episodes_per_policy", "finetune_rl", STEP, "online
                            _is_vector)
 EVAL_RETURN = define("eval_return", "finetune_rl", BOTH, "the student's mean evaluation return (raw units)",
                    _is_finite_number)
+
+
+
+@dataclass(frozen=True)
+class TutorLog:
+    """The ``tutor_log`` value: the layout of a tutor-log observation, written by tutoring envs, read by tutors.
+
+    Per item (or skill) the observation holds reviews (``attempts``), ``correct``
+    answers, time since the last review (``since_review``), then in oracle mode the
+    student's true ``recall``, then ``budget_used``. The reset ``info["tutor_log"]``
+    carries this layout as plain data (:meth:`describe`); a tutor parses it with
+    :meth:`from_info`, never by importing an env.
+
+    Attributes:
+        n_items: items (or skills) in the log.
+        delay: time between two reviews, in ``time_unit``.
+        time_unit: the unit of ``delay`` and ``since_review`` ("s", "step", ...).
+        fields: name -> slice of the observation vector.
+        answer_lag: time from an observation to the student's next answer (``delay`` if unpublished).
+    """
+
+    n_items: int
+    delay: float
+    time_unit: str
+    fields: dict[str, slice]
+    answer_lag: float = math.nan
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("attempts", "correct", "since_review")
+
+    @staticmethod
+    def layout(n: int, oracle: bool) -> dict[str, list[int]]:
+        """Field name -> ``[start, stop)`` of the observation vector of a log of ``n`` items."""
+        fields = {"attempts": [0, n], "correct": [n, 2 * n], "since_review": [2 * n, 3 * n]}
+        stop = 3 * n
+        if oracle:
+            fields["recall"] = [stop, stop + n]
+            stop += n
+        fields["budget_used"] = [stop, stop + 1]
+        return fields
+
+    @classmethod
+    def describe(cls, n: int, oracle: bool, delay: float, time_unit: str, **extra: float) -> dict[str, Any]:
+        """The reset ``info["tutor_log"]`` value, plus ``extra`` entries (e.g. ``answer_lag``)."""
+        return {"n_items": n, "delay": delay, "time_unit": time_unit, **extra, "fields": cls.layout(n, oracle)}
+
+    @classmethod
+    def from_info(cls, description: Any, n_items: int) -> TutorLog | None:
+        """Parse ``info["tutor_log"]``; None if it is missing or does not fit ``n_items`` actions."""
+        if not isinstance(description, Mapping):
+            return None
+        try:
+            fields = {name: slice(int(start), int(stop)) for name, (start, stop) in description["fields"].items()}
+            delay = float(description["delay"])
+            log = cls(int(description["n_items"]), delay, str(description.get("time_unit", "")), fields,
+                      float(description.get("answer_lag", delay)))
+        except (KeyError, TypeError, ValueError):
+            return None
+        sizes_ok = all(name in fields and fields[name].stop - fields[name].start == n_items for name in cls.FIELDS)
+        times_ok = all(math.isfinite(t) and t >= 0 for t in (log.delay, log.answer_lag))
+        if log.n_items != n_items or not sizes_ok or not times_ok:
+            return None
+        return log
+
+    def read(self, obs: Any, name: str) -> np.ndarray | None:
+        """Field ``name`` of ``obs`` as float64, or None if absent or ``obs`` has the wrong shape."""
+        if name not in self.fields or obs is None:
+            return None
+        vector = np.asarray(obs, dtype=np.float64).reshape(-1)
+        part = self.fields[name]
+        return vector[part].copy() if part.stop <= vector.size else None
+
+
+def is_episode_start(info: Mapping[str, Any]) -> bool:
+    """Whether ``info`` is a reset info (a new student starts)."""
+    return bool(info.get(EPISODE_START.name, False))
 
 
 def keys_of(family: str) -> tuple[InfoKey, ...]:

@@ -265,7 +265,7 @@ def _global_rng_state() -> tuple[Any, ...]:
     import sys
 
     torch = sys.modules.get("torch")
-    return (np.random.get_state()[1].copy(), random.getstate(),
+    return (copy.deepcopy(np.random.get_state()), random.getstate(),
             torch.random.get_rng_state().clone() if torch is not None else None)
 
 

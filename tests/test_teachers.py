@@ -98,7 +98,7 @@ def _drive(teacher, action_space, outcomes, constant_task: bool):
         schedule = {"easy": action_space.low.tolist(), "hard": action_space.high.tolist()}
     else:
         schedule = {"order": list(range(action_space.n))}
-    info = {"budget_used": 0.0, "easy_to_hard": schedule}
+    info = {"episode_start": True, "budget_used": 0.0, "easy_to_hard": schedule}
     for i, outcome in enumerate(outcomes):
         action = teacher.act(None, info)
         assert action_space.contains(np.asarray(action, dtype=action_space.dtype) if isinstance(action_space, spaces.Box)

@@ -6,7 +6,7 @@ import numpy as np
 
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
-from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
+from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.validation import check_bool, check_choice, check_float, check_int, check_mapping
 
@@ -160,7 +160,8 @@ class FlashcardsEnv(TeacherEnv):
         self.delay = check_float("delay", delay, low=0.0, low_open=True, high=1e7)
         self.oracle = check_bool("oracle", oracle)
         self.oracle_lookahead = check_float("oracle_lookahead", oracle_lookahead, low=0.0, high=1e9)
-        self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed, **check_mapping("student_kwargs", student_kwargs))
+        self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed,
+                                                  **check_mapping("student_kwargs", student_kwargs))
         self.n_items = self.student.n_items
         super().__init__(DiscreteLessons(self.n_items, names=("item",)), n_steps=n_steps, score_every=score_every)
         horizon = float(self.n_steps)
@@ -171,7 +172,8 @@ class FlashcardsEnv(TeacherEnv):
 
     def _reset_info(self) -> dict:
         answer_lag = 0.0 if self.answer_timing == "before_delay" else self.delay
-        return {keys.TUTOR_LOG.name: tutor_log_info(self.n_items, self.oracle, self.delay, "s", answer_lag=answer_lag)}
+        return {keys.TUTOR_LOG.name: keys.TutorLog.describe(self.n_items, self.oracle, self.delay, "s",
+                                                            answer_lag=answer_lag)}
 
     def _teach(self, task: np.ndarray) -> Taught:
         if self.answer_timing == "before_delay":

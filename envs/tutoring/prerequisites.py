@@ -6,7 +6,7 @@ import numpy as np
 
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
-from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_info, tutor_log_space, write_log
+from teachgym.envs.tutoring.tutor_log import time_since, tutor_log_space, write_log
 from teachgym.lessons import DiscreteLessons
 from teachgym.students.tutoring.bkt import PrerequisiteBKTStudent, check_prerequisites, layered_prerequisites
 from teachgym.validation import check_bool, check_int, check_mapping
@@ -109,7 +109,7 @@ class PrerequisiteTutorEnv(TeacherEnv):
         self.student.reset(rng)
 
     def _reset_info(self) -> dict:
-        return {keys.TUTOR_LOG.name: tutor_log_info(self.n_skills, self.oracle, 1.0, "step"),
+        return {keys.TUTOR_LOG.name: keys.TutorLog.describe(self.n_skills, self.oracle, 1.0, "step"),
                 keys.PREREQUISITES.name: [list(p) for p in self.prerequisites],
                 keys.BKT_POPULATION.name: {**self.student.means, "blocked_factor": self.student.blocked_factor}}
 

@@ -3,25 +3,14 @@
 Per item (or skill): reviews, correct answers, time since the last review, then
 (oracle mode only) the student's true recall / correct-answer probability, then
 the fraction of the budget used. The reset ``info["tutor_log"]`` publishes the
-layout as plain data (``fields``: name -> ``[start, stop)`` slice), which is how
-tutors find it without importing any env.
+layout as plain data (:class:`teachgym.info.TutorLog`, shared with the tutors
+that read it), so tutors find it without importing any env.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces
-
-
-def tutor_log_fields(n: int, oracle: bool) -> dict[str, list[int]]:
-    """Field name -> ``[start, stop)`` of the observation vector."""
-    fields = {"attempts": [0, n], "correct": [n, 2 * n], "since_review": [2 * n, 3 * n]}
-    stop = 3 * n
-    if oracle:
-        fields["recall"] = [stop, stop + n]
-        stop += n
-    fields["budget_used"] = [stop, stop + 1]
-    return fields
 
 
 def write_log(space: spaces.Box, attempts: np.ndarray, correct: np.ndarray, since: np.ndarray,
@@ -37,12 +26,6 @@ def tutor_log_space(n: int, oracle: bool, count_high: float, since_high: float) 
     """The observation space of a log: counts in ``[0, count_high]``, times since review in ``[0, since_high]``."""
     high = np.concatenate([np.full(2 * n, count_high), np.full(n, since_high), np.ones(n if oracle else 0), [1.0]])
     return spaces.Box(np.zeros_like(high, dtype=np.float32), high.astype(np.float32), dtype=np.float32)
-
-
-def tutor_log_info(n: int, oracle: bool, delay: float, time_unit: str, **extra: float) -> dict:
-    """The reset ``info["tutor_log"]``: the layout as plain data, plus ``extra`` entries (e.g. ``answer_lag``)."""
-    fields = {k: list(v) for k, v in tutor_log_fields(n, oracle).items()}
-    return {"n_items": n, "delay": delay, "time_unit": time_unit, **extra, "fields": fields}
 
 
 def time_since(now: float, last: np.ndarray) -> np.ndarray:
