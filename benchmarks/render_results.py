@@ -42,18 +42,19 @@ commit that recorded them).
 
 # -- formatting ---------------------------------------------------------------------------------
 def number(value: float | int) -> str:
-    """A number as a reader wants it: thousands separators for large integers, 6 significant digits."""
+    """A number as a reader wants it: thousands separators for large integers, at most 6 significant digits."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if not math.isfinite(value):
         return str(value)
-    if value == int(value) and abs(value) < 1e15:
-        return number(int(value))
-    if abs(value) >= 1e6 or abs(value) < 1e-4:
-        return f"{value:.4g}"
-    return f"{value:.6g}"
+    if value.is_integer() and abs(value) >= 10_000:
+        return f"{int(value):,}"
+    shortest = repr(value)  # keeps what was written: 6.0 stays 6.0, 0.2764 stays 0.2764
+    if "e" not in shortest and len(shortest.lstrip("-0.").replace(".", "")) <= 6:
+        return shortest
+    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def is_stat(value: Any) -> bool:
@@ -116,6 +117,8 @@ def render_data(data: Any, title: str | None = None) -> list[str]:
     scalars = {k: v for k, v in data.items() if is_scalar(v)}
     rows = {k: v for k, v in data.items() if isinstance(v, dict) and not is_stat(v)
             and all(is_scalar(x) for x in v.values())}
+    if len(rows) < 2:  # one mapping alone reads better as its own titled table
+        rows = {}
     rest = {k: v for k, v in data.items() if k not in scalars and k not in rows}
     if scalars:
         lines += table(["measure", "value"], [[k, v] for k, v in scalars.items()]) + [""]
@@ -145,7 +148,7 @@ def render_record(record: dict) -> list[str]:
     lines += ["```", (record.get("command") or "(command not recorded)").strip(), "```", ""]
     load = record.get("load_1min")
     load_text = f"load average {number(load)} (1 min, at the end)" if load is not None else \
-        f"load {record['load']}" if record.get("load") else "load not recorded"
+        f"load: {record['load']}" if record.get("load") else "load not recorded"
     facts = [f"commit `{record.get('commit') or 'unknown'}`", f"machine `{record.get('machine') or 'unknown'}`",
              f"date {record.get('date') or 'unknown'}", load_text]
     if record.get("source"):
