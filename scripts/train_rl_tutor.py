@@ -24,8 +24,6 @@ written beside it) and used through
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -87,15 +85,10 @@ class Args:
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for field in dataclasses.fields(Args):
-        if isinstance(field.default, bool):  # --flag / --no-flag: argparse's type=bool would read "False" as True
-            parser.add_argument("--" + field.name.replace("_", "-"), action=argparse.BooleanOptionalAction,
-                                default=field.default)
-            continue
-        parser.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default,
-                            help=field.metadata.get("help"))
-    return Args(**vars(parser.parse_args(argv)))
+    """``Args`` from the command line; each option's ``--help`` text is its field's docstring above."""
+    from teachgym.dataclass_cli import build_parser
+
+    return Args(**vars(build_parser(Args, description=__doc__).parse_args(argv)))
 
 
 class RoundRobinBaseline(gym.Wrapper):

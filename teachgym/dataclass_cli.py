@@ -50,18 +50,32 @@ def parse_args(cls: type[T], argv: Sequence[str] | None = None, use_tyro: bool |
     return _argparse(cls, argv)
 
 
-def _argparse(cls: type[T], argv: Sequence[str] | None) -> T:
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each help text; the description kept as written (a script's module docstring)."""
+
+
+def build_parser(cls: type, description: str | None = None) -> argparse.ArgumentParser:
+    """An ``argparse`` parser with one ``--field-name`` option per field of dataclass ``cls``.
+
+    Each option's help is the field's docstring (or ``field(metadata={"help": ...})``),
+    so help text is written once, next to the field.
+
+    Args:
+        cls: the dataclass.
+        description: the ``--help`` description (default: the first line of ``cls``'s docstring).
+    """
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
-    parser = argparse.ArgumentParser(description=(cls.__doc__ or "").strip().split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    if description is None:
+        description = (cls.__doc__ or "").strip().split("\n")[0]
+    parser = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     for f in dataclasses.fields(cls):
         kind, optional = _unwrap_optional(hints[f.name])
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        help_text = docs.get(f.name, "")
+        help_text = (f.metadata.get("help") or docs.get(f.name, "")).replace("%", "%%")
         if kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         elif typing.get_origin(kind) in (list, tuple):
@@ -71,7 +85,11 @@ def _argparse(cls: type[T], argv: Sequence[str] | None) -> T:
             parser.add_argument(flag, type=convert, default=default, required=required, help=help_text)
         else:
             raise TypeError(f"field {f.name}: type {hints[f.name]} is not supported without tyro")
-    return cls(**vars(parser.parse_args(argv)))
+    return parser
+
+
+def _argparse(cls: type[T], argv: Sequence[str] | None) -> T:
+    return cls(**vars(build_parser(cls).parse_args(argv)))
 
 
 def _unwrap_optional(kind: Any) -> tuple[Any, bool]:

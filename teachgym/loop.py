@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import gymnasium as gym
@@ -16,9 +16,12 @@ from teachgym.teacher import Teacher
 _TEACHER_SEED_SALT = 0x7EAC4E5  # keeps the teacher's stream apart from the env's under one seed
 
 
-@dataclass
+@dataclass(eq=False)
 class RunResult:
     """One teaching run (teacher x env x seed).
+
+    Two results are equal when everything but ``wall_time`` is (arrays element-wise,
+    NaN equal to NaN): the same arguments to :func:`run` give equal results.
 
     Attributes:
         score: the env's headline score at the end of the run.
@@ -43,6 +46,23 @@ class RunResult:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     teacher_kwargs: dict[str, Any] = field(default_factory=dict)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunResult):
+            return NotImplemented
+        for f in fields(self):
+            if f.name == "wall_time":
+                continue
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, np.ndarray) or isinstance(theirs, np.ndarray):
+                if not _arrays_equal(mine, theirs):
+                    return False
+            elif f.name == "score":
+                if not (mine == theirs or (np.isnan(mine) and np.isnan(theirs))):
+                    return False
+            elif mine != theirs:
+                return False
+        return True
+
     @property
     def episode_return(self) -> float:
         return float(self.rewards.sum())
@@ -58,6 +78,16 @@ class RunResult:
     def save_json(self, path) -> None:
         with open(path, "w") as f:
             json.dump(self.to_dict(), f)
+
+
+def _arrays_equal(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:  # object or string arrays: NaN cannot be tested there
+        return bool(np.array_equal(a, b))
 
 
 def teacher_seed(seed: int) -> int:
@@ -125,6 +155,10 @@ def run(
                 bar.update(256)
             if terminated or truncated:
                 break
+        if "score" not in info and callable(getattr(env.unwrapped, "score", None)):
+            # a wrapper (Gymnasium's TimeLimit from max_episode_steps) ended the episode before the env's budget
+            info = {**info, "score": float(env.unwrapped.score())}
+            curve.append((steps, info["score"]))
         if bar is not None:
             bar.update(steps - bar.n)
     finally:
