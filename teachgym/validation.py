@@ -5,6 +5,7 @@ Explicit ``raise`` rather than ``assert``: checks must survive ``python -O``.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import os
@@ -109,6 +110,41 @@ def check_mapping(name: str, value: Any, *, keys: Iterable[str] | None = None) -
     return dict(value)
 
 
+def check_kwargs_for(name: str, value: Any, target: Any, *, positive: Iterable[str] = (),
+                     untyped: Iterable[str] = (), high: int = 10**9) -> dict[str, Any]:
+    """``value`` as a dict of keyword arguments ``target`` (a class or function) accepts, typed by its defaults.
+
+    For passing settings through to a library (e.g. an SB3 algorithm's ``algo_kwargs``):
+    an unknown key, or a value whose type differs from the default's (bool, int, float,
+    str), raises ConfigError naming ``name[key]``. Ints must lie in ``[-1, high]``
+    (``[1, high]`` for the keys in ``positive``); a float default also admits a callable
+    (a schedule). Keys in ``untyped`` (settings of several types) are not type-checked.
+    """
+    kwargs = check_mapping(name, value)
+    parameters = inspect.signature(target).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        allowed = sorted(k for k, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        unknown = [k for k in kwargs if k not in parameters]
+        if unknown:
+            raise ConfigError(f"{name} has unknown keys {unknown}; {getattr(target, '__name__', target)} takes "
+                              f"{', '.join(allowed)}")
+    positive, untyped = set(positive), set(untyped)
+    for key, setting in kwargs.items():
+        if key in untyped:
+            continue
+        default = parameters[key].default if key in parameters else None
+        field = f"{name}[{key!r}]"
+        if isinstance(default, bool):
+            check_bool(field, setting)
+        elif isinstance(default, int) and default is not None:
+            check_int(field, setting, low=1 if key in positive else -1, high=high)
+        elif isinstance(default, float) and not callable(setting):
+            check_float(field, setting)
+        elif isinstance(default, str):
+            check_str(field, setting)
+    return kwargs
+
+
 def check_floats(name: str, value: Any, *, length: int | None = None, min_length: int = 0,
                  low: float | None = None, high: float | None = None) -> tuple[float, ...]:
     """Return ``value`` (a list, tuple or 1-D array of finite numbers) as a tuple of floats, or raise ConfigError."""
@@ -116,7 +152,7 @@ def check_floats(name: str, value: Any, *, length: int | None = None, min_length
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
         raise ConfigError(f"{name} must be a list of numbers, got {_show(value)}")
-    size = f"{length} numbers" if length is not None else f"at least {min_length} numbers"
+    size = f"{length} numbers" if length is not None else f"at least {min_length} number(s)"
     if (length is not None and len(value) != length) or len(value) < min_length:
         raise ConfigError(f"{name} must be a list of {size}, got {_show(value)}")
     return tuple(check_float(f"{name}[{i}]", v, low=low, high=high) for i, v in enumerate(value))
@@ -134,7 +170,8 @@ def _show(value: Any) -> str:
     text = repr(value)
     if len(text) > 80:
         text = text[:38] + "..." + text[-38:]
-    return text if isinstance(value, (int, float, str)) and not isinstance(value, bool) else f"{text} ({type(value).__name__})"
+    plain = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    return text if plain else f"{text} ({type(value).__name__})"
 
 
 def _range_text(low, high, low_open=False, high_open=False) -> str:

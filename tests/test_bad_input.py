@@ -34,7 +34,8 @@ def test_discrete_arms_accept_ints_and_what_sb3_predict_returns(action):
     assert read_arm(action, 5) == 1
 
 
-@pytest.mark.parametrize("action", ids=lambda a: type(a).__name__, argvalues=[[HUGE, 0.5], np.array([0.5 + 1j, 0.5]), ["0.5", "0.5"], [b"0.5", b"0.5"],
+@pytest.mark.parametrize("action", ids=lambda a: type(a).__name__,
+                         argvalues=[[HUGE, 0.5], np.array([0.5 + 1j, 0.5]), ["0.5", "0.5"], [b"0.5", b"0.5"],
                                     np.array([0.5, 0.5], dtype=object), [True, 0.5], np.zeros(2, bool),
                                     np.zeros((1, 2)), 0.5, "0.5", {"a": 1}])
 def test_box_vectors_refuse_complex_strings_objects_bools_and_wrong_shapes(action):
@@ -47,7 +48,8 @@ def test_box_vectors_accept_real_arrays_and_number_lists():
         assert read_real_vector(action, (2,)).dtype == np.float64
 
 
-@pytest.mark.parametrize("action", ids=lambda a: type(a).__name__, argvalues=[[HUGE, 0], np.zeros(2) + 1j, np.zeros(2), ["0", "0"], [True, 0], np.zeros(2, bool)])
+@pytest.mark.parametrize("action", ids=lambda a: type(a).__name__,
+                         argvalues=[[HUGE, 0], np.zeros(2) + 1j, np.zeros(2), ["0", "0"], [True, 0], np.zeros(2, bool)])
 def test_multidiscrete_vectors_take_integers_only(action):
     with pytest.raises(InvalidLessonError, match=r"action must be integers of shape \(2,\)"):
         read_int_vector(action, (2,))
@@ -153,3 +155,58 @@ def test_check_float_refuses_ints_too_large_for_a_float():
 def test_check_mapping_wants_a_dict_with_string_keys(value):
     with pytest.raises(ConfigError, match="student_kwargs must be a dict"):
         check_mapping("student_kwargs", value)
+
+
+# -- settings named in the hardening report ----------------------------------------------------
+@pytest.mark.parametrize("env_id", ["teachgym/Flashcards-EFC-v1", "teachgym/PrerequisiteTutor-BKT-v1"])
+@pytest.mark.parametrize("oracle", ["false", "False", 0, 1, None])
+def test_oracle_must_be_a_bool_so_a_string_never_turns_it_on(env_id, oracle):
+    with pytest.raises(ConfigError, match="oracle must be True or False"):
+        gym.make(env_id, oracle=oracle)
+    plain = gym.make(env_id, oracle=False, n_steps=5).unwrapped
+    assert "recall" not in plain.reset(seed=0)[1]["tutor_log"]["fields"]  # no leak of the student's true recall
+
+
+def test_the_command_line_oracle_false_is_refused_with_the_spelling_to_use():
+    from teachgym.cli import parse_kwargs
+
+    kwargs = parse_kwargs(["oracle=False"], "--env-kwarg")  # not JSON: read as the string "False"
+    assert kwargs == {"oracle": "False"}
+    with pytest.raises(ConfigError, match="oracle=false"):
+        gym.make("teachgym/Flashcards-HLR-v1", **kwargs)
+    json_false = parse_kwargs(["oracle=false"], "--env-kwarg")
+    assert gym.make("teachgym/Flashcards-HLR-v1", **json_false).unwrapped.oracle is False
+
+
+@pytest.mark.parametrize("kwargs, field", [({"warmup_correct": ()}, "warmup_correct must be a list"),
+                                           ({"warmup_correct": ("a", 0.5)}, r"warmup_correct\[0\] must be a number"),
+                                           ({"tasks": "add"}, "tasks must be a dict"),
+                                           ({"device": 3}, "device must be")])
+def test_grpo_settings_name_the_field(kwargs, field):
+    pytest.importorskip("trl")
+    env_id = "teachgym/GRPOArithmetic-v0"
+    with pytest.raises(ConfigError, match=field):
+        gym.make(env_id, **{**fast_kwargs(env_id), **kwargs})
+
+
+@pytest.mark.parametrize("env_id", ["teachgym/ToyCurriculum-v0", "teachgym/Flashcards-EFC-v1",
+                                    "teachgym/PrerequisiteTutor-BKT-v1", "teachgym/FineTuneRL-Linear-v0"])
+def test_sizes_of_10_to_the_12_are_refused_at_construction(env_id):
+    sizes = {"teachgym/ToyCurriculum-v0": "n_cells", "teachgym/Flashcards-EFC-v1": "n_items",
+             "teachgym/PrerequisiteTutor-BKT-v1": "n_skills", "teachgym/FineTuneRL-Linear-v0": "n_states"}
+    with pytest.raises(ConfigError, match=sizes[env_id]):
+        gym.make(env_id, **{sizes[env_id]: 10**12})
+
+
+def test_deeprl_task_bounds_and_algo_kwargs_are_checked():
+    pytest.importorskip("stable_baselines3")
+    env_id = "teachgym/MountainCarCurriculum-v0"
+    smoke = fast_kwargs(env_id)
+    for kwargs, field in [({"task_low": ("a",)}, r"task_low\[0\] must be a number"),
+                          ({"task_low": 1.0}, "task_low must be a list"),
+                          ({"algo_kwargs": {"n_epochs": "2"}}, r"algo_kwargs\['n_epochs'\]"),
+                          ({"algo_kwargs": {"no_such": 1}}, "unknown keys"),
+                          ({"algo_kwargs": ()}, "algo_kwargs must be a dict"),
+                          ({"algo_kwargs": {"seed": 1}}, "must not set")]:
+        with pytest.raises(ConfigError, match=field):
+            gym.make(env_id, **{**smoke, **kwargs})

@@ -27,7 +27,7 @@ from teachgym.envs.datagen.domain import Datum, Domain
 from teachgym.envs.datagen.engines import DataEngine, DataRequest, EngineReport, make_engine
 from teachgym.envs.datagen.heldout import HeldOut, heldout_sets
 from teachgym.envs.datagen.trajectory import TrajectoryLog
-from teachgym.validation import ConfigError, check_choice, check_int
+from teachgym.validation import ConfigError, check_choice, check_int, check_mapping, check_path
 
 
 def make_domain(domain: str | Domain) -> Domain:
@@ -113,11 +113,12 @@ class DataGenEnv(TeacherEnv):
         self.train_steps = check_int("train_steps", self.domain.default_train_steps if train_steps is None
                                      else train_steps, low=0, high=1_000_000)
         self.training = check_choice("training", training, ("retrain", "continue"))
-        self.engine = make_engine(engine, **(engine_kwargs or {}))
+        self.engine = make_engine(engine, **check_mapping("engine_kwargs", engine_kwargs))
         self.heldout: HeldOut = heldout_sets(self.domain, check_int("val_per_skill", val_per_skill, low=1, high=10_000),
                                              check_int("test_per_skill", test_per_skill, low=1, high=10_000))
         self.student_kind = check_choice("student", student, ("default", "lm"))
-        self.student = self.domain.make_student(self.student_kind, avoid=self.heldout.keys, **(student_kwargs or {}))
+        self.student = self.domain.make_student(self.student_kind, avoid=self.heldout.keys,
+                                               **check_mapping("student_kwargs", student_kwargs))
         self.reward = check_choice("reward", reward, ("accuracy", "likelihood"))
         if self.reward == "likelihood" and not hasattr(self.student, "answer_log_likelihood"):
             raise ConfigError(f"reward='likelihood' needs a student with answer_log_likelihood (the character "
@@ -125,7 +126,7 @@ class DataGenEnv(TeacherEnv):
         for datum in self.heldout.val + self.heldout.test:
             if not self.domain.fits(self.student, datum.example):
                 raise ConfigError(f"student_kwargs make the student too small for held-out item {datum.question!r}")
-        self.log = TrajectoryLog(log_path)
+        self.log = TrajectoryLog(check_path("log_path", log_path, optional=True))
         lessons.update(budget=self.budget, n_steps=self.n_steps, n_difficulties=self.domain.n_difficulties,
                        max_subskills=self.domain.max_subskills)
         self.n_skills = self.domain.n_skills

@@ -12,7 +12,7 @@ from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
 from teachgym.students.deeprl.param_task import ParamTaskEnv
-from teachgym.validation import ConfigError, check_choice, check_float, check_int
+from teachgym.validation import ConfigError, check_choice, check_float, check_floats, check_int, check_mapping
 
 
 class DeepRLCurriculumEnv(TeacherEnv):
@@ -66,20 +66,23 @@ class DeepRLCurriculumEnv(TeacherEnv):
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("box", "regions"))
         self.forget_at = None if forget_at is None else check_float("forget_at", forget_at, low=0.0, high=1.0,
                                                                       low_open=True)
-        low = np.asarray(self.family.task_low if task_low is None else task_low, dtype=np.float64)
-        high = np.asarray(self.family.task_high if task_high is None else task_high, dtype=np.float64)
+        n_dims = len(self.family.task_names)
+        low = np.asarray(self.family.task_low if task_low is None
+                         else check_floats("task_low", task_low, length=n_dims))
+        high = np.asarray(self.family.task_high if task_high is None
+                          else check_floats("task_high", task_high, length=n_dims))
         for name, lo, hi, family_lo, family_hi in zip(self.family.task_names, low, high, self.family.task_low,
                                                       self.family.task_high):
             if not family_lo <= lo < hi <= family_hi:
                 raise ConfigError(f"task_low/task_high of {name} must satisfy {family_lo} <= low < high <= "
                                   f"{family_hi}, got [{lo}, {hi}]")
+        arms = check_int("arms_per_dim", arms_per_dim, low=1, high=64)
         if self.lesson_mode == "box":
             lessons = BoxLessons(low, high, names=self.family.task_names)
         else:
-            arms = check_int("arms_per_dim", arms_per_dim, low=1, high=64)
             lessons = RegionLessons.grid(low, high, arms, names=self.family.task_names)
         super().__init__(lessons, n_steps=n_steps, score_every=score_every)
-        kwargs = dict(algo_kwargs or {})
+        kwargs = check_mapping("algo_kwargs", algo_kwargs)
         if algo == "ppo":
             kwargs.setdefault("n_steps", max(1, self.steps_per_lesson // n_envs))
         self.student = SB3Student(self.family, algo=algo, n_envs=n_envs, algo_kwargs=kwargs, device=device)

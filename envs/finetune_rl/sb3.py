@@ -8,7 +8,7 @@ from gymnasium import spaces
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons
-from teachgym.validation import ConfigError, check_int
+from teachgym.validation import ConfigError, check_floats, check_int, check_path, check_str
 
 
 class FineTuneRLSB3Env(TeacherEnv):
@@ -104,7 +104,10 @@ class FineTuneRLSB3Env(TeacherEnv):
         from teachgym.students.finetune_rl.sb3_data import RETURN_RANGES, generate_dataset, load_dataset
 
         self.steps_per_step = check_int("steps_per_step", steps_per_step, low=1, high=10_000_000)
-        if offline_dataset is None:
+        task = check_str("task", task)
+        if return_range is not None:
+            return_range = check_floats("return_range", return_range, length=2)
+        if check_path("offline_dataset", offline_dataset, optional=True) is None:
             self.offline = generate_dataset(task, n_offline_transitions, behaviour, behaviour_epsilon,
                                             check_int("dataset_seed", dataset_seed, low=0))
         else:

@@ -13,7 +13,7 @@ from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.grpo.rewards import REWARD_FUNCTIONS
 from teachgym.envs.grpo.tasks import make_family
 from teachgym.lessons import MixtureLessons, RegionLessons
-from teachgym.validation import check_choice, check_int
+from teachgym.validation import check_choice, check_floats, check_int, check_mapping
 
 # GRPO statistics in the observation, each mapped into [0, 1] (see the class docstring).
 OBS_STATS = ("reward_mean", "reward_std", "frac_reward_zero_std", "entropy", "completion_length",
@@ -163,7 +163,10 @@ class GRPOCurriculumEnv(TeacherEnv):
         from teachgym.students.grpo.student import LMStudent  # heavy: torch, transformers, TRL
         from teachgym.students.grpo.tiny import TinyLMConfig
 
-        self.family = make_family(family, **dict(tasks or {}))
+        self.family = make_family(family, **check_mapping("tasks", tasks))
+        warmup_correct = check_floats("warmup_correct", [warmup_correct] if isinstance(warmup_correct, (int, float))
+                                      and not isinstance(warmup_correct, bool) else warmup_correct,
+                                      min_length=1, low=0.0, high=1.0)
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("arm", "mixture"))
         self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
         self.updates_per_step = check_int("updates_per_step", updates_per_step, low=1, high=10_000)

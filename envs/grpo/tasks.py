@@ -149,7 +149,7 @@ class TaskFamily:
         """
         n = check_int("n", n, low=1)
         fractions = np.atleast_1d(np.asarray(correct_fraction, dtype=np.float64))
-        if fractions.ndim != 1 or not np.all((fractions >= 0.0) & (fractions <= 1.0)):
+        if fractions.ndim != 1 or fractions.size == 0 or not np.all((fractions >= 0.0) & (fractions <= 1.0)):
             raise ConfigError(f"correct_fraction must be numbers in [0, 1], got {correct_fraction!r}")
         levels = sorted({arm.level for arm in self.arms})
         rng = np.random.default_rng(_seed(self.name, "warmup", seed))

@@ -37,7 +37,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from teachgym.student import LearnReport, Student
 from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv, check_task, rollout
 from teachgym.students.deeprl.sb3_fast_actor import fast_deterministic_actor
-from teachgym.validation import ConfigError, check_choice, check_int
+from teachgym.validation import ConfigError, check_choice, check_int, check_kwargs_for
 
 ALGORITHMS = {"ppo": PPO, "sac": SAC, "dqn": DQN}
 EVAL_SEED = 1_000_000  # probe episodes use seeds EVAL_SEED, EVAL_SEED + 1, ...: the same start states every time
@@ -100,7 +100,12 @@ class SB3Student(Student):
         self.algo = check_choice("algo", algo, ALGORITHMS)
         self.n_envs = check_int("n_envs", n_envs, low=1, high=1024)
         self.policy = policy
-        self.algo_kwargs = dict(algo_kwargs or {})
+        self.algo_kwargs = check_kwargs_for("algo_kwargs", algo_kwargs, ALGORITHMS[self.algo], untyped=("train_freq",),
+                                            positive=("n_steps", "batch_size", "n_epochs", "buffer_size"))
+        reserved = sorted({"env", "policy", "seed", "device", "verbose", "_init_setup_model"} & set(self.algo_kwargs))
+        if reserved:
+            raise ConfigError(f"algo_kwargs must not set {reserved}: the student sets them (policy and device are "
+                              "arguments of their own)")
         self.eval_episodes = check_int("eval_episodes", eval_episodes, low=1, high=10_000)
         self.device = get_device(check_choice("device", device, ("auto", "cpu", "cuda")))
         if self.device.type == "cpu" and torch_threads is not None:

@@ -12,7 +12,7 @@ import numpy as np
 from teachgym.student import LearnReport, Student
 from teachgym.students.grpo.quiet import quiet
 from teachgym.students.grpo.tiny import TinyLMConfig, build_tiny_model, greedy_decode
-from teachgym.validation import ConfigError, check_choice, check_float, check_int
+from teachgym.validation import ConfigError, check_bool, check_choice, check_float, check_int, check_mapping, check_str
 
 # GRPOConfig fields the student sets itself; grpo_kwargs may not override them.
 _OWNED_FIELDS = {"per_device_train_batch_size", "num_generations", "max_steps", "max_completion_length",
@@ -97,14 +97,14 @@ class LMStudent(Student):
         self.probe_eval = check_choice("probe_eval", probe_eval, ("generate", "forced"))
         self.generated_probes = 0  # probes the last evaluate() had to generate (all of them under "generate")
         self._encoded_probes: dict[tuple, Any] = {}  # probe sets encoded for "forced" (an env has two: probe, test)
-        self.grpo_kwargs = dict(grpo_kwargs or {})
+        self.grpo_kwargs = check_mapping("grpo_kwargs", grpo_kwargs)
         clash = sorted(set(self.grpo_kwargs) & _OWNED_FIELDS)
         if clash:
             raise ConfigError(f"grpo_kwargs may not set {clash}: use the LMStudent arguments of the same meaning")
         if lora is not None and not isinstance(lora, dict):
             raise ConfigError(f"lora must be None or a dict of peft.LoraConfig fields, got {lora!r}")
         self.lora = lora
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = check_str("device", device, optional=True) or ("cuda" if torch.cuda.is_available() else "cpu")
         if num_threads is not None:  # before the warm-up build: extra threads only spin on a busy machine
             torch.set_num_threads(check_int("num_threads", num_threads, low=1))
         self.output_dir = str(output_dir) if output_dir is not None else os.path.join(
@@ -128,7 +128,8 @@ class LMStudent(Student):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         has_template = getattr(self.tokenizer, "chat_template", None) is not None
-        self.use_chat_template = has_template if use_chat_template is None else bool(use_chat_template)
+        self.use_chat_template = has_template if use_chat_template is None else check_bool("use_chat_template",
+                                                                                           use_chat_template)
         if self.use_chat_template and not has_template:
             raise ConfigError(f"use_chat_template=True but the tokenizer of {self.model_path} has no chat template")
         self.use_bf16 = self.device.startswith("cuda") and torch.cuda.is_bf16_supported()
