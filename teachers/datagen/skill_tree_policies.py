@@ -20,6 +20,7 @@ from teachgym.validation import ConfigError, check_int
 
 class _TreePolicy(DataTeacher):
     supported_spaces: ClassVar = (spaces.MultiDiscrete,)
+    required_info: ClassVar[tuple[str, ...]] = ("taxonomy", "tree")
 
     def _tree_or_fail(self) -> np.ndarray:
         if self.layout["kind"] != "skill_tree":
