@@ -66,22 +66,19 @@ def parse_teacher_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def compatible_teachers(env_entry: SuiteEnv) -> list[str]:
-    """Registered teachers whose action spaces include the env's (``generic = False`` ones excluded)."""
+    """Registered teachers that can run on the env (:func:`teachgym.registry.compatibility`) with no
+    argument every use must give (``required_kwargs``, e.g. a trained model's path)."""
     import gymnasium as gym
 
     import teachgym
+    from teachgym.registry import compatibility, teacher_meta
 
     env = gym.make(env_entry.env_id, **env_entry.kwargs)
     try:
-        space = env.action_space
+        return [name for name in teachgym.teacher_registry.names()
+                if not teacher_meta(name).required_kwargs and not compatibility(name, env)]
     finally:
         env.close()
-    names = []
-    for name in teachgym.teacher_registry.names():
-        cls = teachgym.teacher_registry.entry(name).load()
-        if getattr(cls, "generic", True) and isinstance(space, tuple(cls.supported_spaces)):
-            names.append(name)
-    return names
 
 
 def plan(suite: Suite, teachers: Iterable[str] | None = None, seeds: int | None = None,
