@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 
 def bench(env_id: str, steps: int) -> tuple[float, float]:
@@ -49,9 +49,13 @@ def main() -> None:
     pin_one_thread()
     print(f"machine: {machine()}\n")
     print("| env | env.step only (steps/s) | random teacher + env (steps/s) |\n|---|---|---|")
+    summary = {}
     for env_id in args.env or ["teachgym/ToyCurriculum-v0", "teachgym/ToyCurriculumDiscrete-v0"]:
         env_only, with_teacher = bench(env_id, args.steps)
         print(f"| {env_id} | {env_only:,.0f} | {with_teacher:,.0f} |", flush=True)
+        summary[env_id] = {"env.step only (steps/s)": round(env_only),
+                           "random teacher + env (steps/s)": round(with_teacher)}
+    record("env_speed", "curriculum", summary, notes=f"{args.steps:,} steps through gym.make on one core")
 
 
 if __name__ == "__main__":

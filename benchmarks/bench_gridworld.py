@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 ENV_IDS = ("teachgym/GridworldCurriculum-v0", "teachgym/GridworldCurriculumDiscrete-v0")
 
@@ -69,9 +69,11 @@ def main() -> None:
     print(f"machine: {machine()}\n")
     print("| student | batch (episodes) | env steps/s | ms per learn() |")
     print("|---|---:|---:|---:|")
+    speed = {}
     for batch in (2, 32, 256):
         rate, ms = student_throughput(batch)
         print(f"| tabular-q | {batch} | {rate:,.0f} | {ms:.2f} |")
+        speed[f"batch of {batch} episodes"] = {"env steps/s": round(rate), "ms per learn()": ms}
     print(f"\nexact evaluate(): probe set ({len(PROBE_SET)} tasks) {evaluation_ms(PROBE_SET):.2f} ms, "
           f"test set ({len(TEST_SET)} tasks) {evaluation_ms(TEST_SET):.2f} ms")
     env = GridworldCurriculumEnv()
@@ -80,6 +82,7 @@ def main() -> None:
 
     print("| env | teacher | teacher steps/s | score per seed | mean ± std |")
     print("|---|---|---:|---|---|")
+    teachers, per_seed = {}, {}
     for env_id in ENV_IDS:
         action_space = gym.make(env_id).action_space
         for name in args.teachers.split(","):
@@ -90,6 +93,15 @@ def main() -> None:
             scores = np.array([r.score for r in runs])
             print(f"| {env_id.removeprefix('teachgym/')} | {name} | {rate:,.0f} | "
                   f"{', '.join(f'{s:.1f}' for s in scores)} | {scores.mean():.1f} ± {scores.std():.1f} |")
+            row = f"{env_id.removeprefix('teachgym/')} / {name}"
+            teachers[row] = {"teacher steps/s": round(rate), "score": {"mean": scores.mean(), "std": scores.std()}}
+            per_seed[row] = scores.tolist()
+    record("gridworld", "curriculum",
+           {"exact evaluate() (ms)": {f"probe set ({len(PROBE_SET)} tasks)": evaluation_ms(PROBE_SET),
+                                     f"test set ({len(TEST_SET)} tasks)": evaluation_ms(TEST_SET)},
+            "tabular-q student": speed, "teachers": teachers}, {"score": per_seed},
+           notes=f"Score: % of the {len(TEST_SET)} test tasks solved by the greedy policy (best achievable "
+                 f"{env.ceiling():.1f}); env defaults n_steps={env.n_steps}, episodes_per_step={env.episodes_per_step}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 
 def sweep_seconds(suite_name: str, jobs: int, seeds: int | None) -> tuple[float, int]:
@@ -38,6 +38,10 @@ def main() -> None:
     parallel, _ = sweep_seconds(args.suite, args.jobs, args.seeds)
     print(f"| suite | runs | --jobs 1 (s) | --jobs {args.jobs} (s) | speed-up |\n|---|---|---|---|---|")
     print(f"| {args.suite} | {runs} | {serial:.1f} | {parallel:.1f} | {serial / parallel:.2f}x |")
+    record(f"leaderboard_{args.suite}", "core", {args.suite: {"runs": runs, "--jobs 1 (s)": serial,
+                                                            f"--jobs {args.jobs} (s)": parallel,
+                                                            "speed-up": serial / parallel}},
+           notes="each sweep writes into a fresh SQLite store, so both do all the runs")
 
 
 if __name__ == "__main__":

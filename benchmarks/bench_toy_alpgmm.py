@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 REFERENCE_SECONDS = 10.0
 
@@ -36,6 +36,7 @@ def main() -> None:
     print(f"env: {args.env} (defaults: 10 cells x 2 dims, 20,000 episodes)\n")
     print("| teacher | % mastered per seed | mean ± std | s/run (mean, min) | speed-up vs 10 s |")
     print("|---|---|---|---|---|")
+    summary, per_seed = {}, {}
     for name in args.teachers.split(","):
         teachgym.run(args.env, name, seed=10_000, n_steps=2000, teacher_kwargs=teacher_kwargs)  # warm imports
         results = [teachgym.run(args.env, name, seed=s, teacher_kwargs=teacher_kwargs) for s in range(args.seeds)]
@@ -45,6 +46,14 @@ def main() -> None:
         print(f"| {name} | {', '.join(f'{s:.0f}' for s in scores)} | {statistics.mean(scores):.1f} ± {spread:.1f} "
               f"| {statistics.mean(times):.3f}, {min(times):.3f} | {REFERENCE_SECONDS / statistics.mean(times):.1f}x |",
               flush=True)
+        summary[name] = {"% mastered": {"mean": statistics.mean(scores), "std": spread},
+                         "s/run (mean)": statistics.mean(times), "s/run (min)": min(times),
+                         "speed-up vs 10 s": REFERENCE_SECONDS / statistics.mean(times)}
+        per_seed[name] = scores
+    variant = "".join(f"_{key}" for key in sorted(teacher_kwargs))
+    record(f"toy_alpgmm{variant}", "curriculum", summary, {"% mastered": per_seed},
+           notes=f"{args.env}, 20,000 episodes per run; speed-up = 10 s (teachDeepRL's time per run) / our mean "
+                 f"time; teacher kwargs {teacher_kwargs or 'none'}")
 
 
 if __name__ == "__main__":
