@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 
 from _common import machine, pin_one_thread
+from _common import record as write_record
 
 
 def make_condition(name: str):
@@ -97,6 +98,7 @@ def main() -> None:
     print(f"machine: {machine()}\nload average at start: {os.getloadavg()}\n")
     print("| env | condition | score per seed | mean ± std | 95 % CI | s/run |")
     print("|---|---|---|---|---|---:|")
+    summary, per_seed = {}, {}
     for condition in args.conditions.split(","):
         scores, times = [], []
         for seed in range(args.seeds):
@@ -114,11 +116,20 @@ def main() -> None:
         if np.ptp(scores) > 0 and len(scores) > 1:
             ci = bootstrap((scores,), np.mean, confidence_level=0.95, random_state=0).confidence_interval
             ci_text = f"[{ci.low:.0f}, {ci.high:.0f}]"
+            bounds = [float(ci.low), float(ci.high)]
         else:
             ci_text = f"[{scores.mean():.0f}, {scores.mean():.0f}]"
+            bounds = [float(scores.mean())] * 2
+        summary[condition] = {"score": {"mean": scores.mean(), "std": scores.std(), "ci95": bounds},
+                              "s/run": float(np.mean(times))}
+        per_seed[condition] = scores.tolist()
         print(f"| {args.env.removeprefix('teachgym/')} | {condition} | {', '.join(f'{s:.0f}' for s in scores)} | "
               f"{scores.mean():.1f} ± {scores.std():.1f} | {ci_text} | {np.mean(times):.0f} |", flush=True)
     print(f"\nload average at end: {os.getloadavg()}")
+    family = args.env.removeprefix("teachgym/").split("Curriculum")[0].lower()
+    write_record(f"deeprl_{family}_curriculum", "deeprl", summary, per_seed,
+                 notes=f"{args.env}, env kwargs {env_kwargs or 'none'}; 95 % bootstrap CI (BCa) over seeds; runs "
+                       f"cached in {args.out_dir} are reused")
 
 
 if __name__ == "__main__":

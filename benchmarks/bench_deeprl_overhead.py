@@ -25,7 +25,7 @@ import os
 import statistics
 import time
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 ENV_IDS = ("teachgym/MountainCarCurriculum-v0", "teachgym/CartPoleCurriculum-v0", "teachgym/StumpTrackCurriculum-v0")
 
@@ -104,6 +104,7 @@ def main() -> None:
     print("| env | lessons x steps | bare SB3 wall s (median) | env wall s | wall overhead | "
           "bare CPU s | env CPU s | CPU overhead | env CPU outside training / inside |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    summary = {}
     for env_id in args.envs.split(","):
         probe = gym.make(env_id)
         tasks = task_sequence(probe, args.lessons, seed=0)
@@ -120,7 +121,16 @@ def main() -> None:
         print(f"| {env_id.removeprefix('teachgym/')} | {args.lessons} x {steps} | {bw:.1f} | {ew:.1f} | "
               f"{100 * (ew / bw - 1):+.1f} % | {bc:.1f} | {ec:.1f} | {100 * (ec / bc - 1):+.1f} % | "
               f"{100 * outside:.1f} % |", flush=True)
+        summary[env_id.removeprefix("teachgym/")] = {
+            "lessons x steps": f"{args.lessons} x {steps}", "bare wall s": bw, "env wall s": ew,
+            "wall overhead %": 100 * (ew / bw - 1), "bare CPU s": bc, "env CPU s": ec,
+            "CPU overhead %": 100 * (ec / bc - 1), "outside / inside training, CPU %": 100 * outside}
     print(f"\nload average at end: {os.getloadavg()}")
+    variant = "" if args.envs == ",".join(ENV_IDS) else "_" + "_".join(
+        e.removeprefix("teachgym/").split("Curriculum")[0].lower() for e in args.envs.split(","))
+    record(f"deeprl_overhead{variant}", "deeprl", summary,
+           notes=f"medians of {args.repeats} alternating repeats; bare: PPO on a DummyVecEnv of the task family; "
+                 "env: env.step(task), which also plays the probe and test sets")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from _common import bootstrap_ci, machine, pin_one_thread
+from _common import bootstrap_ci, machine, pin_one_thread, record
 
 TUNE_SEED = 1_000_000
 GRID = np.linspace(math.log(0.077) - 4.0, math.log(0.077) + 4.0, 61)  # log theta
@@ -145,7 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     pin_one_thread()
     print(f"# {machine()}\n# students {args.students}, episodes {args.episodes}, tuning episodes {args.tune_episodes}")
-    rows, per_student = [], {}
+    rows, per_student, summary = [], {}, {}
     for rule in args.rules.split(","):
         if rule not in RULES:
             raise SystemExit(f"--rules: unknown rule {rule!r}; allowed: {', '.join(RULES)}")
@@ -165,15 +165,22 @@ def main() -> None:
         low, high = bootstrap_ci(scores)
         tuned_text = "" if chosen[0] is None else f"{np.median(chosen):g}"
         diff = ""
+        summary[rule] = {"tuned (median)": None if chosen[0] is None else float(np.median(chosen)),
+                         "mean per-step recall": {"mean": scores.mean(), "ci95": [low, high]}}
         if "round-robin" in per_student and rule != "round-robin":
             d = scores - per_student["round-robin"]
             dl, dh = bootstrap_ci(d)
             diff = f"{d.mean():+.3f} [{dl:+.3f}, {dh:+.3f}]"
+            summary[rule]["minus round-robin, paired"] = {"mean": d.mean(), "ci95": [dl, dh]}
         rows.append(f"| {rule} | {tuned_text} | {scores.mean():.3f} [{low:.3f}, {high:.3f}] | {diff} |")
         print(f"# {rule}: {time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} CPU-s", flush=True)
     print("\n| rule | tuned (median) | mean per-step recall [95 % CI] | minus round-robin, paired [95 % CI] |")
     print("|---|---|---|---|")
     print("\n".join(rows))
+    record("efc_information", "tutoring", summary, {"mean per-step recall per student": {
+        rule: scores.tolist() for rule, scores in per_student.items()}},
+        notes=f"{args.students} students x {args.episodes} episodes, parameters tuned per student on "
+              f"{args.tune_episodes} episodes; 95 % bootstrap CI over students")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import statistics
 import subprocess
 import time
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 ENV_ID = "teachgym/FineTuneRL-Linear-v0"
 
@@ -138,11 +138,17 @@ def sb3(n_seeds: int) -> None:
 
     print("\n| FineTuneRL-SB3-v1 teacher | final score (% of the return range) per seed | mean | s/run |")
     print("|---|---|---:|---:|")
+    summary, per_seed = {}, {}
     for name in ("rlpd", "online-only", "offline-only", "coverage-design"):
         runs = [teachgym.run("teachgym/FineTuneRL-SB3-v1", name, seed) for seed in range(n_seeds)]
         scores = [r.score for r in runs]
         print(f"| {name} | {', '.join(f'{s:.1f}' for s in scores)} | {statistics.mean(scores):.1f} | "
               f"{statistics.mean(r.wall_time for r in runs):.1f} |", flush=True)
+        summary[name] = {"final score, % of the return range (mean)": statistics.mean(scores),
+                         "s/run": statistics.mean(r.wall_time for r in runs)}
+        per_seed[name] = scores
+    record("finetune_rl_sb3", "finetune_rl", summary, {"final score": per_seed},
+           notes="FineTuneRL-SB3-v1 defaults; score: greedy evaluation return as % of the task's return range")
 
 
 def linear(args) -> None:
@@ -153,12 +159,23 @@ def linear(args) -> None:
     print("| teacher | episodes until first eps-optimal (per seed) | median | until eps-optimal for good "
           "(per seed) | median | final value % of V* (mean) | ms/step |")
     print("|---|---|---:|---|---:|---:|---:|")
+    summary = {"teacher-step time at the defaults": {"env.step, median (ms)": step_ms,
+                                                   "coverage-design act (ms)": act_ms,
+                                                   "reset with 10,000 offline episodes (ms)": reset_ms}}
+    per_seed = {"first eps-optimal": {}, "eps-optimal for good": {}}
     for name in args.teachers.split(","):
         runs = [run_one(name, seed, args.budget) for seed in range(args.seeds)]
         first, stays = [r["first"] for r in runs], [r["stays"] for r in runs]
         print(f"| {name} | {_fmt(first, args.budget)} | {_median(first, args.budget)} | {_fmt(stays, args.budget)} | "
               f"{_median(stays, args.budget)} | {statistics.mean(r['value'] for r in runs):.1f} | "
               f"{statistics.median(r['step_ms'] for r in runs):.2f} |", flush=True)
+        summary[name] = {"episodes to first eps-optimal (median)": _median(first, args.budget),
+                         "episodes to eps-optimal for good (median)": _median(stays, args.budget),
+                         "final value, % of V* (mean)": statistics.mean(r["value"] for r in runs)}
+        per_seed["first eps-optimal"][name], per_seed["eps-optimal for good"][name] = first, stays
+    record("finetune_rl_linear", "finetune_rl", summary, per_seed,
+           notes=f"{ENV_ID} defaults, one online episode per teacher step, budget {args.budget:,} episodes; seed s uses "
+                 "instance_seed = s; None: never epsilon-optimal within the budget")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 EVAL_SEED_OFFSET = 1000  # evaluation seeds 1000, 1001, ...: never a training seed
 
@@ -64,6 +64,7 @@ def main() -> None:
                 f"{args.algo}-teacher (stochastic)": ("sb3-policy", {"path": str(model), "deterministic": False})}
     teachers.update({name: (name, {}) for name in args.baselines.split(",")})
     seeds = [EVAL_SEED_OFFSET + s for s in range(args.seeds)]
+    summary, per_seed = {}, {}
     for label, env_kwargs in [("train", train_kwargs)] + [("test", json.loads(t)) for t in args.test_kwargs]:
         print(f"\n{args.env} {label} configuration {env_kwargs}\n")
         print("| teacher | score per seed | mean | 95 % CI |")
@@ -75,11 +76,20 @@ def main() -> None:
                 ci = bootstrap((scores,), np.mean, confidence_level=0.95, n_resamples=9999,
                                random_state=0).confidence_interval
                 ci_text = f"[{ci.low:.1f}, {ci.high:.1f}]"
+                bounds = [float(ci.low), float(ci.high)]
             else:
                 ci_text = f"[{scores[0]:.1f}, {scores[0]:.1f}] (all equal)"
+                bounds = [float(scores[0])] * 2
+            column = "trained config" if label == "train" else f"test: {json.dumps(env_kwargs)}"
+            summary.setdefault(label_name, {})[column] = {"mean": scores.mean(), "ci95": bounds}
+            per_seed.setdefault(column, {})[label_name] = scores.tolist()
             print(f"| {label_name} | {', '.join(f'{s:.1f}' for s in scores)} | {scores.mean():.1f} | {ci_text} |",
                   flush=True)
     print(f"\nload average at end: {os.getloadavg()}")
+    env_name = args.env.removeprefix("teachgym/").split("Curriculum")[0].lower()
+    record(f"rl_teacher_{env_name}", "curriculum", summary, per_seed,
+           notes=f"{args.algo} teacher trained {args.timesteps:,} steps on {args.env} {train_kwargs or ''}, evaluated on "
+                 f"seeds {seeds[0]}-{seeds[-1]}; 95 % BCa bootstrap CI over seeds")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from _common import bootstrap_ci, machine, pin_one_thread
+from _common import bootstrap_ci, machine, pin_one_thread, record
 
 REFERENCE = {  # an independent re-implementation of Reddy et al.'s setup, likelihood reward, mean per-step recall
     "EFC": {"random": "0.335", "leitner": "0.30", "round-robin": "0.39", "threshold (true recall)": "0.42",
@@ -62,7 +62,7 @@ def make(model: str, student: int, oracle: bool, answer_timing: str = "before_de
 
     import teachgym  # noqa: F401
 
-    return gym.make(f"teachgym/Flashcards-{model}-v0", student_seed=student, oracle=oracle,
+    return gym.make(f"teachgym/Flashcards-{model}-v1", student_seed=student, oracle=oracle,
                     answer_timing=answer_timing, oracle_lookahead=oracle_lookahead).unwrapped
 
 
@@ -103,7 +103,7 @@ def one_student(job) -> dict:
             "final": float(results[:, 1].mean()), "seconds": time.perf_counter() - start}
 
 
-def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:
+def bkt_table(episodes: int, rl_paths: list[str] = (), summary: dict | None = None) -> list[str]:
     import gymnasium as gym
 
     import teachgym
@@ -122,6 +122,9 @@ def bkt_table(episodes: int, rl_paths: list[str] = ()) -> list[str]:
         lo, hi = bootstrap_ci(scores)
         rows.append(f"| {name} | {np.mean(scores):.3f} [{lo:.3f}, {hi:.3f}] | {np.mean(mastered):.3f} | "
                     f"{np.mean(rewards):.4f} |")
+        if summary is not None:
+            summary[name] = {"retained (score)": {"mean": np.mean(scores), "ci95": [lo, hi]},
+                             "mastered at end": np.mean(mastered), "mean reward": np.mean(rewards)}
     return rows
 
 
@@ -143,6 +146,8 @@ def main() -> None:
     parser.add_argument("--answer-timing", default="before_delay", choices=("before_delay", "after_delay"),
                         help="the Flashcards envs' answer_timing")
     parser.add_argument("--json", default=None, help="also write every per-student result here")
+    parser.add_argument("--record-name", default=None,
+                        help="name of the Flashcards record in benchmarks/results (default: from --envs)")
     args = parser.parse_args()
     pin_one_thread()
     grid = [round(v, 4) for v in np.arange(0.0, 1.0, args.grid_step)]
@@ -167,6 +172,7 @@ def main() -> None:
     print(f"machine: {machine()}; {time.perf_counter() - start:.0f} s wall, {args.jobs} jobs")
     print("| env | tutor | tuned value (per student) | mean per-step recall [95 % CI] | final recall | reference |")
     print("|---|---|---|---|---|---|")
+    summary = {}
     for model in args.envs.split(","):
         for name in dict.fromkeys(r["tutor"] for r in results if r["model"] == model):
             rows = [r for r in results if r["model"] == model and r["tutor"] == name]
@@ -175,6 +181,10 @@ def main() -> None:
             tuned = "" if rows[0]["best"] is None else "median " + f"{np.median([r['best'] for r in rows]):g}"
             print(f"| {model} | {name} | {tuned} | {np.mean(recall):.3f} [{lo:.3f}, {hi:.3f}] | "
                   f"{np.mean([r['final'] for r in rows]):.3f} | {REFERENCE.get(model, {}).get(name, '')} |")
+            summary[f"{model} / {name}"] = {
+                "tuned (median)": None if rows[0]["best"] is None else float(np.median([r["best"] for r in rows])),
+                "mean per-step recall": {"mean": np.mean(recall), "ci95": [lo, hi]},
+                "final recall": np.mean([r["final"] for r in rows])}
     paired = []
     for model in args.envs.split(","):
         base = {r["student"]: r["recall"] for r in results if r["model"] == model and r["tutor"] == "round-robin"}
@@ -184,16 +194,30 @@ def main() -> None:
                 diff = np.array([r["recall"] - base[r["student"]] for r in rows])
                 lo, hi = bootstrap_ci(diff)
                 paired.append(f"| {model} | {name} | {diff.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] |")
+                summary[f"{model} / {name}"]["minus round-robin, paired"] = {"mean": diff.mean(), "ci95": [lo, hi]}
     if paired:
         print("\n| env | tutor | minus round-robin, paired per student [95 % CI] |\n|---|---|---|")
         print("\n".join(paired))
     if args.bkt_episodes:
         print(f"\nPrerequisiteTutor-BKT-v1 (defaults; {args.bkt_episodes} students from the population):")
         rl_paths = [item.split("=", 1)[1] for item in args.rl_model if item.startswith("BKT=")]
-        print("\n".join(bkt_table(args.bkt_episodes, rl_paths)))
+        bkt_summary = {}
+        print("\n".join(bkt_table(args.bkt_episodes, rl_paths, bkt_summary)))
+        record("prerequisite_tutor_bkt_rl" if rl_paths else "prerequisite_tutor_bkt", "tutoring", bkt_summary,
+               notes=f"PrerequisiteTutor-BKT-v1 defaults, {args.bkt_episodes} students from the population; retained: "
+                     "expected fraction of skills mastered after the retention interval, in [0, 1]")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
+    if summary:
+        name = args.record_name or "flashcards_" + args.envs.lower().replace(",", "_") + (
+            "_after_delay" if args.answer_timing == "after_delay" else "")
+        per_student = {f"{r['model']} / {r['tutor']}": [] for r in results}
+        for r in results:
+            per_student[f"{r['model']} / {r['tutor']}"].append(r["recall"])
+        record(name, "tutoring", summary, {"mean per-step recall per student": per_student},
+               notes=f"Flashcards-*-v1, answer_timing={args.answer_timing}; {args.students} students x {args.episodes} "
+                     f"episodes, one tuning episode per grid value; recall in [0, 1]; 95 % bootstrap CI over students")
 
 
 if __name__ == "__main__":
