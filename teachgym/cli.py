@@ -260,7 +260,8 @@ def _debug_option() -> argparse.ArgumentParser:
 
 
 def _add_leaderboard(sub) -> None:
-    board = sub.add_parser("leaderboard", parents=[_debug_option()], help="resumable sweeps of teachers x envs x seeds, statistics, HTML")
+    board = sub.add_parser("leaderboard", parents=[_debug_option()],
+                           help="resumable sweeps of teachers x envs x seeds, statistics, HTML")
     lb = board.add_subparsers(dest="leaderboard_command", required=True)
 
     def common(p, suite_required: bool):
@@ -269,7 +270,8 @@ def _add_leaderboard(sub) -> None:
         p.add_argument("--suite-file", help="a TOML file of suites instead of the packaged one")
         p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite run store (default {DEFAULT_DB})")
 
-    p = lb.add_parser("run", parents=[_debug_option()], help="run every missing (teacher, env, seed) of a suite; resumes after a crash")
+    p = lb.add_parser("run", parents=[_debug_option()],
+                      help="run every missing (teacher, env, seed) of a suite; resumes after a crash")
     common(p, suite_required=True)
     p.add_argument("--teachers", help="comma-separated teacher specs: name, name(key=value,...), pkg.mod:Class, model.zip")
     p.add_argument("--seeds", type=int, help="seeds 0..N-1 (default: the suite's)")
@@ -304,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="?", default="all", choices=["all", "envs", "teachers", "students"])
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("run", parents=[_debug_option()], help="one teaching run; prints the score, optionally writes a JSON result")
+    p = sub.add_parser("run", parents=[_debug_option()],
+                       help="one teaching run; prints the score, optionally writes a JSON result")
     p.add_argument("--env", required=True, help="env id, e.g. teachgym/ToyCurriculum-v0")
     p.add_argument("--teacher", required=True, help="registered teacher name or package.module:Class")
     p.add_argument("--seed", type=int, default=0)
