@@ -9,11 +9,9 @@ import datetime
 
 def pin_one_thread() -> None:
     """Pin BLAS/OpenMP (and torch, if loaded later) to one thread, as the machine notes require."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    from threadpoolctl import threadpool_limits
+    from teachgym.utils.threads import pin_process_to_one_thread
 
-    threadpool_limits(1)
+    pin_process_to_one_thread()
 
 
 def machine() -> str:

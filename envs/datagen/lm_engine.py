@@ -105,7 +105,7 @@ class LMDataEngine(DataEngine):
         """The LM's continuation of each prompt."""
         import torch
 
-        from teachgym.students.datagen.common import torch_threads
+        from teachgym.utils.threads import torch_threads
 
         self._load()
         out: list[str] = []

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from teachgym.student import Student
-from teachgym.students.datagen.common import TextSFTStudent, clone_state, torch_threads
+from teachgym.students.datagen.common import TextSFTStudent, clone_state
+from teachgym.utils.threads import torch_threads
 from teachgym.validation import ConfigError, check_float, check_int
 
 SPECIALS = ("<pad>", "<bos>", "<sep>", "<eos>", "<unk>")

@@ -6,9 +6,8 @@ Nothing here touches torch's global RNG: every random draw goes through a
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ import torch
 from torch import nn
 
 from teachgym.student import LearnReport
+from teachgym.utils.threads import torch_threads
 from teachgym.validation import check_int
 
 
@@ -45,23 +45,6 @@ def init_weights(model: nn.Module, gen: torch.Generator, std: float = 0.02) -> N
                 bound = 1.0 / math.sqrt(module.hidden_size)  # PyTorch's default range, drawn from our generator
                 for weight in module.parameters():
                     nn.init.uniform_(weight, -bound, bound, generator=gen)
-
-
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run torch on ``n`` intra-op threads inside the block, then restore the caller's setting.
-
-    These models are so small that extra threads only add synchronisation cost (and
-    under a loaded CPU, busy-waiting OpenMP threads slow them down many times).
-    """
-    previous = torch.get_num_threads()
-    if previous != n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if previous != n:
-            torch.set_num_threads(previous)
 
 
 def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from teachgym.student import LearnReport, Student
-from teachgym.students.datagen.common import SFTStudentBase, torch_threads
+from teachgym.students.datagen.common import SFTStudentBase
+from teachgym.utils.threads import torch_threads
 from teachgym.validation import ConfigError, check_float, check_int
 
 

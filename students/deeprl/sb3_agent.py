@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +36,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from teachgym.student import LearnReport, Student
 from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv, check_task, rollout
 from teachgym.students.deeprl.sb3_fast_actor import fast_deterministic_actor
+from teachgym.utils.rng import capture_global_rngs, restore_global_rngs
 from teachgym.validation import ConfigError, check_choice, check_int, check_kwargs_for
 
 ALGORITHMS = {"ppo": PPO, "sac": SAC, "dqn": DQN}
@@ -128,14 +128,14 @@ class SB3Student(Student):
     # -- the global-RNG swap (see the module docstring) -------------------------
     @contextlib.contextmanager
     def _own_global_rngs(self):
-        caller = _get_global_rngs()
+        caller = capture_global_rngs()
         if self._global_rngs is not None:
-            _set_global_rngs(self._global_rngs)
+            restore_global_rngs(self._global_rngs)
         try:
             yield
         finally:
-            self._global_rngs = _get_global_rngs()
-            _set_global_rngs(caller)
+            self._global_rngs = capture_global_rngs()
+            restore_global_rngs(caller)
 
     def _new_model(self):
         seed = int(self._rng.integers(2**31 - 1))
@@ -286,19 +286,3 @@ def _load_buffer_state(buffer, state: dict[str, Any]) -> None:
                 raise ConfigError(f"state['replay_buffer'] field {key!r} does not fit this student's replay buffer")
         setattr(buffer, key, {k: v.copy() for k, v in saved.items()} if isinstance(saved, dict) else saved.copy())
     buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])
-
-
-def _get_global_rngs() -> dict[str, Any]:
-    states = {"python": random.getstate(), "numpy": np.random.get_state(),
-              "torch": torch.get_rng_state().numpy().copy()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda"] = [s.numpy().copy() for s in torch.cuda.get_rng_state_all()]
-    return states
-
-
-def _set_global_rngs(states: dict[str, Any]) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
-    torch.set_rng_state(torch.from_numpy(np.array(states["torch"], dtype=np.uint8)))
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([torch.from_numpy(np.array(s, dtype=np.uint8)) for s in states["cuda"]])

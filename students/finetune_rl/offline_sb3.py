@@ -25,7 +25,6 @@ reproducible under a seed on CPU and :meth:`state_dict` resumes exactly.
 from __future__ import annotations
 
 import contextlib
-import random
 from typing import Any
 
 import gymnasium as gym
@@ -36,6 +35,8 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from teachgym.student import LearnReport, Student
+from teachgym.utils.rng import PrivateGlobalRNGs, seeded_global_rngs
+from teachgym.utils.threads import torch_threads
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
 EVAL_SEED = 1_000_000  # evaluation episodes use seeds EVAL_SEED, EVAL_SEED + 1, ...: the same starts every time
@@ -83,41 +84,17 @@ class MixedReplayBuffer(ReplayBuffer):
         return ReplayBufferSamples(*(torch.cat([a, b]) for a, b in zip(offline, online[:5])))
 
 
-class _GlobalRNG:
-    """The student's own copy of the global ``random``, ``numpy.random`` and ``torch`` states."""
+class _GlobalRNG(PrivateGlobalRNGs):
+    """The student's own copy of the global ``random``, ``numpy.random`` and ``torch`` states, seeded from ``seed``."""
 
     def __init__(self, seed: int):
-        saved = self.capture()
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
-        self.states = self.capture()
-        self.restore(saved)
-
-    @staticmethod
-    def capture():
-        return random.getstate(), np.random.get_state(), torch.get_rng_state()
-
-    @staticmethod
-    def restore(states) -> None:
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.set_rng_state(states[2])
+        super().__init__(seeded_global_rngs(seed))
 
     @contextlib.contextmanager
     def active(self, threads: int | None = None):
         """Swap the student's states in (and run torch on ``threads`` intra-op threads) inside the block."""
-        saved, previous = self.capture(), torch.get_num_threads()
-        self.restore(self.states)
-        if threads is not None and threads != previous:
-            torch.set_num_threads(threads)
-        try:
+        with torch_threads(threads), super().active():
             yield
-        finally:
-            self.states = self.capture()
-            self.restore(saved)
-            if threads is not None and threads != previous:
-                torch.set_num_threads(previous)
 
 
 class OfflineSB3Student(Student):

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.students.grpo.quiet import global_rngs_preserved, quiet
+from teachgym.students.grpo.quiet import quiet
+from teachgym.utils.rng import global_rngs_preserved
 
 # TRL's own metric names -> the names the student reports.
 TRL_METRICS = {

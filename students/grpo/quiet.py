@@ -1,12 +1,9 @@
-"""Silence transformers/TRL progress bars, log lines and warnings, and keep global RNGs as they were."""
+"""Silence transformers/TRL progress bars, log lines and warnings."""
 
 from __future__ import annotations
 
 import contextlib
-import random
 import warnings
-
-import numpy as np
 
 
 @contextlib.contextmanager
@@ -29,22 +26,3 @@ def quiet():
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
-
-
-@contextlib.contextmanager
-def global_rngs_preserved():
-    """Restore Python's, numpy's and torch's global RNG states on exit.
-
-    ``transformers.Trainer`` and ``GRPOTrainer`` call ``set_seed`` in their
-    constructors, which reseeds all three; an env must not change its caller's
-    global random streams as a side effect.
-    """
-    import torch
-
-    py_state, np_state, torch_state = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    try:
-        yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-        torch.set_rng_state(torch_state)

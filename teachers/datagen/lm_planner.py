@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from gymnasium import spaces
 
 from teachgym.teacher import Teacher
+from teachgym.utils.threads import torch_threads
 from teachgym.validation import ConfigError, check_int
 
 PROMPT = """You plan training data for a student model.
@@ -80,14 +81,9 @@ class LMPlannerTeacher(Teacher):
 
         self.last_prompt = self.prompt(obs if isinstance(obs, str) else str(obs))
         inputs = self._tokenizer(self.last_prompt, return_tensors="pt").to(self.device)
-        previous = torch.get_num_threads()
-        try:
-            torch.set_num_threads(self.num_threads or previous)
-            with torch.no_grad():
-                output = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                              pad_token_id=self._tokenizer.pad_token_id or self._tokenizer.eos_token_id)
-        finally:
-            torch.set_num_threads(previous)
+        with torch_threads(self.num_threads), torch.no_grad():
+            output = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                          pad_token_id=self._tokenizer.pad_token_id or self._tokenizer.eos_token_id)
         reply = self._tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
         self.last_reply = reply
         # The reply must be an element of the Text space: keep its characters, cut to its length.
