@@ -90,3 +90,20 @@ def test_decode_restores_int_keys_arrays_and_non_finite_floats():
                             "c": {"__float__": "nan"}}}
     value = decode(encoded)
     assert value["a"] == {3: 0.5} and value["b"].dtype == np.float32 and math.isnan(value["c"])
+
+
+@pytest.mark.parametrize("space", [spaces.Discrete(25), spaces.Discrete(7, start=3),
+                                   spaces.Box(0.0, 1.0, (2,), np.float32),
+                                   spaces.Box(np.array([-1.0, 0.0]), np.array([1.0, 5.0]), dtype=np.float64)])
+def test_the_random_teacher_draws_in_batches_the_lessons_of_one_draw_per_step(space):
+    class OneDrawPerStep(teachgym.Teacher):
+        def act(self, obs, info):
+            return self.random_action()
+
+    batched, single = teachgym.make_teacher("random"), OneDrawPerStep()
+    batched.reset(space, None, seed=3)
+    single.reset(space, None, seed=3)
+    for _ in range(600):  # more than one batch
+        lesson, expected = batched.act(None, {}), single.act(None, {})
+        assert np.array_equal(lesson, expected) and np.asarray(lesson).dtype == np.asarray(expected).dtype
+        assert space.contains(lesson)
