@@ -8,12 +8,12 @@ env whose spaces it supports. It owns its RNG, created in :meth:`reset`.
 from __future__ import annotations
 
 import abc
-import math
 from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.utils.numeric import finite_float
 from teachgym.validation import ConfigError
 
 
@@ -79,9 +79,4 @@ def finite_outcome(info: dict[str, Any]) -> float | None:
     Teachers skip steps whose outcome is NaN or +-inf rather than let one bad
     value poison their statistics.
     """
-    value = info.get("outcome")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+    return finite_float(info.get("outcome"))

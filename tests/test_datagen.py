@@ -8,10 +8,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
 import teachgym
+from teachgym.utils.numeric import largest_remainder
 from teachgym.envs.datagen.domain import Example
 from teachgym.envs.datagen.heldout import heldout_sets
 from teachgym.envs.datagen.math_domain import MathDomain
-from teachgym.envs.datagen.plans import allocate
 from teachgym.envs.datagen.trajectory import TrajectoryLog
 
 TINY = {"n_steps": 3, "budget": 8, "train_steps": 2, "val_per_skill": 3, "test_per_skill": 3,
@@ -64,9 +64,9 @@ def test_heldout_sets_are_fixed_disjoint_and_never_trained_on():
 
 
 def test_allocation_rounding():
-    assert allocate([1, 1, 1], 10).tolist() == [4, 3, 3]
-    assert allocate([0, 2, 1], 7).tolist() == [0, 5, 2]
-    assert allocate([0, 0], 5).tolist() == [0, 0]
+    assert largest_remainder([1, 1, 1], 10).tolist() == [4, 3, 3]
+    assert largest_remainder([0, 2, 1], 7).tolist() == [0, 5, 2]
+    assert largest_remainder([0, 0], 5).tolist() == [0, 0]
 
 
 def test_skill_list_rejects_all_zero_plans_at_a_cost():

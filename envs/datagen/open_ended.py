@@ -9,9 +9,10 @@ import string
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.utils.numeric import largest_remainder
 from teachgym.envs.datagen.base import DataGenEnv, Plan, make_domain
 from teachgym.envs.datagen.engines import DataRequest
-from teachgym.envs.datagen.plans import SpaceLessons, allocate, multidiscrete_action
+from teachgym.envs.datagen.plans import SpaceLessons, multidiscrete_action
 from teachgym.lessons import InvalidLessonError, brief
 from teachgym.validation import check_choice, check_int
 
@@ -151,7 +152,7 @@ class OpenEndedEnv(DataGenEnv):
 
     def _plan_numeric(self, values: np.ndarray) -> Plan:
         entries, errors = values.reshape(self.n_entries, 4), []
-        counts = allocate(entries[:, 3], self.budget)
+        counts = largest_remainder(entries[:, 3], self.budget)
         requests = []
         for e, ((skill, subskill, difficulty, _), count) in enumerate(zip(entries.tolist(), counts.tolist())):
             if count == 0:

@@ -17,24 +17,6 @@ from gymnasium import spaces
 from teachgym.lessons import InvalidLessonError, read_int_vector, read_real_vector
 
 
-def allocate(weights: Sequence[float], total: int) -> np.ndarray:
-    """Split ``total`` examples in proportion to ``weights`` (largest-remainder rounding, ties to the lower index).
-
-    >>> allocate([1, 1, 1], 10).tolist()
-    [4, 3, 3]
-    """
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.sum() <= 0:
-        return np.zeros(weights.size, dtype=np.int64)
-    exact = total * weights / weights.sum()
-    counts = np.floor(exact).astype(np.int64)
-    remainder = total - int(counts.sum())
-    if remainder > 0:
-        order = np.lexsort((np.arange(weights.size), -(exact - counts)))
-        counts[order[:remainder]] += 1
-    return counts
-
-
 def box_action(action, space: spaces.Box, what: str = "action") -> np.ndarray:
     """``action`` as float64 inside ``space``, or InvalidLessonError naming the bad entry.
 

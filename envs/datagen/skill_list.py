@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.utils.numeric import largest_remainder
 from teachgym.envs.datagen.base import DataGenEnv, Plan, make_domain
 from teachgym.envs.datagen.engines import DataRequest
-from teachgym.envs.datagen.plans import SpaceLessons, allocate, box_action, multidiscrete_action
+from teachgym.envs.datagen.plans import SpaceLessons, box_action, multidiscrete_action
 from teachgym.validation import check_choice, check_int
 
 
@@ -115,7 +116,7 @@ class SkillListEnv(DataGenEnv):
             weights = box_action(action, self.action_space)
         else:
             weights = multidiscrete_action(action, self.action_space).astype(np.float64)
-        counts = allocate(weights, self.budget)
+        counts = largest_remainder(weights, self.budget)
         if counts.sum() == 0:
             return Plan([], np.zeros(self.n_skills), rejected="all allocation weights are zero: nothing to generate")
         requests = [DataRequest(k, int(c)) for k, c in enumerate(counts) if c > 0]

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.utils.numeric import largest_remainder
 from teachgym.envs.datagen.base import DataGenEnv, Plan, make_domain
 from teachgym.envs.datagen.engines import DataRequest
-from teachgym.envs.datagen.plans import SpaceLessons, allocate, multidiscrete_action
+from teachgym.envs.datagen.plans import SpaceLessons, multidiscrete_action
 from teachgym.validation import check_int
 
 EXPLOIT, EXPLORE = 0, 1
@@ -150,7 +151,7 @@ class SkillTreeEnv(DataGenEnv):
         if not (weights * self.discovered).any():
             return Plan([], task, rejected="exploit: no weight on a discovered subskill (see info['action_mask'])",
                         errors=errors)
-        counts = allocate(weights.reshape(-1), self.budget).reshape(weights.shape)
+        counts = largest_remainder(weights.reshape(-1), self.budget).reshape(weights.shape)
         counts[~self.discovered] = 0
         requests = [DataRequest(int(k), int(counts[k, j]), int(j)) for k, j in zip(*np.nonzero(counts))]
         return Plan(requests, counts.sum(axis=1).astype(np.float64), errors=errors, extras={"explored": None})

@@ -13,6 +13,7 @@ from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.grpo.rewards import REWARD_FUNCTIONS
 from teachgym.envs.grpo.tasks import make_family
 from teachgym.lessons import MixtureLessons, RegionLessons
+from teachgym.utils.numeric import finite_float
 from teachgym.validation import check_choice, check_floats, check_int, check_mapping
 
 # GRPO statistics in the observation, each mapped into [0, 1] (see the class docstring).
@@ -249,7 +250,7 @@ class GRPOCurriculumEnv(TeacherEnv):
         elif self.reward_mode == "arm_gain":
             reward = float(share @ (after - before))
         else:
-            reward = _finite(report.extras.get("reward_mean"), 0.0)
+            reward = (finite_float(report.extras.get("reward_mean")) or 0.0)
         self._stats = self._observed_stats(report.extras)
         return Taught(outcome, reward, info=self._grpo_info(report.extras, share, arms))
 
@@ -296,13 +297,13 @@ class GRPOCurriculumEnv(TeacherEnv):
         return sums / np.maximum(counts, 1)
 
     def _observed_stats(self, extras: dict) -> np.ndarray:
-        advantage = max(0.0, _finite(extras.get("advantage_abs_mean"), 0.0))
+        advantage = max(0.0, finite_float(extras.get("advantage_abs_mean")) or 0.0)
         return np.clip([
-            _finite(extras.get("reward_mean"), 0.0),
-            2.0 * _finite(extras.get("reward_std"), 0.0),
-            _finite(extras.get("frac_reward_zero_std"), 0.0),
-            _finite(extras.get("entropy"), 0.0) / math.log(self._vocab),
-            _finite(extras.get("completion_length"), 0.0) / self.student.max_completion_length,
+            (finite_float(extras.get("reward_mean")) or 0.0),
+            2.0 * (finite_float(extras.get("reward_std")) or 0.0),
+            (finite_float(extras.get("frac_reward_zero_std")) or 0.0),
+            (finite_float(extras.get("entropy")) or 0.0) / math.log(self._vocab),
+            (finite_float(extras.get("completion_length")) or 0.0) / self.student.max_completion_length,
             advantage / (1.0 + advantage),
         ], 0.0, 1.0)
 
@@ -321,12 +322,3 @@ class GRPOCurriculumEnv(TeacherEnv):
         if self.lesson_mode == "arm":
             info[keys.ARM.name] = int(arms[0])
         return info
-
-
-def _finite(value: Any, default: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return default
-    return value if math.isfinite(value) else default
-

@@ -18,19 +18,8 @@ import numpy as np
 from gymnasium import spaces
 
 from teachgym.teacher import Teacher
+from teachgym.utils.numeric import largest_remainder
 from teachgym.validation import ConfigError
-
-
-def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
-    """Integers summing to ``total`` in proportion to ``weights`` (zeros if no weight)."""
-    weights = np.asarray(weights, dtype=np.float64)
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(weights.size, dtype=np.int64)
-    exact = total * weights / weights.sum()
-    counts = np.floor(exact).astype(np.int64)
-    order = np.lexsort((np.arange(weights.size), -(exact - counts)))
-    counts[order[: total - int(counts.sum())]] += 1
-    return counts
 
 
 def _clean(values: Any, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
