@@ -56,14 +56,15 @@ def record(name: str, family: str, summary: dict, per_seed: dict | list | None =
     A later run of the same ``name`` replaces the file: the page shows current results only.
     """
     import json
+    import shlex
     import sys
 
     argv = sys.argv if argv is None else argv
     payload = {
         "name": name,
         "family": family,
-        "command": "python " + " ".join([os.path.relpath(os.path.abspath(argv[0]), REPO_ROOT)]
-                                        + list(argv[1:])) if argv else "",
+        "command": "python " + shlex.join([os.path.relpath(os.path.abspath(argv[0]), REPO_ROOT)]
+                                           + list(argv[1:])) if argv else "",
         "commit": _git_commit(),
         "machine": machine(),
         "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,

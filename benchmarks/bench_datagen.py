@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from _common import machine, pin_one_thread
+from _common import machine, pin_one_thread, record
 
 ENV = "teachgym/DataGen-{}-SkillList-v0"
 NAMES = {"math": "Math", "code": "Code", "vqa": "VQA"}
@@ -92,6 +92,7 @@ def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
     val = [d for d in held.val if d.difficulty in levels]
     print(f"| steps | val accuracy % | per skill % ({', '.join(s.name for s in domain.skills)}) | CPU s | wall s |")
     print("|---|---|---|---|---|")
+    summary = {}
     for n in steps:
         student = domain.make_student(base_steps=0, lr=3e-3, replay_fraction=0.0)  # the old default: from scratch
         student.reset(np.random.default_rng(0))
@@ -102,6 +103,10 @@ def curve(levels: list[int], n_examples: int, steps: list[int]) -> None:
         skills = np.array([d.skill for d in val])
         per_skill = ", ".join(f"{100 * correct[skills == k].mean():.0f}" for k in range(domain.n_skills))
         print(f"| {n} | {100 * correct.mean():.1f} | {per_skill} | {cpu:.1f} | {wall:.1f} |", flush=True)
+        summary[f"{n} steps"] = {"val accuracy %": 100 * correct.mean(), "val % per skill": per_skill,
+                                  "CPU s": cpu, "wall s": wall}
+    record("datagen_math_curve", "datagen", summary,
+           notes=f"the from-scratch character student (levels {levels}, {n_examples} pairs), outside any env")
 
 
 def response(skills: list[int], n_steps: int | None) -> None:
@@ -127,6 +132,9 @@ def response(skills: list[int], n_steps: int | None) -> None:
     print("|---|---|---|---|---|")
     print(f"| base (no data) | {', '.join(f'{100 * a:.0f}' for a in env.skill_accuracy)} | "
           f"{100 * env.skill_accuracy.mean():.1f} | {per_skill_test()} | {info['score']:.1f} |", flush=True)
+    summary = {"base (no data)": {"val % per skill": [100 * a for a in env.skill_accuracy],
+                                  "val mean %": 100 * env.skill_accuracy.mean(), "test % per skill": per_skill_test(),
+                                  "test %": info["score"]}}
     for plan in ["uniform", *skills]:
         env.reset(seed=0)
         action = np.ones(env.n_skills, np.float32) if plan == "uniform" else np.eye(env.n_skills, dtype=np.float32)[plan]
@@ -135,6 +143,12 @@ def response(skills: list[int], n_steps: int | None) -> None:
         name = plan if plan == "uniform" else f"all on {env.domain.skills[plan].name}"
         print(f"| {name} | {', '.join(f'{100 * a:.0f}' for a in env.skill_accuracy)} | "
               f"{100 * env.skill_accuracy.mean():.1f} | {per_skill_test()} | {env.score():.1f} |", flush=True)
+        summary[name] = {"val % per skill": [100 * a for a in env.skill_accuracy],
+                         "val mean %": 100 * env.skill_accuracy.mean(), "test % per skill": per_skill_test(),
+                         "test %": env.score()}
+    record("datagen_math_response", "datagen", summary,
+           notes=f"one Skill-List episode per plan, seed 0, {env.n_steps} iterations; skills in the order "
+                 f"{', '.join(s.name for s in env.domain.skills)}")
 
 
 def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n: int = 10_000) -> tuple[float, float]:
@@ -172,11 +186,15 @@ def main() -> None:
     if args.mode == "speed":
         print("| domain | wall s/step (mean, max) | CPU s/step (mean, max) | <= 5 s |")
         print("|---|---|---|---|")
+        summary = {}
         for domain in domains:
             walls, cpus = speed(domain, int(args.steps))
             print(f"| {domain} | {statistics.mean(walls):.2f}, {max(walls):.2f} | {statistics.mean(cpus):.2f}, "
                   f"{max(cpus):.2f} | {'yes' if max(walls) <= 5 else 'no (wall)'} |", flush=True)
+            summary[domain] = {"wall s/step (mean, max)": [statistics.mean(walls), max(walls)],
+                               "CPU s/step (mean, max)": [statistics.mean(cpus), max(cpus)]}
         print(f"\n{load()} (end)")
+        record("datagen_speed", "datagen", summary, notes=f"Skill-List defaults, {args.steps} teacher steps per domain")
         return
     teachers = args.teachers.split(",")
     kwargs = {} if args.n_steps is None else {"n_steps": args.n_steps}
@@ -192,11 +210,16 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(f"| domain | teacher | test accuracy % per seed | mean ± std | s/episode |")
     print("|---|---|---|---|---|")
+    summary, per_seed = {}, {}
     for d in domains:
         for t in teachers:
             row = [scores[(d, t, s)] for s in range(args.seeds)]
             print(f"| {d} | {t} | {', '.join(f'{x:.1f}' for x in row)} | {statistics.mean(row):.2f} ± "
                   f"{statistics.stdev(row) if len(row) > 1 else 0:.2f} | {statistics.mean(wall[(d, t)]):.0f} |")
+            summary[f"{d} / {t}"] = {"test accuracy %": {"mean": statistics.mean(row),
+                                                         "std": statistics.stdev(row) if len(row) > 1 else 0.0},
+                                     "s/episode": statistics.mean(wall[(d, t)])}
+            per_seed[f"{d} / {t}"] = row
     if len(teachers) == 2:
         print(f"\n| domain | {teachers[0]} - {teachers[1]} (mean paired difference, points) | 95 % bootstrap CI |")
         print("|---|---|---|")
@@ -204,7 +227,13 @@ def main() -> None:
             diff = np.array([scores[(d, teachers[0], s)] - scores[(d, teachers[1], s)] for s in range(args.seeds)])
             low, high = bootstrap_ci(diff, rng)
             print(f"| {d} | {diff.mean():+.2f} | [{low:+.2f}, {high:+.2f}] |")
+            summary.setdefault(f"{teachers[0]} - {teachers[1]}, paired (points)", {})[d] = {
+                "mean": diff.mean(), "ci95": [low, high]}
     print(f"\n{load()} (end)")
+    variant = "".join(f"_{v}" for v in (args.training, args.n_steps and f"{args.n_steps}steps") if v)
+    record(f"datagen_compare_{'_'.join(domains)}{variant}", "datagen", summary, {"test accuracy %": per_seed},
+           notes=f"Skill-List, env kwargs {kwargs or 'none (the defaults)'}; seeds 0-{args.seeds - 1}; 95 % bootstrap CI "
+                 "of the mean paired difference")
 
 
 if __name__ == "__main__":

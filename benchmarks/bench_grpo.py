@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, pin_one_thread  # noqa: E402
+from _common import machine, pin_one_thread, record  # noqa: E402
 
 
 def load_average() -> str:
@@ -301,7 +301,31 @@ def main(argv=None) -> int:
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "summary")}, indent=1, default=float))
     if "summary" in result:
         print(markdown(result["summary"]))
+    save_record(args, result)
     return 0
+
+
+def save_record(args, result: dict) -> None:
+    """The job's result as a benchmark record (``grpo_<job>_<env>``; the build job has no env)."""
+    env_name = args.env.removeprefix("teachgym/GRPO").removesuffix("-v0").lower()
+    name = "grpo_build" if args.job == "build" else f"grpo_{args.job}_{env_name}"
+    notes = f"{args.env}, env kwargs {args.env_kwargs or 'none (the defaults)'}"
+    if args.job != "quality":
+        summary = {k: v for k, v in result.items() if k not in ("job", "env", "env_kwargs", "machine")}
+        record(name, "grpo", summary, notes=notes)
+        return
+    finite = lambda values: [v if np.isfinite(v) else None for v in values]  # noqa: E731
+    summary = {teacher: {"updates to threshold (capped)": {"mean": s["mean_updates_capped"],
+                                                             "ci95": list(s["ci_updates_capped"])},
+                         "reached": f"{s['reached']}/{s['runs']}", "ratio to random": s.get("ratio_to_random"),
+                         "mean probe accuracy over the episode": {"mean": s["probe_auc_mean"],
+                                                                  "ci95": list(s["ci_probe_auc"])},
+                         "final test score %": {"mean": s["score_mean"], "ci95": list(s["ci_score"])}}
+               for teacher, s in result["summary"].items()}
+    per_seed = {teacher: finite(s["updates_to_threshold"]) for teacher, s in result["summary"].items()}
+    record(name, "grpo", summary, {"GRPO updates to the threshold (None: never)": per_seed},
+           notes=f"{notes}; threshold {args.threshold}, seeds {args.seeds}; runs that never reach it count as the "
+                 "whole budget; 95 % percentile-bootstrap CIs over seeds")
 
 
 if __name__ == "__main__":
