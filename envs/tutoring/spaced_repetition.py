@@ -11,7 +11,7 @@ from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import DiscreteLessons, InvalidLessonError
 from teachgym.students.tutoring import fsrs_learner as fsrs
-from teachgym.validation import ConfigError, check_choice, check_float, check_int
+from teachgym.validation import ConfigError, check_choice, check_float, check_floats, check_int
 
 #: seconds a first view takes, by its rating Again/Hard/Good/Easy (the FSRS simulator's defaults)
 LEARN_COSTS = (33.79, 24.3, 13.68, 6.5)
@@ -179,7 +179,7 @@ class SpacedRepetitionEnv(TeacherEnv):
         self.learn_costs = self._costs("learn_costs", learn_costs)
         self.review_costs = self._costs("review_costs", review_costs)
         levels = tuple(check_float(f"retention_levels[{i}]", r, low=0.0, low_open=True, high=1.0, high_open=True)
-                       for i, r in enumerate(retention_levels))
+                       for i, r in enumerate(check_floats("retention_levels", retention_levels)))
         if not levels:
             raise ConfigError("retention_levels must hold at least one desired retention in (0, 1)")
         self.retention_levels = levels
@@ -194,10 +194,7 @@ class SpacedRepetitionEnv(TeacherEnv):
 
     @staticmethod
     def _costs(name: str, costs) -> np.ndarray:
-        values = [check_float(f"{name}[{i}]", c, low=0.0, high=3600.0) for i, c in enumerate(costs)]
-        if len(values) != 4:
-            raise ConfigError(f"{name} must give 4 costs in seconds (Again, Hard, Good, Easy), got {len(values)}")
-        return np.array(values)
+        return np.array(check_floats(name, costs, length=4, low=0.0, high=3600.0))
 
     # -- hooks ---------------------------------------------------------------------------------------------------
     def _reset_student(self, rng: np.random.Generator) -> None:
