@@ -20,7 +20,6 @@ or this student is made.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +35,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from teachgym.student import LearnReport, Student
 from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv, check_task, rollout
 from teachgym.students.deeprl.sb3_fast_actor import fast_deterministic_actor
-from teachgym.utils.rng import capture_global_rngs, restore_global_rngs
+from teachgym.utils.rng import PrivateGlobalRNGs
 from teachgym.validation import ConfigError, check_choice, check_int, check_kwargs_for
 
 ALGORITHMS = {"ppo": PPO, "sac": SAC, "dqn": DQN}
@@ -121,26 +120,14 @@ class SB3Student(Student):
         self._vec_env = DummyVecEnv([lambda r=r: r for r in self._recorders])
         self._eval_envs: list[ParamTaskEnv] = []
         self._rng = np.random.default_rng(0)
-        self._global_rngs: dict[str, Any] | None = None
+        self._global_rngs = PrivateGlobalRNGs()  # see the module docstring
         self.model = None
         self.env_steps = 0
 
-    # -- the global-RNG swap (see the module docstring) -------------------------
-    @contextlib.contextmanager
-    def _own_global_rngs(self):
-        caller = capture_global_rngs()
-        if self._global_rngs is not None:
-            restore_global_rngs(self._global_rngs)
-        try:
-            yield
-        finally:
-            self._global_rngs = capture_global_rngs()
-            restore_global_rngs(caller)
-
     def _new_model(self):
         seed = int(self._rng.integers(2**31 - 1))
-        self._global_rngs = None  # the algorithm seeds random, numpy and torch from `seed`
-        with self._own_global_rngs():
+        self._global_rngs = PrivateGlobalRNGs()  # the algorithm seeds random, numpy and torch from `seed`
+        with self._global_rngs.active():
             return ALGORITHMS[self.algo](self.policy, self._vec_env, seed=seed, device=self.device, verbose=0,
                                          **self.algo_kwargs)
 
@@ -168,7 +155,7 @@ class SB3Student(Student):
         self._vec_env.seed(int(self._rng.integers(2**31 - 1)))
         self.model._last_obs = None  # SB3 resets the envs at the start of learn(): new episodes on the new task
         before = self.model.num_timesteps
-        with self._own_global_rngs():
+        with self._global_rngs.active():
             self.model.learn(budget, reset_num_timesteps=False)
         work = self.model.num_timesteps - before
         self.env_steps += work
@@ -194,7 +181,7 @@ class SB3Student(Student):
         seeds = [EVAL_SEED + j for _ in range(len(tasks)) for j in range(episodes_per_task)]
         while len(self._eval_envs) < len(all_tasks):
             self._eval_envs.append(self.task_family())
-        with self._own_global_rngs():
+        with self._global_rngs.active():
             return rollout(self._eval_envs, fast_deterministic_actor(self.model), all_tasks, seeds, max_steps)
 
     def close(self) -> None:
@@ -225,7 +212,7 @@ class SB3Student(Student):
         }
         buffer = getattr(self.model, "replay_buffer", None)
         return {"model": model_state, "rng": self._rng.bit_generator.state,
-                "global_rngs": self._global_rngs, "env_steps": self.env_steps,
+                "global_rngs": self._global_rngs.states, "env_steps": self.env_steps,
                 "action_space_rng": self.model.action_space.np_random.bit_generator.state,
                 "replay_buffer": None if buffer is None else _buffer_state(buffer)}
 
@@ -237,7 +224,7 @@ class SB3Student(Student):
                               f"got {type(model_state).__name__} (SB3 zip bytes are refused: loading them unpickles, "
                               "which can run code they hold)")
         self.model = self._new_model()
-        with self._own_global_rngs():
+        with self._global_rngs.active():
             try:
                 self.model.set_parameters(model_state["parameters"], exact_match=True, device=self.device)
             except (KeyError, ValueError, RuntimeError) as exc:
@@ -254,7 +241,7 @@ class SB3Student(Student):
             _load_buffer_state(self.model.replay_buffer, state["replay_buffer"])
         self.model.action_space.np_random.bit_generator.state = state["action_space_rng"]
         self._rng.bit_generator.state = state["rng"]
-        self._global_rngs = state["global_rngs"]
+        self._global_rngs = PrivateGlobalRNGs(state["global_rngs"])
         self.env_steps = int(state["env_steps"])
 
 
