@@ -6,9 +6,9 @@ Three parts (``--part``), each recorded with ``_common.record``:
   in an ``AsyncVectorEnv`` stepped with random actions, native vs wrapped in
   ``TaskSetter`` + ``TeacherVectorEnv`` with one shared teacher (the task is the
   initial-state bound, sent through ``reset(options={"low", "high"})``).
-  Conditions run interleaved, ``--reps`` times each, in a new random order
-  every repetition; each repetition's ratio is against the native run of the
-  same repetition, so the machine's load drifts out of the ratios.
+  Each repetition keeps a native and a wrapped vector env alive side by side
+  and steps them in alternating blocks, so the machine's load swings hit
+  both; it reports the ratio of steps per second and of CPU per env step.
 - ``sb3`` (``results/integrations_sb3_overhead.json``): the same SB3 PPO
   training on CartPole without and with ``TeacherCallback``, interleaved.
 - ``mountaincar`` (``results/integrations_mountaincar.json``): the
@@ -45,8 +45,7 @@ BOUND_LOW, BOUND_HIGH = 0.01, 0.2  # CartPole's initial-state bound (Gymnasium's
 
 def cartpole_options(task) -> dict:
     """A CartPole task (Box: the bound; Discrete: one of 5 bounds) as ``reset`` options."""
-    value = np.asarray(task, dtype=np.float64).reshape(-1)[0]
-    bound = float(value) if np.ndim(task) else BOUND_LOW + (BOUND_HIGH - BOUND_LOW) * float(value) / 4.0
+    bound = float(task[0]) if isinstance(task, np.ndarray) else BOUND_LOW + (BOUND_HIGH - BOUND_LOW) * task / 4.0
     return {"low": -bound, "high": bound}
 
 
@@ -103,6 +102,7 @@ class PowerMountainCar(gym.Env):
 # -- throughput ------------------------------------------------------------------------------------------------
 THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: native
     "native": None,
+    "native/control": None,  # a second native env: the A/A control of the harness's noise
     "random/episode": ("random", "box", {}),
     "random/episode/buffer1": ("random", "box", {"buffer": 1}),
     "alp-gmm/episode": ("alp-gmm", "box", {}),
@@ -124,57 +124,100 @@ def _vector_env(condition: str, n_envs: int):
                             **kwargs)
 
 
-def time_steps(condition: str, n_envs: int, steps: int, seed: int) -> dict:
-    envs = _vector_env(condition, n_envs)
+def _cpu_seconds(pids) -> float:
+    """CPU time the processes ``pids`` have used so far (``/proc/<pid>/schedstat``, nanoseconds)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total / 1e9
+
+
+def _workers(envs) -> list[int]:
+    return [p.pid for p in getattr(envs, "unwrapped", envs).processes]
+
+
+def compare_pair(condition: str, n_envs: int, block_steps: int, blocks: int, seed: int) -> dict:
+    """Native and ``condition`` alive side by side, stepped in alternating blocks (so load swings hit both).
+
+    Returns the rates and CPU costs of both; a side's CPU is its main-process time in its blocks plus its
+    sub-env processes' time (they are idle while the other side steps).
+    """
+    # Which side is created first alternates with the seed: identical vector envs differ by up to ~10 % in
+    # speed on this machine depending on creation order (the native/control rows measure that).
+    names = ["native", condition] if seed % 2 == 0 else [condition, "native"]
+    sides = {name: _vector_env(name, n_envs) for name in names}
+    sides = {"native": sides["native"], condition: sides[condition]}
+    rng = np.random.default_rng(seed)
     try:
-        envs.reset(seed=seed)
-        actions = np.random.default_rng(seed).integers(2, size=(steps + 50, n_envs))
-        for a in actions[:50]:  # warm-up: pipes, first top-ups
-            envs.step(a)
-        start = time.perf_counter()
-        for a in actions[50:]:
-            envs.step(a)
-        seconds = time.perf_counter() - start
-        out = {"steps_per_s": steps * n_envs / seconds, "seconds": seconds}
-        if hasattr(envs, "curriculum"):
-            out.update(episodes=envs.curriculum.episodes, round_trips=envs.round_trips)
+        for envs in sides.values():
+            envs.reset(seed=seed)
+            for a in rng.integers(2, size=(50, n_envs)):  # warm-up: pipes, first top-ups
+                envs.step(a)
+        wall = dict.fromkeys(sides, 0.0)
+        main_cpu = dict.fromkeys(sides, 0.0)
+        worker_cpu = {name: -_cpu_seconds(_workers(envs)) for name, envs in sides.items()}
+        for block in range(blocks):
+            actions = rng.integers(2, size=(block_steps, n_envs))
+            for name in (list(sides) if block % 2 == 0 else list(sides)[::-1]):
+                envs = sides[name]
+                cpu, start = time.process_time(), time.perf_counter()
+                for a in actions:
+                    envs.step(a)
+                wall[name] += time.perf_counter() - start
+                main_cpu[name] += time.process_time() - cpu
+        for name, envs in sides.items():
+            worker_cpu[name] += _cpu_seconds(_workers(envs))
+        steps = blocks * block_steps * n_envs
+        out = {}
+        for name in sides:
+            key = "native" if name == "native" else "wrapped"
+            out[f"{key}_steps_per_s"] = steps / wall[name]
+            out[f"{key}_cpu_us_per_step"] = 1e6 * (main_cpu[name] + worker_cpu[name]) / steps
+            out[f"{key}_main_cpu_us_per_step"] = 1e6 * main_cpu[name] / steps
+        wrapped = sides[condition]
+        if hasattr(wrapped, "curriculum"):
+            out.update(episodes=wrapped.curriculum.episodes, round_trips=wrapped.round_trips)
         return out
     finally:
-        envs.close()
+        for envs in sides.values():
+            envs.close()
 
 
 def part_throughput(args) -> None:
-    conditions = [c for c in args.conditions.split(",") if c] if args.conditions else list(THROUGHPUT)
-    if "native" not in conditions:
-        conditions.insert(0, "native")
-    rng = np.random.default_rng(0)
+    conditions = [c for c in (args.conditions.split(",") if args.conditions else THROUGHPUT) if c != "native"]
     summary, per_rep = {}, {}
     for n_envs in [int(n) for n in args.envs.split(",")]:
-        steps = max(200, args.env_steps // n_envs)
-        runs = {c: [] for c in conditions}
-        loads = []
-        for rep in range(args.reps):
-            loads.append(os.getloadavg()[0])
-            for condition in rng.permutation(conditions).tolist():
-                runs[condition].append(time_steps(condition, n_envs, steps, seed=rep))
-        native = np.array([r["steps_per_s"] for r in runs["native"]])
-        rows = {}
+        block_steps = max(10, 800 // n_envs)
+        rows, runs = {}, {}
         for condition in conditions:
-            rate = np.array([r["steps_per_s"] for r in runs[condition]])
-            ratio = rate / native
-            rows[condition] = {"steps_per_s_median": float(np.median(rate)), "ratio_median": float(np.median(ratio)),
-                               "ratio_min": float(ratio.min()), "ratio_max": float(ratio.max()),
-                               "ratio_mean": float(ratio.mean())}
-            print(f"{n_envs:>3} envs | {condition:<24} | {np.median(rate):>8.0f} steps/s | ratio median "
-                  f"{np.median(ratio):.3f} [{ratio.min():.3f}, {ratio.max():.3f}]", flush=True)
-        rows["load_1min"] = [round(x, 2) for x in loads]
+            runs[condition] = []
+            for rep in range(args.reps):
+                load = os.getloadavg()[0]
+                result = compare_pair(condition, n_envs, block_steps, args.blocks, seed=rep)
+                result["load_1min"] = round(load, 2)
+                runs[condition].append(result)
+            rate = np.array([r["wrapped_steps_per_s"] / r["native_steps_per_s"] for r in runs[condition]])
+            cpu = np.array([r["native_cpu_us_per_step"] / r["wrapped_cpu_us_per_step"] for r in runs[condition]])
+            rows[condition] = {
+                "throughput_ratio_median": float(np.median(rate)), "throughput_ratio_range": [float(rate.min()),
+                                                                                            float(rate.max())],
+                "cpu_ratio_median": float(np.median(cpu)), "cpu_ratio_range": [float(cpu.min()), float(cpu.max())],
+                "native_steps_per_s_median": float(np.median([r["native_steps_per_s"] for r in runs[condition]])),
+                "load_1min": [r["load_1min"] for r in runs[condition]]}
+            print(f"{n_envs:>3} envs | {condition:<24} | steps/s ratio median {np.median(rate):.3f} "
+                  f"[{rate.min():.3f}, {rate.max():.3f}] | native/wrapped CPU per step {np.median(cpu):.3f} "
+                  f"[{cpu.min():.3f}, {cpu.max():.3f}] | load {[r['load_1min'] for r in runs[condition]]}",
+                  flush=True)
         summary[f"{n_envs}_envs"] = rows
         per_rep[f"{n_envs}_envs"] = runs
     record("integrations_throughput", "integrations", summary, per_rep,
-           notes=f"CartPole-v1 x N in AsyncVectorEnv (NEXT_STEP autoreset), random actions, {args.env_steps} env steps "
-                 f"per run, {args.reps} interleaved repetitions; ratio = condition / native of the same repetition. "
-                 "Wrapped: TaskSetter sub-envs + TeacherVectorEnv, buffer 8 unless named; the teacher in the main "
-                 "process. ALP-GMM at default settings (fit every 250 episodes).")
+           notes=f"CartPole-v1 x N in AsyncVectorEnv (NEXT_STEP autoreset), random actions. Each repetition keeps a "
+                 f"native and a wrapped vector env alive and steps them in {args.blocks} alternating blocks of "
+                 f"800/N steps; ratio = wrapped / native steps per second (and native / wrapped CPU per env step: "
+                 "main process + sub-env processes, from /proc/<pid>/schedstat). Wrapped: TaskSetter sub-envs + "
+                 "TeacherVectorEnv (buffer 8 unless named), the teacher in the main process; ALP-GMM at its defaults "
+                 "(a GMM fit every 250 episodes).")
 
 
 # -- SB3 callback overhead ---------------------------------------------------------------------------------------
@@ -305,7 +348,7 @@ def main() -> None:
     parser.add_argument("--envs", default="8,64", help="throughput: sub-env counts")
     parser.add_argument("--conditions", default="", help="throughput: THROUGHPUT names; mountaincar: conditions")
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--env-steps", type=int, default=24_000, help="throughput: env steps per timed run")
+    parser.add_argument("--blocks", type=int, default=20, help="throughput: alternating blocks per repetition")
     parser.add_argument("--sb3-timesteps", type=int, default=16_384)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--mc-timesteps", type=int, default=153_600)

@@ -387,3 +387,26 @@ def test_trl_hook_mixture_lessons_and_the_advantages_trl_computed(tiny_lm, tmp_p
         ArmCurriculum("dump", "level", mixture=True, lessons_per_batch=3).attach(trainer)
     with pytest.raises(teachgym.ConfigError, match="arm_column"):
         ArmCurriculum("ucb", "difficulty").attach(trainer)
+
+
+def test_the_examples_in_docs_integrations_run(tmp_path, monkeypatch):
+    pytest.importorskip("stable_baselines3")
+    pytest.importorskip("trl")
+    import re
+    from pathlib import Path
+
+    import torch
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "integrations.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 5
+    monkeypatch.chdir(tmp_path)  # the TRL example writes its output_dir here
+    state = torch.random.get_rng_state()
+    namespace = {"__name__": "__main__"}
+    try:
+        for block in blocks:
+            exec(compile(block, "docs/integrations.md", "exec"), namespace)
+    finally:
+        torch.random.set_rng_state(state)
+    assert namespace["curriculum"].arms == [2, 3, 4] and len(namespace["curriculum"].history) >= 2
+    assert namespace["callback"].teacher.name == "easy-to-hard"

@@ -112,6 +112,8 @@ class TaskSetter(gym.Wrapper):
         self.outcome_fn = outcome
         self.curriculum = curriculum
         self.update_mode = check_choice("update", update, ("episode", "step"))
+        self._report_steps = curriculum is not None and update == "step"
+        self._report_episodes = curriculum is not None and update == "episode"
         self._queue: deque = deque()
         self.current_task: Any = None
         self.current_task_id: int | None = None
@@ -170,11 +172,11 @@ class TaskSetter(gym.Wrapper):
         self._length += 1
         task = self.current_task
         if task is not None:
-            if self.curriculum is not None and self.update_mode == "step":
+            if self._report_steps:
                 self.curriculum.report(task, float(reward), step_reward=True)
             if terminated or truncated:
                 outcome = float(self.outcome_fn(self._return, self._length, info))
                 info[REPORT_KEY] = (self.current_task_id, outcome, self._return, self._length, len(self._queue))
-                if self.curriculum is not None and self.update_mode == "episode":
+                if self._report_episodes:
                     self.curriculum.report(task, outcome, episode_return=self._return, episode_length=self._length)
         return obs, reward, terminated, truncated, info
