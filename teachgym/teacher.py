@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.utils.numeric import finite_float
 from teachgym.validation import ConfigError
 
@@ -79,4 +80,4 @@ def finite_outcome(info: dict[str, Any]) -> float | None:
     Teachers skip steps whose outcome is NaN or +-inf rather than let one bad
     value poison their statistics.
     """
-    return finite_float(info.get("outcome"))
+    return finite_float(keys.OUTCOME.get(info))

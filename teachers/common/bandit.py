@@ -40,7 +40,9 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
+from teachgym.utils.numeric import finite_float
 
 MAX_PROGRESS = sys.float_info.max  # |a - b| of two finite floats can overflow to inf; cap it here
 SIGNALS = ("progress", "advantage", "success")
@@ -226,16 +228,16 @@ class BanditTeacher(Teacher):
 
     def _signals(self, info: dict[str, Any], practised: list[int], outcome: float | None) -> dict[int, float]:
         if self.signal == "success":
-            per_arm = _arm_dict(info.get("arm_reward_mean"), self.n_arms)
+            per_arm = _arm_dict(keys.ARM_REWARD_MEAN.get(info), self.n_arms)
             if per_arm:
                 return {arm: min(1.0, max(0.0, value)) for arm, value in per_arm.items()}
             if outcome is None:
                 return {}
             return {arm: min(1.0, max(0.0, outcome)) for arm in practised}
-        per_arm = _arm_dict(info.get("arm_advantage_abs"), self.n_arms)
+        per_arm = _arm_dict(keys.ARM_ADVANTAGE_ABS.get(info), self.n_arms)
         if per_arm:
             return per_arm
-        whole = _finite_float(info.get("advantage_abs_mean"))
+        whole = finite_float(keys.ADVANTAGE_ABS_MEAN.get(info))
         if whole is not None:
             return {arm: whole for arm in practised}
         if outcome is None:
@@ -249,23 +251,13 @@ class BanditTeacher(Teacher):
         return out
 
 
-def _finite_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _arm_dict(value: Any, n_arms: int) -> dict[int, float]:
     """``{arm: finite float}`` from an info mapping, keeping only valid arms."""
     if not isinstance(value, dict):
         return {}
     out = {}
     for arm, signal in value.items():
-        signal = _finite_float(signal)
+        signal = finite_float(signal)
         if isinstance(arm, (int, np.integer)) and 0 <= int(arm) < n_arms and signal is not None:
             out[int(arm)] = signal
     return out

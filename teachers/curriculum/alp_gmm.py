@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
 from teachgym.teachers.curriculum.gmm import GaussianMixtureFit, best_by_aic, fit_gmms
 from teachgym.teachers.curriculum.task_history import TaskHistory
@@ -106,7 +107,7 @@ class ALPGMMTeacher(Teacher):
         outcome = finite_outcome(info)
         if outcome is None:
             return
-        task = np.asarray(info.get("task", action), dtype=np.float64)[: self.low.size]
+        task = np.asarray(keys.TASK.get(info, action), dtype=np.float64)[: self.low.size]
         self.history.add(task, outcome)
         if self.history.size % self.fit_rate == 0:
             self.fit()

@@ -21,6 +21,7 @@ import itertools
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
 from teachgym.validation import ConfigError, check_float, check_int
 
@@ -136,7 +137,7 @@ class RIACTeacher(Teacher):
         if outcome is None:
             return
         try:
-            point = np.asarray(info.get("task", action), dtype=np.float64).ravel().tolist()
+            point = np.asarray(keys.TASK.get(info, action), dtype=np.float64).ravel().tolist()
         except (TypeError, ValueError):
             return
         # A task outside the space (or NaN) belongs to no region: skip it, as teachDeepRL does.

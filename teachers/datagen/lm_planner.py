@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher
 from teachgym.utils.threads import torch_threads
 from teachgym.validation import ConfigError, check_int
@@ -72,10 +73,10 @@ class LMPlannerTeacher(Teacher):
         return PROMPT.format(skills="\n".join(lines), observation=obs, budget=self.budget, example=example)
 
     def act(self, obs, info):
-        if isinstance(info.get("taxonomy"), dict):
-            self.taxonomy = info["taxonomy"]
-        if isinstance(info.get("lesson_space"), dict):
-            self.budget = int(info["lesson_space"].get("budget", 0) or 0)
+        if isinstance(keys.TAXONOMY.get(info), dict):
+            self.taxonomy = keys.TAXONOMY.get(info)
+        if isinstance(keys.LESSON_SPACE.get(info), dict):
+            self.budget = int(keys.LESSON_SPACE.get(info).get("budget", 0) or 0)
         self._load()
         import torch
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher
 from teachgym.utils.numeric import largest_remainder
 from teachgym.validation import ConfigError
@@ -53,19 +54,20 @@ class DataTeacher(Teacher):
 
     # -- feedback ------------------------------------------------------------------
     def _read(self, info: dict[str, Any]) -> None:
-        if isinstance(info.get("lesson_space"), dict) and info["lesson_space"].get("kind") in (
+        space = keys.LESSON_SPACE.get(info)
+        if isinstance(space, dict) and space.get("kind") in (
                 "allocation", "open_ended", "skill_tree"):
-            self.layout = info["lesson_space"]
-        if isinstance(info.get("taxonomy"), dict):
-            self.taxonomy = info["taxonomy"]
+            self.layout = space
+        if isinstance(keys.TAXONOMY.get(info), dict):
+            self.taxonomy = keys.TAXONOMY.get(info)
         if self.layout is None:
             raise ConfigError(f"{type(self).__name__} needs a teachgym DataGen env (info['lesson_space'] with kind "
                               "'allocation', 'open_ended' or 'skill_tree' at reset)")
         k, s = self.n_skills, int(self.layout.get("max_subskills", 1))
-        self.skill_accuracy = _pick(_clean(info.get("skill_accuracy"), (k,)), self.skill_accuracy, np.zeros(k))
-        self.subskill_accuracy = _pick(_clean(info.get("subskill_accuracy"), (k, s)), self.subskill_accuracy,
+        self.skill_accuracy = _pick(_clean(keys.SKILL_ACCURACY.get(info), (k,)), self.skill_accuracy, np.zeros(k))
+        self.subskill_accuracy = _pick(_clean(keys.SUBSKILL_ACCURACY.get(info), (k, s)), self.subskill_accuracy,
                                        np.zeros((k, s)))
-        tree = _clean(info.get("tree"), (k, s))
+        tree = _clean(keys.TREE.get(info), (k, s))
         if tree is not None:
             self.tree = tree > 0.5
 

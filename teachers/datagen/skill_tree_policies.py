@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teachers.datagen.plans import DataTeacher
 from teachgym.validation import ConfigError, check_int
 
@@ -38,7 +39,7 @@ class _TreePolicy(DataTeacher):
 
     def _expandable(self, info) -> np.ndarray:
         """Skills with a hidden subskill, from the env's action mask when it gives one."""
-        mask = info.get("action_mask")
+        mask = keys.ACTION_MASK.get(info)
         k = self.n_skills
         try:
             mask = np.asarray(mask, dtype=bool)
@@ -96,7 +97,7 @@ class FillBalancedTeacher(_TreePolicy):
             if self.steps % 2 == 0:
                 return self._explore(self._least_grown(tree, expandable))
             return self._balanced_exploit(tree)
-        counts = np.asarray(info.get("subskill_data_counts", np.zeros(tree.shape)), dtype=np.float64)
+        counts = np.asarray(keys.SUBSKILL_DATA_COUNTS.get(info, np.zeros(tree.shape)), dtype=np.float64)
         if counts.shape != tree.shape or not np.all(np.isfinite(counts)):
             return self._balanced_exploit(tree)
         deficit = np.where(tree, counts[tree].max() - counts, 0.0) if tree.any() else np.zeros(tree.shape)

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher
 from teachgym.validation import ConfigError
 
@@ -59,12 +60,12 @@ class OfflineOnlineTeacher(Teacher):
 
     # -- reading what the env published -----------------------------------------
     def _read_layout(self, info: dict[str, Any]) -> None:
-        names = (info.get("lesson_space") or {}).get("names")
+        names = (keys.LESSON_SPACE.get(info) or {}).get("names")
         if not names or "offline_share" not in names or len(names) != self.action_space.shape[0]:
             raise ConfigError(f"{self.name} needs a FineTuneRL env: reset info['lesson_space']['names'] must name "
                               f"an 'offline_share' lesson (one name per action dimension); got {names!r}")
         self._names = list(names)
-        layout = info.get("observation_layout") or {}
+        layout = keys.OBSERVATION_LAYOUT.get(info) or {}
         self._layout = {key: (int(span[0]), int(span[1])) for key, span in layout.items()}
 
     def observed(self, obs: Any, key: str, default: float | np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher
 from teachgym.validation import ConfigError, check_choice, check_float
 
@@ -45,11 +46,11 @@ class EasyToHardTeacher(Teacher):
         self._schedule = None
 
     def act(self, obs, info):
-        if "easy_to_hard" in info:
-            self._schedule = info["easy_to_hard"]
+        if keys.EASY_TO_HARD.name in info:
+            self._schedule = keys.EASY_TO_HARD.get(info)
         if self._schedule is None:
             raise ConfigError("easy-to-hard needs an env that publishes info['easy_to_hard'] at reset")
-        progress = min(1.0, max(0.0, float(info.get("budget_used", 0.0))))
+        progress = min(1.0, max(0.0, float(keys.BUDGET_USED.get(info, 0.0))))
         if isinstance(self.action_space, spaces.Discrete):
             order = self._schedule["order"]
             position = min(int(progress * len(order)), len(order) - 1)

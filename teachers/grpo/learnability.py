@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from teachgym import info as keys
 from teachgym.teachers.grpo.arm_signals import ArmTeacher
 from teachgym.validation import check_float
 
@@ -67,7 +68,7 @@ class LearnabilityTeacher(ArmTeacher):
             self._n_measured += 1
 
     def _read_probe_accuracy(self, info) -> None:
-        accuracy = info.get("arm_accuracy") if isinstance(info, dict) else None
+        accuracy = keys.ARM_ACCURACY.get(info) if isinstance(info, dict) else None
         if accuracy is None or self._n_measured == self.n_arms:
             return  # nothing to read, or nothing left to read it for
         try:

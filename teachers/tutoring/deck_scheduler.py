@@ -39,8 +39,8 @@ class DeckScheduler(Teacher, abc.ABC):
         self._start_episode()
 
     def act(self, obs: Any, info: dict[str, Any]) -> np.ndarray:
-        # a reset info (no lesson yet) is a new learner, even without reset() between episodes
-        if keys.LESSON.name not in info and info.get(keys.BUDGET_USED.name) == 0.0 and self._steps > 0:
+        # a reset info is a new learner, even without reset() between episodes
+        if keys.is_episode_start(info) and self._steps > 0:
             self._steps = 0
             self._restart()
         return (self.due <= self.day).astype(self.action_space.dtype)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from teachgym import info as keys
 from teachgym.teachers.tutoring.tutoring_base import TutorTeacher
 from teachgym.validation import check_float
 
@@ -45,8 +46,8 @@ class MasteryTutor(TutorTeacher):
         self._mastered = np.zeros(self.n_items, dtype=bool)
 
     def _read_reset_info(self, info) -> None:
-        population = info.get("bkt_population")
-        prerequisites = info.get("prerequisites")
+        population = keys.BKT_POPULATION.get(info)
+        prerequisites = keys.PREREQUISITES.get(info)
         if isinstance(population, dict):
             for key in DEFAULT_BKT:
                 value = population.get(key)
