@@ -164,3 +164,21 @@ def test_building_the_tiny_grpo_student_says_what_it_builds(tmp_path, capsys):
     assert "building the tiny GRPO student" in err and str(path) in err and "3 SFT warm-up steps" in err
     build_tiny_model(config, "0123456789+= ", [("1+1=", "2"), ("2+3=", "5")], cache_dir=tmp_path)
     assert "building" not in capsys.readouterr().err  # a cached student is loaded quietly
+
+
+def test_the_readme_env_table_names_every_registered_env():
+    import itertools
+    import re
+
+    from teachgym.registry import ENV_META, env_meta
+
+    env_meta("teachgym/ToyCurriculum-v0")  # fills ENV_META
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("## What is here"):]
+    table = table[: table.index("\n## ", 1)]
+    named = set()
+    for token in re.findall(r"`(teachgym/[^`]+)`", table):  # brace groups expand: a-{x,y}-v0 -> a-x-v0, a-y-v0
+        pieces = re.split(r"\{([^}]*)\}", token)
+        choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(pieces)]
+        named |= {"".join(combo) for combo in itertools.product(*choices)}
+    assert sorted(set(ENV_META) - named) == []
