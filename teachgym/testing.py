@@ -320,19 +320,20 @@ def check_teacher(teacher: Any, env: EnvLike, *, seed: int = 5, teacher_kwargs: 
 
         problems = []
         before = _global_rng_state()
+        reused = make()
         try:
-            first = one_run(make(), seed)
+            first = one_run(reused, seed)
         except InvalidLessonError as error:
             _fail(f"teacher {name!r} on {_name(instance)}", [f"gave an invalid lesson: {error}"])
         if not all(_equal(a, b) for a, b in zip(before, _global_rng_state())):
             problems.append("a run changed a global RNG (numpy.random, random or torch); own a Generator instead")
-        second = one_run(make(), seed)
-        if not _equal(first.lessons, second.lessons) or first.score != second.score:
-            problems.append("same seed, different runs")
-        reused = make()
-        one_run(reused, seed + 1)
-        if not _equal(one_run(reused, seed).lessons, first.lessons):
-            problems.append("a teacher reused after reset() does not behave as a fresh one")
+        again = one_run(reused, seed)  # the same object after reset(): must behave as a fresh one
+        if not _equal(again.lessons, first.lessons) or again.score != first.score:
+            fresh = one_run(make(), seed)
+            if _equal(fresh.lessons, first.lessons) and fresh.score == first.score:
+                problems.append("a teacher reused after reset() does not behave as a fresh one")
+            else:
+                problems.append("same seed, different runs")
         problems += _drive_degenerate(make(), instance, seed, 60)
         _fail(f"teacher {name!r} on {_name(instance)}", problems)
     finally:

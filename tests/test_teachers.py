@@ -112,6 +112,21 @@ def test_same_seed_same_run_and_seeds_differ(name):
     assert not np.array_equal(first.lessons, other.lessons)
 
 
+def test_the_kit_finds_a_teacher_that_remembers_the_previous_run():
+    class Sticky(teachgym.Teacher):
+        supported_spaces = (spaces.Discrete,)
+        runs = 0
+
+        def _setup(self):
+            self.runs += 1  # state that reset() keeps
+
+        def act(self, obs, info):
+            return (self.runs + int(self.rng.integers(2))) % self.action_space.n
+
+    with pytest.raises(testing.ConformanceError, match="reused after reset"):
+        testing.check_teacher(Sticky(), "teachgym/ToyCurriculumDiscrete-v0")
+
+
 def test_the_kit_finds_a_teacher_using_the_global_rng():
     class Sloppy(teachgym.Teacher):
         def act(self, obs, info):
