@@ -24,21 +24,13 @@ from typing import Any
 
 import gymnasium as gym
 
+from teachgym.utils.kv import parse_pair
 from teachgym.validation import ConfigError
 
 
 def parse_kwargs(pairs: list[str] | None, what: str) -> dict[str, Any]:
-    """Turn ``["n_steps=5000", "reward_mode=outcome"]`` into a dict; values are JSON when they parse."""
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"{what} must look like key=value, got {pair!r}")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
+    """Turn ``["n_steps=5000", "reward_mode=outcome"]`` into a dict (values: :func:`teachgym.utils.kv.parse_value`)."""
+    return dict(parse_pair(pair, what) for pair in pairs or [])
 
 
 def run_file_name(env_id: str, teacher: str, seed: int) -> str:

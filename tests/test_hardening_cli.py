@@ -182,3 +182,14 @@ def test_the_readme_env_table_names_every_registered_env():
         choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(pieces)]
         named |= {"".join(combo) for combo in itertools.product(*choices)}
     assert sorted(set(ENV_META) - named) == []
+
+
+def test_python_spellings_of_true_false_none_are_what_they_spell():
+    """``--env-kwarg oracle=False`` must turn oracle mode off, not pass the truthy text "False"."""
+    from teachgym.cli import parse_kwargs
+    from teachgym.leaderboard.sweep import parse_teacher_spec
+
+    assert parse_kwargs(["oracle=False", "x=True", "y=None", "z=false", "w=text"], "--env-kwarg") == \
+        {"oracle": False, "x": True, "y": None, "z": False, "w": "text"}
+    assert parse_teacher_spec("alp-gmm(warm_start=False, fit_rate=100)") == \
+        ("alp-gmm", {"warm_start": False, "fit_rate": 100})

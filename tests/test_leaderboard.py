@@ -174,7 +174,7 @@ def test_teacher_specs(tmp_path):
     assert parse_teacher_spec("alp-gmm(warm_start=true, fit_rate=100)") == ("alp-gmm", {"warm_start": True, "fit_rate": 100})
     assert parse_teacher_spec("tests.test_core:FixedTeacher") == ("tests.test_core:FixedTeacher", {})
     assert split_teachers("a,b(x=1,y=2),c") == ["a", "b(x=1,y=2)", "c"]
-    with pytest.raises(teachgym.ConfigError, match="no such SB3 model file"):
+    with pytest.raises(teachgym.ConfigError, match="no such teacher file"):
         parse_teacher_spec(str(tmp_path / "missing.zip"))
     with pytest.raises(teachgym.ConfigError, match="key=value"):
         parse_teacher_spec("alp-gmm(oops)")

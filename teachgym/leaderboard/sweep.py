@@ -29,6 +29,7 @@ from typing import Any
 
 from teachgym.leaderboard.store import RunSpec, RunStore, pack_array
 from teachgym.leaderboard.suites import Suite, SuiteEnv
+from teachgym.utils.kv import parse_pair
 from teachgym.validation import ConfigError
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -39,29 +40,23 @@ HEARTBEAT_SECONDS = 30.0
 def parse_teacher_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"alp-gmm"``, ``"alp-gmm(warm_start=true, fit_rate=100)"``, ``"pkg.mod:Class"`` or ``"teacher.zip"``.
 
-    Values in parentheses are JSON where they parse (else strings). A path to an
-    existing ``.zip`` is a trained SB3 teacher (``sb3-policy`` with ``path=``).
+    Values in parentheses are read by :func:`teachgym.utils.kv.parse_value`. A path to an
+    existing ``.safetensors`` teacher file (or an SB3 ``.zip``, loaded only with
+    ``trust_pickle``) is a trained teacher (``sb3-policy`` with ``path=``).
     """
     spec = spec.strip()
-    if spec.endswith(".zip"):
+    if spec.endswith((".zip", ".safetensors")):
         path = Path(spec).expanduser().resolve()
         if not path.is_file():
-            raise ConfigError(f"teacher {spec!r}: no such SB3 model file")
+            raise ConfigError(f"teacher {spec!r}: no such teacher file")
         return "sb3-policy", {"path": str(path)}
     if not spec.endswith(")"):
         return spec, {}
     name, sep, args = spec[:-1].partition("(")
     if not sep or not name:
         raise ConfigError(f"teacher spec must look like name or name(key=value, ...), got {spec!r}")
-    kwargs: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in args.split(","))):
-        key, eq, raw = part.partition("=")
-        if not eq:
-            raise ConfigError(f"teacher spec {spec!r}: argument {part!r} must be key=value")
-        try:
-            kwargs[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            kwargs[key.strip()] = raw.strip()
+    kwargs = dict(parse_pair(part, f"teacher spec {spec!r}: argument {part!r}")
+                  for part in filter(None, (p.strip() for p in args.split(","))))
     return name.strip(), kwargs
 
 
