@@ -23,6 +23,16 @@ register_teacher("alp-gmm", f"{_CUR}.alp_gmm:ALPGMMTeacher", "ALP-GMM (Portelas 
 register_teacher("covar-gmm", f"{_CUR}.covar_gmm:CovarGMMTeacher", "Covar-GMM (Moulin-Frier et al., 2014)",
                  family="curriculum")
 register_teacher("riac", f"{_CUR}.riac:RIACTeacher", "RIAC (Baranes & Oudeyer, 2009)", family="curriculum")
+register_teacher("adr", f"{_CUR}.adr:ADRTeacher", "Automatic Domain Randomization from the env's easy task "
+                 "(OpenAI et al., 2019)", family="curriculum", privileged=True)
+register_teacher("spdl", f"{_CUR}.spdl:SPDLTeacher", "Self-Paced Deep RL towards the env's test distribution "
+                 "(Klink et al., 2020)", family="curriculum")
+register_teacher("goal-gan", f"{_CUR}.goal_gan:GoalGANTeacher", "GoalGAN: LSGAN of intermediate-difficulty goals "
+                 "(Florensa et al., 2018)", family="curriculum")
+register_teacher("setter-solver", f"{_CUR}.setter_solver:SetterSolverTeacher",
+                 "Setter-Solver: goals of a desired feasibility (Racaniere et al., 2020)", family="curriculum")
+register_teacher("accel", f"{_CUR}.accel:ACCELTeacher", "ACCEL: Robust PLR with edits of replayed tasks "
+                 "(Parker-Holder et al., 2022)", family="curriculum")
 # Curriculum: discrete tasks (Discrete).
 register_teacher("tscl-window", f"{_CUR}.tscl:TSCLWindowTeacher", "TSCL window slope bandit (Matiisen et al., 2017)",
                  family="curriculum")
@@ -31,6 +41,12 @@ register_teacher("tscl-sampling", f"{_CUR}.tscl:TSCLSamplingTeacher", "TSCL samp
 register_teacher("exp3", f"{_CUR}.exp3:EXP3Teacher", "EXP3 on absolute learning progress", family="curriculum")
 register_teacher("ucb", f"{_CUR}.ucb:UCBTeacher", "discounted UCB on absolute learning progress", family="curriculum")
 register_teacher("thompson", f"{_CUR}.thompson:ThompsonTeacher", "Thompson sampling on absolute learning progress",
+                 family="curriculum")
+# Curriculum: level replay (Box tasks or Discrete arms).
+register_teacher("plr", f"{_CUR}.plr:PLRTeacher", "Prioritized Level Replay (Jiang et al., 2021)", family="curriculum")
+register_teacher("robust-plr", f"{_CUR}.plr:RobustPLRTeacher", "Robust PLR's level sampling (Jiang et al., 2021)",
+                 family="curriculum")
+register_teacher("sfl", f"{_CUR}.sfl:SFLTeacher", "Sampling For Learnability (Rutherford et al., 2024)",
                  family="curriculum")
 
 # Tutoring (Discrete items/skills; read info["tutor_log"], fall back elsewhere).
