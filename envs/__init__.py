@@ -22,10 +22,12 @@ _GRPO = {"n_steps": 3, "updates_per_step": 1, "prompts_per_update": 2, "num_gene
 
 _CURRICULUM = "teachgym.envs.curriculum"
 _GRID_SCORE = "% of test tasks solved"
+_TOY_VECTOR = f"{_CURRICULUM}.toy_vector:ToyCurriculumVectorEnv"  # gym.make_vec(..., vectorization_mode="vector_entry_point")
 register_env("teachgym/ToyCurriculum-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", family="curriculum",
-             score="% of competence-grid cells mastered", smoke=_FAST)
+             score="% of competence-grid cells mastered", smoke=_FAST, vector_entry_point=_TOY_VECTOR)
 register_env("teachgym/ToyCurriculumDiscrete-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", family="curriculum",
-             score="% of competence-grid cells mastered", smoke=_FAST, kwargs={"lesson_mode": "regions"})
+             score="% of competence-grid cells mastered", smoke=_FAST, kwargs={"lesson_mode": "regions"},
+             vector_entry_point=_TOY_VECTOR)
 register_env("teachgym/GridworldCurriculum-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
              family="curriculum", score=_GRID_SCORE, smoke=_FAST)
 register_env("teachgym/GridworldCurriculumDiscrete-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",

@@ -8,7 +8,8 @@ from gymnasium import spaces
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
-from teachgym.students.curriculum.competence_grid import CompetenceGridStudent
+from teachgym.students.curriculum.competence_grid import CompetenceGridStudent, draw_grid_student
+from teachgym.students.populations import check_population
 from teachgym.validation import check_choice, check_int
 
 
@@ -54,7 +55,13 @@ class ToyCurriculumEnv(TeacherEnv):
 
     ## Starting State
 
-    All competences 0; the budget is unused.
+    All competences 0; the budget is unused. With ``population="train"`` or
+    ``"held_out"`` every reset draws a new student from that part of the
+    competence-grid population (:func:`~teachgym.students.curriculum.competence_grid.draw_grid_student`:
+    competence per episode 0.5-2, outcome noise 0-0.2 in disjoint interleaved
+    bands, mastery starting from a random corner); the observation is unchanged,
+    so the teacher must infer which student it faces. ``population=None``
+    (default) is the paper's student.
 
     ## Episode End
 
@@ -68,7 +75,7 @@ class ToyCurriculumEnv(TeacherEnv):
     ```python
     import gymnasium as gym, teachgym
     env = gym.make("teachgym/ToyCurriculum-v0", n_cells=10, n_dims=2, n_useless_dims=0,
-                   n_steps=20_000, reward_mode="mastery_gain", outcome_noise=0.0)
+                   n_steps=20_000, reward_mode="mastery_gain", outcome_noise=0.0, population=None)
     env = gym.make("teachgym/ToyCurriculumDiscrete-v0", arms_per_dim=5)
     ```
 
@@ -81,10 +88,11 @@ class ToyCurriculumEnv(TeacherEnv):
 
     def __init__(self, n_cells: int = 10, n_dims: int = 2, n_useless_dims: int = 0, n_steps: int = 20_000,
                  lesson_mode: str = "box", arms_per_dim: int = 5, reward_mode: str = "mastery_gain",
-                 outcome_noise: float = 0.0, score_every: int | None = 1000):
+                 outcome_noise: float = 0.0, score_every: int | None = 1000, population: str | None = None):
         n_useless_dims = check_int("n_useless_dims", n_useless_dims, low=0, high=64)
         self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("box", "regions"))
+        self.population = check_population(population)
         self.student = CompetenceGridStudent(n_cells=n_cells, n_dims=n_dims, outcome_noise=outcome_noise)
         dim = self.student.n_dims + n_useless_dims
         arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=self.student.n_cells)
@@ -99,7 +107,8 @@ class ToyCurriculumEnv(TeacherEnv):
         self._obs = np.zeros(self._n_grid + 1, dtype=np.float32)
 
     def _reset_student(self, rng: np.random.Generator) -> None:
-        self.student.reset(rng)
+        params = None if self.population is None else draw_grid_student(rng, self.population, self.student.n_dims)
+        self.student.reset(rng, params)
 
     def _teach(self, task: np.ndarray) -> Taught:
         before = self.student.n_mastered
