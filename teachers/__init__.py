@@ -94,6 +94,8 @@ register_teacher("skilltree-fill-balanced", f"{_DG}.skill_tree_policies:FillBala
                  "DataEnvGym: grow the tree evenly, then exploit evenly", family="datagen")
 register_teacher("lm-planner", f"{_DG}.lm_planner:LMPlannerTeacher", "a causal LM writes text data plans (model=...)",
                  family="datagen")
+register_teacher("datagen-learning-progress", f"{_DG}.learning_progress:LearningProgressDataTeacher",
+                 "data in proportion to the recent change in per-skill validation accuracy", family="datagen")
 
 # GRPO curriculum (Discrete arms or Box mixtures; read info["arm_advantage_abs"] / ["arm_reward_mean"], fall back
 # on outcome).
@@ -104,3 +106,8 @@ register_teacher("dump", f"{_GR}.dump:DUMPTeacher", "DUMP: UCB on recent |advant
                  family="grpo")
 register_teacher("learnability", f"{_GR}.learnability:LearnabilityTeacher", "sample arms by p(1-p) (LILO / VCRL)",
                  family="grpo")
+register_teacher("online-filtering", f"{_GR}.filtering:OnlineFilteringTeacher",
+                 "balanced online difficulty filtering: arms with pass rate in [0.25, 0.75] (Bae et al., 2025)",
+                 family="grpo")
+register_teacher("vcrl", f"{_GR}.vcrl:VCRLTeacher", "VCRL: keep high group-reward variance, replay a bank of it "
+                 "(Jiang et al., 2025)", family="grpo")
