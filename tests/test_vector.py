@@ -1,0 +1,132 @@
+"""Vectorised teacher envs: sub-env i is the single env seeded seed + i; populations are disjoint."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+
+import teachgym
+from teachgym.students.curriculum.competence_grid import GRID_NOISE, GRID_RATE, draw_grid_student
+from teachgym.students.populations import Interleaved
+
+CASES = [
+    ("teachgym/ToyCurriculum-v0", {"n_steps": 120, "score_every": 25}),
+    ("teachgym/ToyCurriculum-v0", {"n_steps": 120, "outcome_noise": 0.1, "n_useless_dims": 1,
+                                   "reward_mode": "outcome"}),
+    ("teachgym/ToyCurriculumDiscrete-v0", {"n_steps": 120, "population": "train", "n_cells": 5, "arms_per_dim": 5, "score_every": 40}),
+    ("teachgym/ToyCurriculum-v0", {"n_steps": 120, "population": "held_out", "n_cells": 4, "arms_per_dim": 4}),
+]
+
+
+def _actions(space: gym.Space, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
+    if isinstance(space, gym.spaces.Discrete):
+        return rng.integers(0, min(space.n, 3 + t // 10), size=n)  # drift outwards so cells unlock
+    return (rng.random((n, space.shape[0])) * min(1.0, 0.1 + t / 150)).astype(np.float32)
+
+
+@pytest.mark.parametrize("env_id,kwargs", CASES)
+def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
+    n, seed = 4, 11
+    vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
+    singles = [gym.make(env_id, **kwargs) for _ in range(n)]
+    obs, info = vec.reset(seed=seed)
+    single_resets = [env.reset(seed=seed + i) for i, env in enumerate(singles)]
+    assert np.array_equal(obs, np.stack([o for o, _ in single_resets]))
+    assert np.array_equal(info["score"], [i["score"] for _, i in single_resets]) and info["_score"].all()
+    rng = np.random.default_rng(0)
+    steps = 2 * kwargs["n_steps"] + 1  # across an autoreset into the second episode
+    scored = 0
+    for t in range(steps):
+        actions = _actions(vec.single_action_space, n, t, rng)
+        obs, rewards, terminated, truncated, info = vec.step(actions)
+        results = []
+        for i, env in enumerate(singles):
+            if t == kwargs["n_steps"]:  # NEXT_STEP: the step after truncation resets
+                o, inf = env.reset()
+                results.append((o, 0.0, False, False, inf))
+            else:
+                results.append(env.step(actions[i]))
+        assert np.array_equal(obs, np.stack([r[0] for r in results])), t
+        assert np.array_equal(rewards, [r[1] for r in results]), t
+        assert np.array_equal(truncated, [r[3] for r in results]) and not terminated.any()
+        for key in ("task", "outcome", "score", "budget_used", "episode_start"):
+            present = [key in r[4] for r in results]
+            assert np.array_equal(info.get(f"_{key}", np.zeros(n, bool)), present), (t, key)
+            if any(present):
+                assert np.array_equal(info[key], np.stack([r[4][key] for r in results])), (t, key)
+        scored += "score" in info
+    assert scored >= 3 and np.any(info["outcome"] > 0)
+
+
+def test_batched_info_matches_gymnasium_sync_vector_env():
+    kwargs = {"n_steps": 30, "score_every": 10, "population": "train"}
+    vec = gym.make_vec("teachgym/ToyCurriculumDiscrete-v0", num_envs=3, vectorization_mode="vector_entry_point",
+                       **kwargs)
+    sync = gym.make_vec("teachgym/ToyCurriculumDiscrete-v0", num_envs=3, vectorization_mode="sync", **kwargs)
+    for a, b in zip(vec.reset(seed=5), sync.reset(seed=5)):
+        assert sorted(a) == sorted(b) if isinstance(a, dict) else np.array_equal(a, b)
+    for t in range(35):
+        actions = np.array([t % 5, (t * 3) % 25, 0])
+        mine, theirs = vec.step(actions), sync.step(actions)
+        for k in range(4):
+            assert np.array_equal(mine[k], theirs[k]), (t, k)
+        assert sorted(mine[4]) == sorted(theirs[4]), t
+        for key, value in mine[4].items():
+            if key not in ("lesson_space", "easy_to_hard"):
+                assert np.array_equal(value, theirs[4][key]), (t, key)
+
+
+def test_same_step_autoreset_returns_the_final_observation_and_the_next_episode():
+    vec = gym.make_vec("teachgym/ToyCurriculum-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                       n_steps=3, autoreset_mode="SameStep")
+    assert vec.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    vec.reset(seed=0)
+    for _ in range(2):
+        vec.step(np.zeros((2, 2), np.float32))
+    obs, _, _, truncated, info = vec.step(np.zeros((2, 2), np.float32))
+    assert truncated.all() and info["episode_start"].all() and info["_final_obs"].all()
+    assert info["final_obs"][0][0] == pytest.approx(0.03) and info["final_info"]["score"].shape == (2,)
+    assert obs[:, 0].tolist() == [0.0, 0.0]  # the next students start from scratch
+
+
+def test_invalid_batches_name_the_sub_env():
+    vec = gym.make_vec("teachgym/ToyCurriculum-v0", num_envs=3, vectorization_mode="vector_entry_point")
+    vec.reset(seed=0)
+    bad = np.full((3, 2), 0.5, np.float32)
+    bad[2, 1] = 1.5
+    with pytest.raises(teachgym.InvalidLessonError, match=r"actions\[2, 1\]"):
+        vec.step(bad)
+    with pytest.raises(teachgym.InvalidLessonError, match="shape"):
+        vec.step(np.zeros((2, 2), np.float32))
+    discrete = gym.make_vec("teachgym/ToyCurriculumDiscrete-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    discrete.reset(seed=0)
+    with pytest.raises(teachgym.InvalidLessonError, match=r"actions\[1\]"):
+        discrete.step(np.array([0, 25]))
+    with pytest.raises(teachgym.ConfigError, match="population"):
+        gym.make_vec("teachgym/ToyCurriculum-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                     population="test")
+
+
+def test_populations_are_disjoint_by_construction():
+    rng = np.random.default_rng(0)
+    for part in ("train", "held_out"):
+        for _ in range(300):
+            student = draw_grid_student(rng, part, 2)
+            assert GRID_RATE.part_of(student["rate"]) == part and GRID_NOISE.part_of(student["noise"]) == part
+            assert 0.5 <= student["rate"] < 2.0
+    band = Interleaved(0.0, 1.0, bands=2)
+    assert [band.part_of(x) for x in (0.1, 0.3, 0.6, 0.8)] == ["train", "held_out", "train", "held_out"]
+
+
+def test_population_students_differ_and_the_default_student_is_unchanged():
+    default = teachgym.run("teachgym/ToyCurriculumDiscrete-v0", "tscl-window", 0, n_steps=800)
+    same = teachgym.run("teachgym/ToyCurriculumDiscrete-v0", "tscl-window", 0, n_steps=800, population=None)
+    assert same.curve == default.curve and np.array_equal(same.tasks, default.tasks)
+    env = gym.make("teachgym/ToyCurriculum-v0", population="held_out")
+    rates = set()
+    for seed in range(6):
+        env.reset(seed=seed)
+        rates.add(env.unwrapped.student.params["rate"])
+    assert len(rates) == 6
