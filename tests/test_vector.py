@@ -37,7 +37,7 @@ def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
     assert np.array_equal(info["score"], [i["score"] for _, i in single_resets]) and info["_score"].all()
     rng = np.random.default_rng(0)
     steps = 2 * kwargs["n_steps"] + 1  # across an autoreset into the second episode
-    scored = 0
+    scored, learned = 0, False
     for t in range(steps):
         actions = _actions(vec.single_action_space, n, t, rng)
         obs, rewards, terminated, truncated, info = vec.step(actions)
@@ -57,7 +57,8 @@ def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
             if any(present):
                 assert np.array_equal(info[key], np.stack([r[4][key] for r in results])), (t, key)
         scored += "score" in info
-    assert scored >= 3 and np.any(info["outcome"] > 0)
+        learned = learned or bool(np.any(info.get("outcome", 0.0) > 0))
+    assert scored >= 3 and learned
 
 
 def test_batched_info_matches_gymnasium_sync_vector_env():
