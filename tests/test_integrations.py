@@ -400,12 +400,15 @@ def test_the_examples_in_docs_integrations_run(tmp_path, monkeypatch):
     text = (Path(__file__).resolve().parents[1] / "docs" / "integrations.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= 5
+    from teachgym.utils.threads import single_thread, torch_threads
+
     monkeypatch.chdir(tmp_path)  # the TRL example writes its output_dir here
     state = torch.random.get_rng_state()
     namespace = {"__name__": "__main__"}
     try:
-        for block in blocks:
-            exec(compile(block, "docs/integrations.md", "exec"), namespace)
+        with single_thread(), torch_threads(1):  # more threads only spin on a small shared machine
+            for block in blocks:
+                exec(compile(block, "docs/integrations.md", "exec"), namespace)
     finally:
         torch.random.set_rng_state(state)
     assert namespace["curriculum"].arms == [2, 3, 4] and len(namespace["curriculum"].history) >= 2
