@@ -9,6 +9,9 @@ Three parts (``--part``), each recorded with ``_common.record``:
   Each repetition keeps a native and a wrapped vector env alive side by side
   and steps them in alternating blocks, so the machine's load swings hit
   both; it reports the ratio of steps per second and of CPU per env step.
+- ``accounting`` (``results/integrations_accounting.json``): the same
+  conditions in one process (``SyncVectorEnv``), CPU per env step: what the
+  wrapper and each teacher cost, without the pipes' noise.
 - ``sb3`` (``results/integrations_sb3_overhead.json``): the same SB3 PPO
   training on CartPole without and with ``TeacherCallback``, interleaved.
 - ``mountaincar`` (``results/integrations_mountaincar.json``): the
@@ -21,6 +24,7 @@ Three parts (``--part``), each recorded with ``_common.record``:
   default car to the flag. One JSON per run in ``--out-dir`` (a killed sweep resumes).
 
     cd benchmarks && python bench_integrations.py --part throughput --envs 8,64
+    cd benchmarks && python bench_integrations.py --part accounting --blocks 30
     cd benchmarks && python bench_integrations.py --part sb3
     cd benchmarks && python bench_integrations.py --part mountaincar --seeds 3 --conditions target,linear,alp-gmm
 """
@@ -112,16 +116,15 @@ THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: 
 }
 
 
-def _vector_env(condition: str, n_envs: int):
+def _vector_env(condition: str, n_envs: int, vector=gym.vector.AsyncVectorEnv):
     from teachgym.integrations import TeacherVectorEnv
 
     spec = THROUGHPUT[condition]
     if spec is None:
-        return gym.vector.AsyncVectorEnv([make_native_cartpole] * n_envs)
+        return vector([make_native_cartpole] * n_envs)
     teacher, kind, kwargs = spec
     space = spaces.Box(BOUND_LOW, BOUND_HIGH, (1,), dtype=np.float32) if kind == "box" else spaces.Discrete(5)
-    return TeacherVectorEnv(gym.vector.AsyncVectorEnv([make_taught_cartpole] * n_envs), teacher, space, seed=0,
-                            **kwargs)
+    return TeacherVectorEnv(vector([make_taught_cartpole] * n_envs), teacher, space, seed=0, **kwargs)
 
 
 def _cpu_seconds(pids) -> float:
@@ -220,6 +223,35 @@ def part_throughput(args) -> None:
                  "main process + sub-env processes, from /proc/<pid>/schedstat). Wrapped: TaskSetter sub-envs + "
                  "TeacherVectorEnv (buffer 8 unless named), the teacher in the main process; ALP-GMM at its defaults "
                  "(a GMM fit every 250 episodes).")
+
+
+def part_accounting(args) -> None:
+    """CPU per env step in one process (``SyncVectorEnv``): what the wrapper and each teacher add, without pipes."""
+    conditions = [c for c in THROUGHPUT if c != "native/control"]
+    n_envs, block_steps = 8, 200
+    sides = {c: _vector_env(c, n_envs, gym.vector.SyncVectorEnv) for c in conditions}
+    rng = np.random.default_rng(0)
+    for envs in sides.values():
+        envs.reset(seed=0)
+    cpu = dict.fromkeys(sides, 0.0)
+    for block in range(args.blocks):
+        actions = rng.integers(2, size=(block_steps, n_envs))
+        names = conditions[block % len(conditions):] + conditions[:block % len(conditions)]
+        for name in names:
+            start = time.process_time()
+            for a in actions:
+                sides[name].step(a)
+            cpu[name] += time.process_time() - start
+    steps = args.blocks * block_steps * n_envs
+    summary = {name: {"cpu_us_per_env_step": 1e6 * cpu[name] / steps,
+                      "added_us_per_env_step": 1e6 * (cpu[name] - cpu["native"]) / steps} for name in conditions}
+    for name, row in summary.items():
+        print(f"{name:<24} {row['cpu_us_per_env_step']:6.2f} us/env step ({row['added_us_per_env_step']:+.2f})")
+    for envs in sides.values():
+        envs.close()
+    record("integrations_accounting", "integrations", summary, None,
+           notes=f"CartPole-v1 x {n_envs} in SyncVectorEnv (one process, no pipes), random actions, {args.blocks} "
+                 f"blocks of {block_steps} steps per condition in rotating order; process CPU time per env step.")
 
 
 # -- SB3 callback overhead ---------------------------------------------------------------------------------------
@@ -346,7 +378,7 @@ def part_mountaincar(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["throughput", "sb3", "mountaincar"], required=True)
+    parser.add_argument("--part", choices=["throughput", "accounting", "sb3", "mountaincar"], required=True)
     parser.add_argument("--envs", default="8,64", help="throughput: sub-env counts")
     parser.add_argument("--conditions", default="", help="throughput: THROUGHPUT names; mountaincar: conditions")
     parser.add_argument("--reps", type=int, default=5)
@@ -360,7 +392,8 @@ def main() -> None:
         args.conditions = "target,linear,alp-gmm"
     pin_one_thread()
     print(f"machine: {machine()}\nload average at start: {os.getloadavg()}\n")
-    {"throughput": part_throughput, "sb3": part_sb3, "mountaincar": part_mountaincar}[args.part](args)
+    {"throughput": part_throughput, "accounting": part_accounting, "sb3": part_sb3,
+     "mountaincar": part_mountaincar}[args.part](args)
     print(f"\nload average at end: {os.getloadavg()}")
 
 
