@@ -15,12 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import teachgym
 from teachgym.cli import main, split_teachers
 from teachgym.leaderboard import RunSpec, RunStore, get_suite, plan, run_sweep
 from teachgym.leaderboard.report import README_END, README_START, leaderboard, to_markdown, update_readme
-from teachgym.leaderboard.stats import bootstrap_ci, compute, iqm, probability_of_improvement
+from teachgym.leaderboard.rankings import compute
+from teachgym.leaderboard.stats import (bootstrap_ci, improvement_with_ci, iqm, iqm_difference_ci, performance_profile,
+                                        probability_of_improvement, stratified_iqm_ci)
 from teachgym.leaderboard.sweep import parse_teacher_spec
 
 TINY_SUITE = """
@@ -71,20 +74,68 @@ def test_bootstrap_ci_brackets_the_estimate_and_collapses_for_constants():
     assert bootstrap_ci([7.0]) == (7.0, 7.0)
 
 
+def test_improvement_profiles_and_differences_by_hand():
+    rng = np.random.default_rng(0)
+    # env 1: the single run 5 beats all of 1, 2, 3; env 2: 0 never beats 1. Averaged over envs: 0.5, and no
+    # resample within an env can change either env's value.
+    assert improvement_with_ci([[5], [0, 0]], [[1, 2, 3], [1, 1]], rng) == (0.5, 0.5, 0.5)
+    p, low, high = improvement_with_ci([[0.0, 1.0]], [[0.5]], rng)
+    assert p == 0.5 and low == 0.0 and high == 1.0  # resamples {0,0}, {1,1} and the mixed one give 0, 1, 0.5
+    profile, lo, hi = performance_profile([[0.0, 0.5, 1.0]], np.array([-0.1, 0.25, 0.75, 1.0]))
+    np.testing.assert_allclose(profile, [1, 2 / 3, 1 / 3, 0])
+    # Each env weighs the same (not each run): (1/2 + 4/4) / 2, not 5/6.
+    profile, lo, hi = performance_profile([[0.0, 1.0], [1.0, 1.0, 1.0, 1.0]], np.array([0.5]), rng)
+    assert profile[0] == 0.75 and lo[0] <= 0.75 <= hi[0] and lo[0] >= 0.5
+    assert iqm_difference_ci([2, 2, 2], [1, 1], rng) == (1.0, 1.0, 1.0)
+    assert stratified_iqm_ci([np.array([1.0, 1.0]), np.array([3.0, 3.0])], rng) == (2.0, 2.0)
+    x = rng.normal(size=(7, 13))
+    np.testing.assert_allclose(iqm(x, axis=1), stats.trim_mean(x, 0.25, axis=1))
+
+
 def test_normalisation_aggregation_and_improvement_by_hand():
     result = compute({"e1": {"random": [0, 1, 2], "a": [5, 6, 7]}, "e2": {"random": [1, 1], "a": [2, 3], "b": [0, 0]}},
-                     best_known={"e1": 10.0})
+                     best_known={"e1": 10.0}, groups={"e1": "g", "e2": "g"})
     assert result.normalisers == {"e1": (1.0, 10.0), "e2": (1.0, 2.5)}  # e2: best known = best teacher mean
-    ranked = {a.teacher: a for a in result.aggregate}
+    ranking = result.ranking("g")
+    rows = {a.teacher: a for a in ranking.rows}
     # a's normalised runs: 4/9, 5/9, 6/9 on e1 and 2/3, 4/3 on e2; IQM of 5 values trims one from each end.
-    assert ranked["a"].iqm == pytest.approx(np.mean([5 / 9, 6 / 9, 2 / 3]))
-    assert ranked["random"].iqm == pytest.approx(0.0)
-    assert ranked["b"].iqm == pytest.approx(-2 / 3)
-    assert [a.teacher for a in result.aggregate] == ["a", "random", "b"]
-    assert result.improvement[("a", "random")] == 1.0 and result.improvement[("b", "a")] == 0.0
-    assert result.improvement[("random", "b")] == 1.0
+    assert rows["a"].iqm == pytest.approx(np.mean([5 / 9, 6 / 9, 2 / 3]))
+    assert rows["random"].iqm == pytest.approx(0.0) and rows["random"].role == "baseline" and rows["random"].rank is None
+    assert [a.teacher for a in ranking.ranked] == ["a"]  # b ran e2 only: never averaged over fewer envs
+    assert ranking.unranked == {"b": ["e1"]}
+    assert ranking.improvement[("a", "random")][0] == 1.0 and ("b", "a") not in ranking.improvement
+    assert result.per_env["e2"]["b"].vs_baseline[0] == -1.0
     skipped = compute({"e": {"a": [1.0]}}).skipped
     assert "no 'random' runs" in skipped["e"]
+
+
+def test_a_teacher_on_fewer_envs_is_not_ranked_below_random_and_privileged_teachers_are_references():
+    """The old aggregate pooled each teacher over the envs it happened to run: a Box-only teacher that
+    masters 9x random's cells on one env ranked below random, and a privileged schedule ranked first."""
+    rng = np.random.default_rng(0)
+    scores = {
+        "toy": {"random": rng.normal(4, 0.2, 10), "alp-gmm": rng.normal(36, 1, 10), "easy-to-hard": rng.normal(48, 1, 10)},
+        "toy-discrete": {"random": rng.normal(4, 0.2, 10), "tscl": rng.normal(100, 0.1, 10),
+                         "easy-to-hard": rng.normal(100, 0.1, 10)},
+        "grid": {"random": rng.normal(44, 3, 10), "alp-gmm": rng.normal(33, 1, 10), "easy-to-hard": rng.normal(54, 1, 10)},
+        "grid-discrete": {"random": rng.normal(40, 3, 10), "tscl": rng.normal(43, 2, 10),
+                          "easy-to-hard": rng.normal(61, 1, 10)},
+    }
+    best = {"toy": 100.0, "toy-discrete": 100.0, "grid": 64.6, "grid-discrete": 64.6}
+    families = dict.fromkeys(scores, "curriculum")
+    pooled = compute(scores, best, families=families, privileged={"easy-to-hard"})
+    ranking = pooled.ranking("curriculum")
+    assert ranking.ranked == []  # no real teacher ran all four envs: nobody is ranked on them
+    assert set(ranking.unranked) == {"alp-gmm", "tscl"}
+    assert {r.teacher: r.role for r in ranking.rows} == {"random": "baseline", "easy-to-hard": "privileged"}
+    groups = {"toy": "box", "grid": "box", "toy-discrete": "discrete", "grid-discrete": "discrete"}
+    split = compute(scores, best, groups=groups, families=families, privileged={"easy-to-hard"})
+    box = split.ranking("box")
+    assert [r.teacher for r in box.ranked] == ["alp-gmm"] and box.ranked[0].rank == 1
+    assert box.family == "curriculum" and box.unranked == {}
+    assert [r.teacher for r in split.ranking("discrete").ranked] == ["tscl"]
+    assert split.per_env["toy"]["alp-gmm"].beats_baseline and not split.per_env["grid"]["alp-gmm"].beats_baseline
+    assert split.per_env["grid"]["alp-gmm"].vs_baseline[2] < 0  # worse than random there, and the CI says so
 
 
 # -- sweeps: storage, resume, failures ------------------------------------------------------------
@@ -193,7 +244,8 @@ def test_cli_run_show_formats_and_readme(suite_file, tmp_path, capsys):
         text = capsys.readouterr().out
         assert "random" in text
     payload = json.loads(text)
-    assert {r["teacher"] for r in payload["ranking"]} == {"random", "tests.test_core:FixedTeacher"}
+    rows = {r["teacher"]: r["role"] for ranking in payload["rankings"] for r in ranking["rows"]}
+    assert rows == {"random": "baseline", "tests.test_core:FixedTeacher": "ranked"}
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{README_START}\nold\n{README_END}\noutro\n")
     assert main(["leaderboard", "show", "--suite", "tiny", "--suite-file", str(suite_file), "--db", db,
@@ -226,17 +278,32 @@ def test_html_page_in_headless_chromium(tmp_path):
     assert "<img src=x" not in markdown
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        tab = browser.new_page()
+        tab = browser.new_page(viewport={"width": 1000, "height": 800})
         dialogs = []
         tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         tab.goto(page.as_uri())
-        names = tab.locator("#ranking td.teacher").all_inner_texts()
+        names = tab.locator("table.ranking td.teacher").all_inner_texts()
         assert sorted(names) == sorted(["random", evil, "alp-gmm"])
-        plots = tab.locator("img.plot")
-        assert plots.count() >= 3
+        assert tab.locator("section.family h2").all_inner_texts() == ["Family: curriculum"]
+        for kind in ("ranking", "profiles", "improvement", "seeds", "curves", "sampling"):
+            assert tab.locator(f"img.plot.{kind}").count() >= 1, kind
         widths = tab.evaluate("Array.from(document.querySelectorAll('img.plot')).map(i => i.complete && i.naturalWidth)")
         assert all(w and w > 100 for w in widths)
-        assert tab.locator("#ranking img").count() == 0 and dialogs == []
+        assert "code version of the runs" in tab.locator("#code-versions").inner_text().lower()
+        overlaps = tab.evaluate("""() => {
+            const boxes = Array.from(document.querySelectorAll('h1,h2,h3,h4,p,table,img')).map(e => [e.tagName,
+                e.getBoundingClientRect()]);
+            const out = [];
+            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                const [a, r] = boxes[i], [b, q] = boxes[j];
+                if (r.width && q.width && r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1
+                    && q.top < r.bottom - 1) out.push([a, b]);
+            }
+            return out; }""")
+        assert overlaps == []  # no two blocks (headings, notes, tables, plots) share pixels
+        page_width = tab.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= 1000  # wide tables scroll inside their box, the page never does
+        assert tab.locator("table.ranking img").count() == 0 and dialogs == []
         browser.close()
 
 

@@ -266,7 +266,7 @@ HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "[x](javascript:aler
 
 
 def _stats():
-    from teachgym.leaderboard.stats import compute
+    from teachgym.leaderboard.rankings import compute
 
     rng = np.random.default_rng(0)
     teachers = {name: rng.uniform(0, 10, 4) for name in [*HOSTILE, "random"]}

@@ -1,5 +1,11 @@
 """Leaderboard outputs: terminal table, Markdown, CSV and JSON, from a RunStore.
 
+The terminal and Markdown views carry the same content: for each ranking (one per env family
+unless the suite groups envs otherwise), the ranked teachers with their normalised IQM, its CI
+and P(teacher > random), then the reference rows (random, privileged teachers) and the teachers
+not ranked there (with the envs they lack), each with its per-env IQM; then the code versions
+of the runs. JSON adds the full probability-of-improvement matrices and performance profiles.
+
 Teacher names and env labels come from the user (``pkg.mod:Class``, spec
 strings, suite files), so they are escaped for each format: in CSV a cell that
 starts with ``= + - @``, a tab or a carriage return would be a spreadsheet
@@ -14,105 +20,196 @@ import io
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from teachgym.leaderboard.stats import LeaderboardStats, compute
+from teachgym.leaderboard.rankings import LeaderboardStats, Ranking, compute
 from teachgym.leaderboard.store import RunStore
 from teachgym.leaderboard.suites import Suite
 
 README_START = "<!-- leaderboard:start -->"
 README_END = "<!-- leaderboard:end -->"
+ROLE_LABEL = {"baseline": "baseline", "privileged": "reference", "ranked": ""}
 
 
-def collect(store: RunStore, suite: Suite | None = None) -> tuple[dict, dict, list[dict]]:
-    """``scores[env][teacher]``, ``best_known[env]`` and the failed rows, for the suite's envs (or all)."""
+@dataclass
+class Collected:
+    """What a report needs from the store: scores, normalisation, grouping, failures, code versions."""
+
+    scores: dict[str, dict[str, list[float]]]
+    best_known: dict[str, float | None] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    families: dict[str, str] = field(default_factory=dict)
+    privileged: set[str] = field(default_factory=set)
+    failed: list[dict] = field(default_factory=list)
+    code_versions: dict[str, int] = field(default_factory=dict)
+
+
+def env_family(env_id: str) -> str:
+    """The registered family of ``env_id``, or ``"other"`` for an id teachgym does not register."""
+    from teachgym.registry import UnknownNameError, env_meta
+
+    try:
+        return env_meta(env_id).family
+    except UnknownNameError:
+        return "other"
+
+
+def is_privileged(teacher_spec: str) -> bool:
+    """Whether the teacher of a spec string is registered or declared as privileged (False if unknown)."""
+    from teachgym.leaderboard.sweep import parse_teacher_spec
+    from teachgym.registry import teacher_meta
+
+    try:
+        return teacher_meta(parse_teacher_spec(teacher_spec)[0]).privileged
+    except Exception:  # noqa: BLE001 - an unimportable or unknown teacher is not known to be privileged
+        return False
+
+
+def collect(store: RunStore, suite: Suite | None = None) -> Collected:
+    """Scores per env and teacher, with the suite's normalisation and grouping, for its envs (or all)."""
     labels = [e.label for e in suite.envs] if suite else None
-    best_known = {e.label: e.best_known for e in suite.envs} if suite else {}
-    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    failed = []
+    out = Collected(defaultdict(lambda: defaultdict(list)))
+    if suite:
+        out.best_known = {e.label: e.best_known for e in suite.envs}
+        out.groups = {e.label: e.ranking for e in suite.envs if e.ranking}
+    env_ids = {}
     for row in store.rows(labels):
+        env_ids[row["env_label"]] = row["env_id"]
+        out.code_versions[row["code_version"] or "unknown"] = out.code_versions.get(row["code_version"] or "unknown", 0) + 1
         if row["status"] == "ok":
-            scores[row["env_label"]][row["teacher"]].append(row["score"])
+            out.scores[row["env_label"]][row["teacher"]].append(row["score"])
         else:
-            failed.append(row)
-    return scores, best_known, failed
+            out.failed.append(row)
+    out.families = {label: env_family(env_id) for label, env_id in env_ids.items()}
+    out.privileged = {t for teachers in out.scores.values() for t in teachers if is_privileged(t)}
+    return out
 
 
 def leaderboard(store: RunStore, suite: Suite | None = None) -> tuple[LeaderboardStats, list[dict]]:
-    scores, best_known, failed = collect(store, suite)
-    return compute(scores, best_known), failed
+    """The statistics of the suite's runs in ``store`` and its failed rows."""
+    data = collect(store, suite)
+    result = compute(data.scores, data.best_known, groups=data.groups, families=data.families,
+                     privileged=data.privileged)
+    result.code_versions = data.code_versions
+    return result, data.failed
 
 
-def _ci(ci: tuple[float, float], digits: int = 2) -> str:
+def _ci(ci, digits: int = 2) -> str:
     return f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 
-def ranked_rows(result: LeaderboardStats) -> list[dict]:
-    """One row per teacher, best first: normalised IQM with CI, and per-env IQM."""
+def _cell(result: LeaderboardStats, env: str, teacher: str) -> str:
+    s = result.per_env[env].get(teacher)
+    if s is None:
+        return "missing"
+    return f"{s.iqm:.1f} {_ci(s.iqm_ci, 1)}" + (" +" if s.beats_baseline else "")
+
+
+def table_rows(result: LeaderboardStats, ranking: Ranking) -> list[list[str]]:
+    """The rows of one ranking's table (strings), the same for the terminal and Markdown views:
+    rank, teacher, normalised IQM [CI], P(teacher > baseline) [CI], one cell per env."""
     rows = []
-    for rank, agg in enumerate(result.aggregate, start=1):
-        row = {"rank": rank, "teacher": agg.teacher, "norm_iqm": agg.iqm, "norm_iqm_ci": list(agg.iqm_ci),
-               "norm_mean": agg.mean, "envs": agg.n_envs}
-        for env, teachers in result.per_env.items():
-            if agg.teacher in teachers:
-                row[env] = teachers[agg.teacher].iqm
-        rows.append(row)
+    for agg in ranking.rows:
+        rank = str(agg.rank) if agg.rank is not None else ROLE_LABEL[agg.role]
+        vs = ranking.improvement.get((agg.teacher, result.baseline))
+        rows.append([rank, agg.teacher, f"{agg.iqm:.3f} {_ci(agg.iqm_ci, 3)}",
+                     "—" if vs is None else f"{vs[0]:.2f} {_ci(vs[1:], 2)}",
+                     *[_cell(result, env, agg.teacher) for env in ranking.envs]])
+    for teacher, missing in sorted(ranking.unranked.items()):
+        rows.append(["not ranked", teacher, f"missing {len(missing)} of {len(ranking.envs)} envs", "—",
+                     *[_cell(result, env, teacher) for env in ranking.envs]])
     return rows
 
 
+def _headers(result: LeaderboardStats, ranking: Ranking) -> list[str]:
+    return ["rank", "teacher", "normalised IQM [95 % CI]", f"P(> {result.baseline}) [95 % CI]", *ranking.envs]
+
+
+def _ranking_title(ranking: Ranking) -> str:
+    return f"Ranking {ranking.name} (family {ranking.family}, {len(ranking.envs)} env(s))"
+
+
+LEGEND = ("Normalised per env: random = 0, best known = 1; IQM of all runs pooled over the ranking's envs, 95 % "
+          "stratified bootstrap CI. Only teachers with runs on every env of a ranking are ranked; random and "
+          "privileged teachers are reference rows. Per-env cells: IQM of the headline score over seeds [95 % CI]; "
+          "'+': the 95 % CI of the IQM difference to random excludes 0.")
+
+
+def _footer(result: LeaderboardStats, failed: list[dict]) -> list[str]:
+    lines = [f"not in the aggregate: {env}: {why}" for env, why in result.skipped.items()]
+    versions = result.code_versions
+    if versions:
+        lines.append("code versions of the runs: " + ", ".join(f"{v} ({n} runs)" for v, n in sorted(versions.items())))
+    lines.append(f"{len(failed)} failed run(s); `teachgym leaderboard show --format json` has their tracebacks."
+                 if failed else "No failed runs.")
+    return lines
+
+
 def to_text(result: LeaderboardStats, failed: list[dict]) -> str:
-    """A fixed-width terminal table: the ranking, then one table per env."""
-    lines = ["Ranking (scores normalised per env: random = 0, best known = 1; IQM, 95 % stratified bootstrap CI)", ""]
-    width = max([len(a.teacher) for a in result.aggregate] + [7])
-    lines.append(f"{'rank':>4}  {'teacher':<{width}}  {'norm. IQM':>9}  {'95% CI':<16}  {'envs':>4}")
-    for rank, agg in enumerate(result.aggregate, start=1):
-        lines.append(f"{rank:>4}  {agg.teacher:<{width}}  {agg.iqm:>9.3f}  {_ci(agg.iqm_ci, 3):<16}  {agg.n_envs:>4}")
-    for env, teachers in result.per_env.items():
-        lines += ["", f"{env}  (score: IQM [95 % CI], mean, runs)"]
-        for t in sorted(teachers.values(), key=lambda s: -s.iqm):
-            lines.append(f"    {t.teacher:<{width}}  {t.iqm:8.2f} {_ci(t.iqm_ci):<18} mean {t.mean:8.2f}  n={t.n}")
-    for env, why in result.skipped.items():
-        lines.append(f"\nnot in the ranking: {env}: {why}")
-    if failed:
-        lines.append(f"\n{len(failed)} failed run(s); see `teachgym leaderboard show --format json` for tracebacks")
+    """Fixed-width terminal tables, one per ranking (same content as :func:`to_markdown`)."""
+    lines = [LEGEND]
+    for ranking in result.rankings:
+        headers, rows = _headers(result, ranking), table_rows(result, ranking)
+        widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
+        lines += ["", _ranking_title(ranking)]
+        lines += ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in [headers, *rows]]
+    lines.append("")
+    lines += _footer(result, failed)
     return "\n".join(lines)
 
 
 def to_markdown(result: LeaderboardStats, failed: list[dict]) -> str:
-    envs = list(result.per_env)
-    head = "| rank | teacher | normalised IQM [95 % CI] | " + " | ".join(_md_code(e) for e in envs) + " |"
-    lines = [head, "|" + "---|" * (3 + len(envs))]
-    for rank, agg in enumerate(result.aggregate, start=1):
-        cells = []
-        for env in envs:
-            s = result.per_env[env].get(agg.teacher)
-            cells.append(f"{s.iqm:.1f} {_ci(s.iqm_ci, 1)}" if s else "—")
-        lines.append(f"| {rank} | {_md(agg.teacher)} | {agg.iqm:.3f} {_ci(agg.iqm_ci, 3)} | " + " | ".join(cells) + " |")
+    """Markdown tables, one per ranking (same content as :func:`to_text`); every user string escaped."""
+    lines = [_md(LEGEND)]
+    for ranking in result.rankings:
+        headers = _headers(result, ranking)
+        lines += ["", _md(_ranking_title(ranking)), ""]
+        lines.append("| " + " | ".join([*(_md(h) for h in headers[:4]), *(_md_code(e) for e in ranking.envs)]) + " |")
+        lines.append("|" + "---|" * len(headers))
+        for row in table_rows(result, ranking):
+            lines.append("| " + " | ".join(_md(c) for c in row) + " |")
     lines.append("")
-    lines.append("Per-env cells: IQM of the headline score over seeds [95 % bootstrap CI]. "
-                 + (f"{len(failed)} failed run(s)." if failed else "No failed runs."))
+    lines += [_md(line) for line in _footer(result, failed)]
     return "\n".join(lines)
 
 
 def to_csv(result: LeaderboardStats) -> str:
+    """One row per (env, teacher): runs, mean, IQM, CIs, the difference to random, the ranking."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["env", "teacher", "n", "mean", "iqm", "iqm_ci_low", "iqm_ci_high", "mean_ci_low", "mean_ci_high"])
-    for env, teachers in result.per_env.items():
-        for t in teachers.values():
-            writer.writerow([_csv_text(env), _csv_text(t.teacher), t.n, t.mean, t.iqm, *t.iqm_ci, *t.mean_ci])
+    writer.writerow(["env", "teacher", "n", "mean", "iqm", "iqm_ci_low", "iqm_ci_high", "mean_ci_low", "mean_ci_high",
+                     "vs_random", "vs_random_low", "vs_random_high", "ranking"])
+    for ranking in result.rankings:
+        for env in ranking.envs:
+            for t in result.per_env[env].values():
+                vs = t.vs_baseline or ("", "", "")
+                writer.writerow([_csv_text(env), _csv_text(t.teacher), t.n, t.mean, t.iqm, *t.iqm_ci, *t.mean_ci, *vs,
+                                 _csv_text(ranking.name)])
     return out.getvalue()
 
 
 def to_json(result: LeaderboardStats, failed: list[dict]) -> str:
+    def ranking_json(r: Ranking) -> dict:
+        return {
+            "name": r.name, "family": r.family, "envs": r.envs,
+            "rows": [{**vars(a), "iqm_ci": list(a.iqm_ci)} for a in r.rows],
+            "not_ranked": [{"teacher": t, "missing_envs": m} for t, m in sorted(r.unranked.items())],
+            "probability_of_improvement": [{"a": a, "b": b, "p": p, "ci": [lo, hi]}
+                                           for (a, b), (p, lo, hi) in sorted(r.improvement.items())],
+            "performance_profiles": {t: {"tau": p[0].tolist(), "fraction": p[1].tolist(), "low": p[2].tolist(),
+                                         "high": p[3].tolist()} for t, p in r.profiles.items()},
+            "skipped": r.skipped,
+        }
+
     return json.dumps({
-        "ranking": ranked_rows(result),
+        "rankings": [ranking_json(r) for r in result.rankings],
         "per_env": {env: {t: vars(s) for t, s in teachers.items()} for env, teachers in result.per_env.items()},
-        "probability_of_improvement": [{"a": a, "b": b, "p": p} for (a, b), p in result.improvement.items()],
         "normalisers": {env: {"random": lo, "best": hi} for env, (lo, hi) in result.normalisers.items()},
         "skipped": result.skipped,
+        "code_versions": result.code_versions,
         "failed": [{k: r[k] for k in ("env_label", "teacher", "seed", "error")} for r in failed],
-    }, indent=2)
+    }, indent=2, default=float)
 
 
 def update_readme(path: str | Path, markdown: str, command: str) -> None:

@@ -1,144 +1,143 @@
-"""Leaderboard statistics: IQM, bootstrap confidence intervals, normalisation, P(A > B).
+"""Leaderboard estimators: IQM, bootstrap CIs, probability of improvement, performance profiles.
 
-Follows Agarwal et al. (2021), "Deep RL at the Edge of the Statistical Precipice":
-report the interquartile mean (IQM) of run scores with 95 % bootstrap CIs, and
-aggregate across envs on scores normalised per env with a *stratified*
-bootstrap (runs resampled within each env). scipy provides the trimmed mean and
-the per-env bootstrap; the stratified one is written here because it spans envs.
+After Agarwal et al. (2021), "Deep RL at the Edge of the Statistical Precipice":
 
-Normalisation per env: ``(score - random) / (best_known - random)`` where
-``random`` is the random teacher's mean score on that env and ``best_known``
-is the suite's declared best score for the env, or else the best teacher mean
-in the data. Envs without a random-teacher run, or where best == random, are
-left out of the aggregate (and say so in ``skipped``).
+- the interquartile mean (IQM) of run scores, with 95 % percentile bootstrap CIs;
+- across envs, a *stratified* bootstrap: runs are resampled within each env, so every
+  resample keeps each env's number of runs;
+- the probability of improvement ``P(X > Y)``: the chance that a run of teacher X beats a
+  run of teacher Y on the same env (ties count one half), averaged over envs, with a
+  stratified bootstrap CI that resamples both teachers' runs independently;
+- performance profiles: the fraction of runs whose normalised score exceeds ``tau``, as a
+  function of ``tau``, averaged over envs (each env weighs the same), with CI bands.
+
+The ``rliable`` package implements the same estimators but does not import with pandas 3
+(its ``arch`` dependency fails), so they are written here on numpy, and tested against
+hand-computed cases. Every function takes its RNG; nothing draws from a global one.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 N_BOOTSTRAP = 2000
 
 
-def iqm(scores) -> float:
-    """Interquartile mean: the mean of the middle 50 % of the scores (25 % trimmed from each end)."""
-    return float(stats.trim_mean(np.asarray(scores, dtype=np.float64), 0.25))
+def iqm(scores, axis: int = -1) -> np.ndarray | float:
+    """Interquartile mean: the mean of the middle 50 % of the scores (25 % trimmed from each end).
+
+    As :func:`scipy.stats.trim_mean` with 0.25: ``int(0.25 * n)`` scores are cut from each end.
+    """
+    x = np.sort(np.asarray(scores, dtype=np.float64), axis=axis)
+    n = x.shape[axis]
+    cut = int(0.25 * n)
+    kept = np.take(x, np.arange(cut, n - cut), axis=axis)
+    value = kept.mean(axis=axis)
+    return float(value) if np.ndim(value) == 0 else value
 
 
-def bootstrap_ci(scores, statistic=iqm, rng: np.random.Generator | None = None) -> tuple[float, float]:
-    """95 % percentile bootstrap CI of ``statistic`` over the runs (a point interval for fewer than 2 runs)."""
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    alpha = (1.0 - CONFIDENCE) / 2.0
+    low, high = np.quantile(samples, [alpha, 1.0 - alpha], axis=0)
+    return float(low), float(high)
+
+
+def bootstrap_ci(scores, statistic: Callable = iqm, rng: np.random.Generator | None = None,
+                 n_resamples: int = N_BOOTSTRAP) -> tuple[float, float]:
+    """95 % percentile bootstrap CI of ``statistic`` over the runs (a point interval for fewer than 2 runs).
+
+    ``statistic`` takes an array and an ``axis`` keyword (``iqm``, ``np.mean``, ``np.median``).
+    """
     x = np.asarray(scores, dtype=np.float64)
     if x.size < 2 or np.all(x == x[0]):
-        value = statistic(x) if x.size else float("nan")
+        value = float(statistic(x)) if x.size else float("nan")
         return value, value
-    rng = rng or np.random.default_rng(0)
-    result = stats.bootstrap((x,), lambda s, axis=-1: np.apply_along_axis(statistic, axis, s), vectorized=True,
-                             n_resamples=N_BOOTSTRAP, confidence_level=CONFIDENCE, method="percentile", rng=rng)
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    samples = statistic(x[rng.integers(x.size, size=(n_resamples, x.size))], axis=1)
+    return _interval(np.asarray(samples))
+
+
+def stratified_resample(groups: Sequence[np.ndarray], rng: np.random.Generator, n_resamples: int) -> list[np.ndarray]:
+    """``n_resamples`` resamples of each group, with replacement within the group: shapes ``(n_resamples, n_g)``."""
+    return [g[rng.integers(g.size, size=(n_resamples, g.size))] for g in groups]
+
+
+def stratified_iqm_ci(groups: Sequence[np.ndarray], rng: np.random.Generator,
+                      n_resamples: int = N_BOOTSTRAP) -> tuple[float, float]:
+    """95 % CI of the IQM of all runs pooled over envs, resampling runs within each env."""
+    groups = [np.asarray(g, dtype=np.float64) for g in groups]
+    pooled = np.concatenate(groups)
+    if pooled.size < 2 or np.all(pooled == pooled[0]):
+        value = iqm(pooled) if pooled.size else float("nan")
+        return value, value
+    samples = iqm(np.concatenate(stratified_resample(groups, rng, n_resamples), axis=1), axis=1)
+    return _interval(samples)
 
 
 def probability_of_improvement(a, b) -> float:
-    """P(X_a > X_b) for one run of each, ties counting one half (the Mann-Whitney U statistic / (n m))."""
+    """P(X_a > X_b) for one run of each on one env, ties counting one half (Mann-Whitney U / (n m))."""
     a = np.asarray(a, dtype=np.float64)[:, None]
     b = np.asarray(b, dtype=np.float64)[None, :]
     return float(np.mean((a > b) + 0.5 * (a == b)))
 
 
-@dataclass
-class TeacherEnvStats:
-    teacher: str
-    env: str
-    n: int
-    mean: float
-    iqm: float
-    iqm_ci: tuple[float, float]
-    mean_ci: tuple[float, float]
+def _batched_improvement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """P(a > b) of each resample: ``a`` is ``(R, n)``, ``b`` is ``(R, m)``; returns ``(R,)``."""
+    a, b = a[:, :, None], b[:, None, :]
+    return ((a > b) + 0.5 * (a == b)).mean(axis=(1, 2))
 
 
-@dataclass
-class AggregateStats:
-    teacher: str
-    n_envs: int
-    iqm: float
-    iqm_ci: tuple[float, float]
-    mean: float
+def improvement_with_ci(a_by_env: Sequence[np.ndarray], b_by_env: Sequence[np.ndarray], rng: np.random.Generator,
+                        n_resamples: int = N_BOOTSTRAP) -> tuple[float, float, float]:
+    """``(P(X_a > X_b), low, high)``: the per-env probability of improvement averaged over envs, with a
+    95 % stratified bootstrap CI (each teacher's runs resampled within each env, independently)."""
+    if len(a_by_env) != len(b_by_env) or not a_by_env:
+        raise ValueError("a_by_env and b_by_env must list the runs of the same, non-empty set of envs")
+    a_by_env = [np.asarray(x, dtype=np.float64) for x in a_by_env]
+    b_by_env = [np.asarray(x, dtype=np.float64) for x in b_by_env]
+    point = float(np.mean([probability_of_improvement(a, b) for a, b in zip(a_by_env, b_by_env)]))
+    a_samples = stratified_resample(a_by_env, rng, n_resamples)
+    b_samples = stratified_resample(b_by_env, rng, n_resamples)
+    samples = np.mean([_batched_improvement(a, b) for a, b in zip(a_samples, b_samples)], axis=0)
+    low, high = _interval(samples)
+    return point, low, high
 
 
-@dataclass
-class LeaderboardStats:
-    per_env: dict[str, dict[str, TeacherEnvStats]]
-    aggregate: list[AggregateStats]  # ranked, best first
-    improvement: dict[tuple[str, str], float]  # (a, b) -> P(a > b), averaged over shared envs
-    normalisers: dict[str, tuple[float, float]]  # env -> (random, best)
-    skipped: dict[str, str] = field(default_factory=dict)
+def iqm_difference_ci(a, b, rng: np.random.Generator, n_resamples: int = N_BOOTSTRAP) -> tuple[float, float, float]:
+    """``(IQM(a) - IQM(b), low, high)``: the difference with a 95 % bootstrap CI, both run sets resampled."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    point = iqm(a) - iqm(b)
+    if a.size < 2 and b.size < 2:
+        return point, point, point
+    samples = iqm(stratified_resample([a], rng, n_resamples)[0], axis=1) \
+        - iqm(stratified_resample([b], rng, n_resamples)[0], axis=1)
+    low, high = _interval(samples)
+    return point, low, high
 
 
-def compute(scores: Mapping[str, Mapping[str, Iterable[float]]], best_known: Mapping[str, float | None] | None = None,
-            baseline: str = "random", seed: int = 0) -> LeaderboardStats:
-    """All leaderboard statistics from ``scores[env][teacher] = [score per seed]``."""
-    rng = np.random.default_rng(seed)
-    best_known = dict(best_known or {})
-    data = {env: {t: np.asarray(list(v), dtype=np.float64) for t, v in teachers.items() if len(list(v))}
-            for env, teachers in scores.items()}
-    per_env: dict[str, dict[str, TeacherEnvStats]] = {}
-    for env, teachers in data.items():
-        per_env[env] = {t: TeacherEnvStats(t, env, x.size, float(x.mean()), iqm(x), bootstrap_ci(x, iqm, rng),
-                                           bootstrap_ci(x, np.mean, rng)) for t, x in teachers.items()}
+def performance_profile(groups: Sequence[np.ndarray], taus: np.ndarray, rng: np.random.Generator | None = None,
+                        n_resamples: int = N_BOOTSTRAP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fraction of runs with a (normalised) score above each ``tau``, averaged over envs.
 
-    normalisers, skipped = {}, {}
-    normalised: dict[str, dict[str, np.ndarray]] = {}
-    for env, teachers in data.items():
-        if baseline not in teachers:
-            skipped[env] = f"no '{baseline}' runs to normalise against"
-            continue
-        low = float(teachers[baseline].mean())
-        high = best_known.get(env)
-        if high is None:
-            high = max(float(x.mean()) for x in teachers.values())
-        if not high > low:
-            skipped[env] = f"best known score ({high:g}) does not exceed {baseline} ({low:g})"
-            continue
-        normalisers[env] = (low, float(high))
-        normalised[env] = {t: (x - low) / (high - low) for t, x in teachers.items()}
+    Args:
+        groups: the runs of one teacher, one array per env.
+        taus: the thresholds.
+        rng: for the CI bands; ``None``: no bands (low = high = the profile).
 
-    by_teacher: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
-    for env, teachers in normalised.items():
-        for t, x in teachers.items():
-            by_teacher[t][env] = x
-    aggregate = []
-    for t, envs in by_teacher.items():
-        pooled = np.concatenate(list(envs.values()))
-        aggregate.append(AggregateStats(t, len(envs), iqm(pooled), _stratified_ci(list(envs.values()), rng),
-                                        float(pooled.mean())))
-    aggregate.sort(key=lambda a: (-a.iqm, a.teacher))
-
-    improvement = {}
-    names = sorted({t for teachers in data.values() for t in teachers})
-    for a in names:
-        for b in names:
-            if a == b:
-                continue
-            shared = [env for env, teachers in data.items() if a in teachers and b in teachers]
-            if shared:
-                improvement[(a, b)] = float(np.mean([probability_of_improvement(data[e][a], data[e][b]) for e in shared]))
-    return LeaderboardStats(per_env, aggregate, improvement, normalisers, skipped)
-
-
-def _stratified_ci(groups: list[np.ndarray], rng: np.random.Generator) -> tuple[float, float]:
-    """Percentile CI of the pooled IQM, resampling runs with replacement within each env."""
-    if sum(g.size for g in groups) < 2:
-        value = iqm(np.concatenate(groups))
-        return value, value
-    samples = np.empty(N_BOOTSTRAP)
-    resampled = [g[rng.integers(g.size, size=(N_BOOTSTRAP, g.size))] for g in groups]
-    pooled = np.concatenate(resampled, axis=1)
-    samples[:] = stats.trim_mean(pooled, 0.25, axis=1)
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(samples, [alpha, 1 - alpha])
-    return float(low), float(high)
+    Returns:
+        ``(profile, low, high)``, each of the shape of ``taus``.
+    """
+    taus = np.asarray(taus, dtype=np.float64)
+    groups = [np.asarray(g, dtype=np.float64) for g in groups]
+    profile = np.mean([(g[:, None] > taus[None, :]).mean(axis=0) for g in groups], axis=0)
+    if rng is None:
+        return profile, profile.copy(), profile.copy()
+    resampled = stratified_resample(groups, rng, n_resamples)
+    samples = np.mean([(r[:, :, None] > taus[None, None, :]).mean(axis=1) for r in resampled], axis=0)
+    alpha = (1.0 - CONFIDENCE) / 2.0
+    low, high = np.quantile(samples, [alpha, 1.0 - alpha], axis=0)
+    return profile, low, high
