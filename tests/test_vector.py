@@ -131,3 +131,40 @@ def test_population_students_differ_and_the_default_student_is_unchanged():
         env.reset(seed=seed)
         rates.add(env.unwrapped.student.params["rate"])
     assert len(rates) == 6
+
+
+def test_sb3_view_stacks_history_and_reports_truncated_episodes():
+    from teachgym.training.vector_sb3 import TeacherVecEnv
+
+    env = TeacherVecEnv("teachgym/ToyCurriculum-v0", num_envs=3, history=2, seed=0, n_steps=4)
+    obs = env.reset()
+    assert obs.shape == (3, 2 * 101) and np.array_equal(obs[:, :101], obs[:, 101:])
+    actions = -np.ones((3, 2), np.float32)  # [-1, 1] maps to the origin corner
+    for _ in range(3):
+        obs, rewards, dones, infos = env.step(actions)
+        assert not dones.any()
+    assert obs[0, 101] == pytest.approx(0.03) and obs[0, 0] == pytest.approx(0.02)  # newest last
+    obs, rewards, dones, infos = env.step(actions)
+    assert dones.all() and infos[0]["TimeLimit.truncated"] and infos[0]["episode"]["l"] == 4
+    assert infos[0]["terminal_observation"][101] == pytest.approx(0.04) and obs[0, 0] == 0.0
+
+
+def test_a_trained_teacher_file_runs_as_an_ordinary_teacher(tmp_path):
+    from teachgym.teachers.learned.ppo_teacher import LearnedTeacher
+    from teachgym.training.learned_teacher import LearnedTeacherConfig, paired_comparison, train
+
+    config = LearnedTeacherConfig(env_id="teachgym/ToyCurriculumDiscrete-v0", env_kwargs={"n_steps": 16},
+                                  total_timesteps=64, num_envs=4, rollout_steps=8, batch_size=16, n_epochs=1,
+                                  history=3, out_dir=str(tmp_path), run_name="tiny", progress=False,
+                                  checkpoint_every=32, eval_seeds=0)
+    path, report = train(config)
+    assert path.is_file() and (tmp_path / "tiny" / "progress.csv").is_file() and report["teacher_steps"] >= 64
+    teacher = LearnedTeacher(path=str(path))
+    result = teachgym.run("teachgym/ToyCurriculumDiscrete-v0", teacher, 0, n_steps=16, population="held_out")
+    assert result == teachgym.run("teachgym/ToyCurriculumDiscrete-v0", LearnedTeacher(path=str(path)), 0,
+                                  n_steps=16, population="held_out")
+    config.total_timesteps = 128  # resumes from the checkpoint
+    _, report = train(config)
+    assert report["teacher_steps"] == 64
+    paired = paired_comparison({"learned": [2.0, 3.0, 4.0], "other": [1.0, 1.0, 1.0]}, "learned")["other"]
+    assert paired["mean_difference"] == pytest.approx(2.0) and paired["excludes_zero"]
