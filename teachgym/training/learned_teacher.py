@@ -87,7 +87,9 @@ def default_baselines(env_id: str, env_kwargs: dict[str, Any]) -> list[str]:
     names = []
     for name in teacher_registry.names():
         meta = teacher_meta(name)
-        if meta.privileged or meta.required_kwargs or meta.family not in ("curriculum", "generic"):
+        entry = str(teacher_registry.entry(name).entry_point)
+        trained = ".learned." in entry or "sb3_policy" in entry
+        if trained or meta.privileged or meta.required_kwargs or meta.family not in ("curriculum", "generic"):
             continue
         if not compatibility(name, env):
             names.append(name)
