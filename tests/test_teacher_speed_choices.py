@@ -5,6 +5,14 @@ implementations (made by ``tests/data/make_bandit_reference.py``): each run's
 lessons and everything the teacher was shown. Each test replays one run to the
 current implementation, step by step, and requires the same lesson at every
 step: a speed-up must not change a single decision.
+
+One exception, for the threshold tutor only: when several never-reviewed items
+are in the same state (no attempts, the same time since the start), its model
+predicts them exactly the same recall. The original implementation summed the
+quadrature with a BLAS matrix-vector product whose last rows round differently
+(by one ulp), so it sometimes chose item 28 or 29 of such a tie; the current
+one gives every item the same arithmetic and chooses the first. Such a step
+counts as the same choice; any other difference fails.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import pytest
 from gymnasium import spaces
 
 import teachgym
+from teachgym.info import TUTOR_LOG, TutorLog
 from teachgym.lessons import MixtureBox
 from teachgym.loop import teacher_seed
 
@@ -50,16 +59,32 @@ def _space(spec: dict) -> spaces.Space:
     return MixtureBox(np.zeros(n, np.float32), np.ones(n, np.float32), dtype=np.float32)
 
 
-def replay(run: dict) -> tuple[int, Any, Any]:
-    """Feed the recorded stream to a fresh teacher; (first differing step, chosen, recorded), or (-1, ...)."""
+def tied_never_reviewed(log: TutorLog, observation: np.ndarray, first: int, second: int) -> bool:
+    """Whether items ``first`` and ``second`` (0-based) are both never reviewed and in the same state."""
+    counts = [log.read(observation, name) for name in ("attempts", "correct", "since_review")]
+    return counts[0][first] == 0 and all(c[first] == c[second] for c in counts)
+
+
+def replay(run: dict, ties: list[int] | None = None) -> tuple[int, Any, Any]:
+    """Feed the recorded stream to a fresh teacher; (first differing step, chosen, recorded), or (-1, ...).
+
+    For the threshold tutor a choice between never-reviewed items in the same state counts as the recorded one
+    (see the module docstring); the steps where that happened are appended to ``ties``.
+    """
     teacher = teachgym.make_teacher(run["teacher"], **run["teacher_kwargs"])
     teacher.reset(_space(run["space"]), None, seed=teacher_seed(run["seed"]))
     infos, lessons, rewards = decode(run["infos"]), decode(run["lessons"]), decode(run["rewards"])
     observations = decode(run["observations"]) if run["observations"] is not None else [None] * len(infos)
+    log = TutorLog.from_info(TUTOR_LOG.get(infos[0]), run["space"]["n"]) if run["teacher"] == "threshold" else None
     for step, recorded in enumerate(lessons):
         chosen = teacher.act(observations[step], infos[step])
         same = (chosen == recorded if run["space"]["kind"] == "discrete"
                 else np.array_equal(np.asarray(chosen, dtype=np.float32), np.asarray(recorded, dtype=np.float32)))
+        if not same and log is not None and tied_never_reviewed(log, observations[step], chosen - run["space"]["start"],
+                                                                recorded - run["space"]["start"]):
+            same = True
+            if ties is not None:
+                ties.append(step)
         if not same:
             return step, chosen, recorded
         teacher.update(recorded, rewards[step], observations[step + 1], infos[step + 1])
@@ -77,6 +102,23 @@ def test_the_reference_covers_every_bandit_and_the_threshold_tutor():
 def test_same_choices_as_the_recorded_run(key):
     step, chosen, recorded = replay(RUNS[key])
     assert step == -1, f"{key}: step {step} chose {chosen}, the recorded run chose {recorded}"
+
+
+def test_only_a_few_threshold_steps_are_ties_between_never_reviewed_items():
+    """The tie exception is narrow: it covers a handful of the threshold tutor's steps, all early in a run."""
+    ties = {}
+    for key, run in RUNS.items():
+        if run["teacher"] == "threshold":
+            ties[key] = []
+            assert replay(run, ties[key])[0] == -1
+    steps = [step for found in ties.values() for step in found]
+    assert len(steps) <= 10 and all(step < 50 for step in steps), ties
+
+
+def test_a_threshold_tutor_that_chooses_another_item_is_detected():
+    """A tutor with another threshold departs from the recording at a step that is no tie."""
+    run = RUNS["threshold{}|Flashcards-HLR|0"]
+    assert replay(dict(run, teacher_kwargs={"threshold": 0.6}))[0] >= 0
 
 
 def test_a_changed_decision_is_detected():
@@ -107,3 +149,21 @@ def test_the_random_teacher_draws_in_batches_the_lessons_of_one_draw_per_step(sp
         lesson, expected = batched.act(None, {}), single.act(None, {})
         assert np.array_equal(lesson, expected) and np.asarray(lesson).dtype == np.asarray(expected).dtype
         assert space.contains(lesson)
+
+
+@pytest.mark.parametrize("n_items", [7, 30, 61])
+def test_never_reviewed_items_in_the_same_state_get_exactly_the_same_predicted_recall(n_items):
+    from teachgym.teachers.tutoring.recall_model import RecallModel
+
+    rng = np.random.default_rng(n_items)
+    model = RecallModel(n_items)
+    attempts, correct = np.zeros(n_items), np.zeros(n_items)
+    for _ in range(40):  # reviews of the first three items only
+        item, recalled = int(rng.integers(3)), bool(rng.random() < 0.6)
+        model.add(item, attempts[item], correct[item], float(rng.uniform(5.0, 100.0)), recalled)
+        attempts[item] += 1
+        correct[item] += recalled
+        lags = np.concatenate([rng.uniform(1.0, 50.0, 3), np.full(n_items - 3, float(rng.uniform(10.0, 500.0)))])
+        predicted = model.predict(attempts, correct, lags)
+        assert len(set(predicted[3:].tolist())) == 1
+        assert np.all((predicted >= 0.0) & (predicted <= 1.0))

@@ -80,10 +80,13 @@ class ThresholdTutor(TutorTeacher):
             if "recall" not in self.log.fields:
                 raise ConfigError("model='oracle' needs an env in oracle mode (oracle=True), whose log has 'recall'")
             return self.log.read(obs, "recall")
-        counts = [self.log.read(obs, name) for name in ("attempts", "correct", "since_review")]
-        if any(c is None for c in counts):
+        if obs is None:
             return None
-        self._previous = counts
+        parts = [self.log.fields.get(name) for name in ("attempts", "correct", "since_review")]
+        vector = np.array(obs, dtype=np.float64).reshape(-1)  # a copy: the counts are read again in _observe
+        if any(part is None or part.stop > vector.size for part in parts):
+            return None
+        self._previous = counts = [vector[part] for part in parts]
         attempts, correct, since = counts
         return self._recall_model.predict(attempts, correct, since + self.log.answer_lag + self.lookahead)
 
