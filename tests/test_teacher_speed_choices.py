@@ -167,3 +167,32 @@ def test_never_reviewed_items_in_the_same_state_get_exactly_the_same_predicted_r
         predicted = model.predict(attempts, correct, lags)
         assert len(set(predicted[3:].tolist())) == 1
         assert np.all((predicted >= 0.0) & (predicted <= 1.0))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"c": 0.3}, {"c": 3.0, "temperature": 1e-3}, {"temperature": 1e-4, "explore": 0.0},
+                                    {"window": 1, "c": 0.0}, {"c": 1e200}])
+def test_dump_fast_paths_choose_what_its_general_path_chooses(kwargs):
+    """DUMP's fast act/update (Discrete lessons, progress signal) against the base classes' general ones."""
+    from teachgym.teachers.common.bandit import BanditTeacher
+    from teachgym.teachers.grpo.arm_signals import ArmTeacher
+    from teachgym.teachers.grpo.dump import DUMPTeacher
+
+    class GeneralDUMP(DUMPTeacher):
+        act = ArmTeacher.act
+        update = BanditTeacher.update
+
+    fast, general = DUMPTeacher(**kwargs), GeneralDUMP(**kwargs)
+    space = spaces.Discrete(9, start=2)
+    for teacher in (fast, general):
+        teacher.reset(space, None, seed=5)
+    rng = np.random.default_rng(0)
+    skill = np.zeros(9)
+    info = {"outcome": 0.0}
+    for step in range(3000):
+        lesson = fast.act(None, info)
+        assert lesson == general.act(None, info), step
+        skill[lesson - 2] += 0.1 * rng.random() * (1.0 - skill[lesson - 2])
+        info = {"outcome": float(skill.mean() + rng.normal(0.0, 0.01)) if step % 97 else math.nan}
+        fast.update(lesson, 0.0, None, info)
+        general.update(lesson, 0.0, None, info)
+    assert np.array_equal(fast.upper_bounds(), general.upper_bounds())
