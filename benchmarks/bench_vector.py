@@ -62,7 +62,12 @@ def env_speed(num_envs: int, seconds: float) -> dict[str, float]:
         out[f"sync64_{label}_steps_per_s"] = _rate(sync.step, batch(64), 64, seconds)
         single = gym.make(env_id)
         single.reset(seed=0)
-        out[f"single_{label}_steps_per_s"] = _rate(single.step, [a[0] for a in batch(1)] * 20, 1, seconds)
+
+        def single_step(action):
+            if single.step(action)[3]:  # the teaching budget is spent: a new student
+                single.reset()
+
+        out[f"single_{label}_steps_per_s"] = _rate(single_step, [a[0] for a in batch(1)] * 20, 1, seconds)
         out[f"vector_over_single_{label}"] = out[f"vector_{label}_steps_per_s"] / out[f"single_{label}_steps_per_s"]
     return out
 
