@@ -80,6 +80,10 @@ register_env("teachgym/GRPOArithmeticMixture-v0", _GRPO_ENTRY, family="grpo",
              kwargs={"family": "arithmetic", "lesson_mode": "mixture"})
 register_env("teachgym/GRPOStrings-v0", _GRPO_ENTRY, family="grpo", score="greedy test accuracy %, all arms",
              smoke=_GRPO, cost="slow", kwargs={"family": "strings"})
+register_env("teachgym/GRPOReasoning-v0", _GRPO_ENTRY, family="grpo",
+             score="greedy test score %, reasoning-gym scorers, all (dataset, level) arms", cost="slow",
+             smoke={**_GRPO, "tasks": {"datasets": ["chain_sum", "spell_backward"], "levels": 2}},
+             kwargs={"family": "reasoning", "grpo_reward": "dataset"})
 
 
 def env_ids() -> list[str]:

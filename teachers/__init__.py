@@ -106,6 +106,9 @@ register_teacher("dump", f"{_GR}.dump:DUMPTeacher", "DUMP: UCB on recent |advant
                  family="grpo")
 register_teacher("learnability", f"{_GR}.learnability:LearnabilityTeacher", "sample arms by p(1-p) (LILO / VCRL)",
                  family="grpo")
+register_teacher("rg-threshold", f"{_GR}.rg_threshold:RGThresholdTeacher",
+                 "reasoning-gym's fixed curriculum: a skill moves up a level when its accuracy passes a threshold",
+                 family="grpo")
 register_teacher("online-filtering", f"{_GR}.filtering:OnlineFilteringTeacher",
                  "balanced online difficulty filtering: arms with pass rate in [0.25, 0.75] (Bae et al., 2025)",
                  family="grpo")

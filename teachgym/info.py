@@ -192,6 +192,9 @@ LOSS = define("loss", "grpo", STEP, "GRPO loss of the step", _is_number)
 GRAD_NORM = define("grad_norm", "grpo", STEP, "gradient norm of the step", _is_number)
 KL = define("kl", "grpo", STEP, "KL to the reference model", _is_number)
 CLIPPED_RATIO = define("clipped_ratio", "grpo", STEP, "share of completions cut at the length limit", _is_number)
+ARM_SKILL = define("arm_skill", "grpo", RESET, "the skill of each arm (reasoning-gym: its dataset)", _is_list)
+ARM_LEVEL = define("arm_level", "grpo", RESET, "the difficulty level of each arm (reasoning-gym: curriculum level)",
+                   _is_vector)
 
 # -- data generation ----------------------------------------------------------------------------------
 TAXONOMY = define("taxonomy", "datagen", RESET, "the domain's skills and subskills", _is_dict)

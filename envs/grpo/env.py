@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -10,7 +11,6 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
-from teachgym.envs.grpo.rewards import REWARD_FUNCTIONS
 from teachgym.envs.grpo.tasks import make_family
 from teachgym.lessons import MixtureLessons, RegionLessons
 from teachgym.utils.numeric import finite_float
@@ -150,8 +150,8 @@ class GRPOCurriculumEnv(TeacherEnv):
       and 32 probes per arm, see CHANGELOG.md).
     """
 
-    published_info = ("arm_names", "arm_accuracy", "target_accuracy", "arm_share", "arm_advantage_abs",
-                      "arm_reward_mean", "grpo_updates", "arm", *INFO_STATS)
+    published_info = ("arm_names", "arm_skill", "arm_level", "arm_accuracy", "target_accuracy", "arm_share",
+                      "arm_advantage_abs", "arm_reward_mean", "grpo_updates", "arm", *INFO_STATS)
 
     REWARD_MODES = ("probe_gain", "arm_gain", "grpo_reward")
 
@@ -173,7 +173,7 @@ class GRPOCurriculumEnv(TeacherEnv):
         self.updates_per_step = check_int("updates_per_step", updates_per_step, low=1, high=10_000)
         probes_per_arm = check_int("probes_per_arm", probes_per_arm, low=1, high=10_000)
         test_per_arm = check_int("test_per_arm", test_per_arm, low=1, high=10_000)
-        reward_fn = REWARD_FUNCTIONS[check_choice("grpo_reward", grpo_reward, tuple(REWARD_FUNCTIONS))]
+        reward_fn = self.family.reward_function(grpo_reward)
         n = self.family.n_arms
         if self.lesson_mode == "arm":
             arms = self.family.arms
@@ -201,6 +201,9 @@ class GRPOCurriculumEnv(TeacherEnv):
         student_kwargs.setdefault("tiny", None)
         if student_kwargs.get("model") is None:
             tiny = TinyLMConfig.coerce(student_kwargs["tiny"])
+            longest = getattr(self.family, "max_prompt_chars", 0) + max_completion_length
+            if longest > tiny.max_positions:  # long prompts (reasoning-gym questions)
+                tiny = dataclasses.replace(tiny, max_positions=longest)
             student_kwargs["tiny"] = tiny
             student_kwargs["alphabet"] = self.family.alphabet
             student_kwargs["warmup_problems"] = self.family.warmup_problems(
@@ -276,7 +279,10 @@ class GRPOCurriculumEnv(TeacherEnv):
         return {"easy": rank.tolist(), "hard": (1.0 - rank).tolist()}
 
     def _reset_info(self) -> dict[str, Any]:
-        return {keys.ARM_NAMES.name: list(self.family.arm_names), keys.ARM_ACCURACY.name: self._arm_accuracy.copy(),
+        return {keys.ARM_NAMES.name: list(self.family.arm_names),
+                keys.ARM_SKILL.name: [arm.skill for arm in self.family.arms],
+                keys.ARM_LEVEL.name: [arm.level for arm in self.family.arms],
+                keys.ARM_ACCURACY.name: self._arm_accuracy.copy(),
                 keys.TARGET_ACCURACY.name: float(self._arm_accuracy.mean())}
 
     # -- checkpointing ---------------------------------------------------------

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from teachgym.envs.grpo.rewards import REWARD_FUNCTIONS
 from teachgym.validation import ConfigError, check_choice, check_int
 
 ARITHMETIC_SKILLS = ("add", "sub", "mul")
@@ -167,6 +168,10 @@ class TaskFamily:
     def easy_to_hard_order(self) -> list[int]:
         """Arms from easiest to hardest: level, then flag, then skill order."""
         return sorted(range(self.n_arms), key=lambda i: (self.arms[i].level, self.arms[i].flag, i))
+
+    def reward_function(self, name: str):
+        """The GRPO reward function called ``name`` (``"exact"`` or ``"char"``, see :mod:`.rewards`)."""
+        return REWARD_FUNCTIONS[check_choice("grpo_reward", name, tuple(REWARD_FUNCTIONS))]
 
     def describe(self) -> dict:
         return {"family": self.name, "arms": self.arm_names}
@@ -344,7 +349,11 @@ FAMILIES = {"arithmetic": ArithmeticTasks, "strings": StringTasks}
 
 
 def make_family(name: str, **kwargs) -> TaskFamily:
-    """The task family called ``name`` ("arithmetic" or "strings")."""
+    """The task family called ``name`` ("arithmetic", "strings" or "reasoning", see :mod:`.reasoning`)."""
+    if name == "reasoning":  # imports reasoning-gym, an optional dependency
+        from teachgym.envs.grpo.reasoning import ReasoningTasks
+
+        return ReasoningTasks(**kwargs)
     if name not in FAMILIES:
-        raise ConfigError(f"family must be one of {', '.join(map(repr, FAMILIES))}; got {name!r}")
+        raise ConfigError(f"family must be one of {', '.join(map(repr, (*FAMILIES, 'reasoning')))}; got {name!r}")
     return FAMILIES[name](**kwargs)
