@@ -129,11 +129,13 @@ class RecallModel:
         capacity = max(CHUNK, -(-int(capacity) // CHUNK) * CHUNK)
         self._design = np.zeros((n_params + capacity, n_params), order="F")
         self._design[:n_params] = np.eye(n_params)
+        self._design[n_params:, 0] = 1.0  # phi_0 of every review row (a padding row's lag 0 makes it inert)
+        self._log1p: dict[float, float] = {}
         self._rows = np.zeros((n_params + capacity, 2 + N_FEATURES), order="F")
         self._rows[np.arange(N_FEATURES), 1 + np.arange(N_FEATURES)] = self.prior_precision[:N_FEATURES]
         self._rows[N_FEATURES:n_params, _WEIGHT] = self.prior_precision[N_FEATURES:]
         self._prior_score = self._rows[:n_params, _SCORE]  # -precision * (theta - mean): 0 at the prior mean
-        # Per review: -lag, recalled; padding rows (lag 0, recalled) add exactly nothing to any sum.
+        # Per review: -lag, recalled; padding rows (lag 0, recalled: u = 0) add exactly nothing to any sum.
         self._neg_lag = np.zeros(capacity)
         self._recalled = np.ones(capacity, dtype=bool)
         self._y = np.ones(capacity)
@@ -146,7 +148,9 @@ class RecallModel:
         self._log_prior = 0.0
         # Fisher information of the last scoring step: blocks [A | ...; C^T, D] and the Schur complement [rhs | S].
         self._totals = np.zeros((n_params, 2 + N_FEATURES))
-        self._v = np.zeros((n_items, N_FEATURES))  # c_i / D_i
+        self._scaled = np.zeros((n_items, 1 + N_FEATURES))  # [g_b_i / D_i | c_i / D_i]
+        self._v = self._scaled[:, _WX]  # c_i / D_i
+        self._abs_step = np.zeros(n_params)
         self._schur = np.zeros((N_FEATURES, 1 + N_FEATURES))
         self._step = np.zeros(n_params)
         self._candidate_prior_score = np.zeros(n_params)
@@ -169,13 +173,17 @@ class RecallModel:
         if k == self._neg_lag.size:
             self._grow()
         attempts, correct, lag, recalled = float(attempts), float(correct), max(float(lag), 0.0), bool(recalled)
-        row = self._design[self.n_params + k]
-        row[:N_FEATURES] = 1.0, attempts, correct, np.log1p(attempts)
-        row[N_FEATURES + item] = 1.0
+        log_attempts = self._log1p.get(attempts)
+        if log_attempts is None:
+            log_attempts = self._log1p[attempts] = float(np.log1p(attempts))  # as features() computes it
+        design, row = self._design, self.n_params + k
+        design[row, 1], design[row, 2], design[row, 3] = attempts, correct, log_attempts  # design[row, 0] is 1
+        design[row, N_FEATURES + item] = 1.0
         self._neg_lag[k], self._recalled[k], self._y[k] = -lag, recalled, float(recalled)
         # The new review's terms at the current estimate.
-        z = float(row[:N_FEATURES] @ self.theta[:N_FEATURES]) + float(self.theta[N_FEATURES + item])
-        nu = -lag * math.exp(-min(max(z, -MAX_LOG_H), MAX_LOG_H))
+        w0, w1, w2, w3 = self._neg_theta[:N_FEATURES].tolist()
+        neg_z = w0 + attempts * w1 + correct * w2 + log_attempts * w3 + float(self._neg_theta[N_FEATURES + item])
+        nu = -lag * math.exp(min(max(neg_z, -MAX_LOG_H), MAX_LOG_H))
         q = max(-math.expm1(nu), TINY)
         self._nu[self._current][k], self._q[self._current][k] = nu, q
         self._log_likelihood += nu if recalled else math.log(q)
@@ -189,7 +197,9 @@ class RecallModel:
 
     def _grow(self) -> None:
         n_params, capacity = self.n_params, self._neg_lag.size
-        self._design = np.concatenate([self._design, np.zeros((capacity, n_params))]).copy(order="F")
+        padding = np.zeros((capacity, n_params))
+        padding[:, 0] = 1.0
+        self._design = np.concatenate([self._design, padding]).copy(order="F")
         self._rows = np.concatenate([self._rows, np.zeros((capacity, self._rows.shape[1]))]).copy(order="F")
         self._prior_score = self._rows[:n_params, _SCORE]
         self._neg_lag = np.concatenate([self._neg_lag, np.zeros(capacity)])
@@ -222,17 +232,16 @@ class RecallModel:
         np.multiply(views.x, views.weight_column, out=views.wx)
         # totals[:, 0]: gradient; totals[:4, 1:5]: A (w block); totals[4:, 1:5]: C^T; totals[4:, 5]: D (b diagonal).
         totals = np.matmul(views.design_t, views.rows, out=self._totals)
-        per_item = totals[N_FEATURES:]
-        d = per_item[:, _WEIGHT]
-        v = np.divide(per_item[:, _WX], d[:, None], out=self._v)
-        schur = np.subtract(totals[:N_FEATURES, :_WEIGHT], v.T @ per_item[:, :_WEIGHT], out=self._schur)  # [rhs | S]
+        per_item = totals[N_FEATURES:, :_WEIGHT]
+        scaled = np.divide(per_item, totals[N_FEATURES:, _WEIGHT:], out=self._scaled)  # [g_b / D | v = C^T / D]
+        v = scaled[:, _WX]
+        schur = np.subtract(totals[:N_FEATURES, :_WEIGHT], v.T @ per_item, out=self._schur)  # [rhs | S]
         step = self._step
         step[:N_FEATURES] = step_w = _solve(schur[:, _WX], schur[:, _SCORE])
-        step_b = np.subtract(per_item[:, _SCORE], per_item[:, _WX] @ step_w, out=step[N_FEATURES:])
-        np.divide(step_b, d, out=step_b)
+        np.subtract(scaled[:, _SCORE], v @ step_w, out=step[N_FEATURES:])  # (g_b - C^T step_w) / D
         # Where the Fisher weight vanishes (p -> 0 on a recalled item) the step is huge: shrink it as a whole
         # (keeping its ascent direction), then halve it until the posterior does not decrease.
-        largest = float(np.abs(step).max())
+        largest = float(np.maximum.reduce(np.abs(step, out=self._abs_step)))
         scale = min(1.0, MAX_STEP / max(largest, 1e-300))
         if scale != 1.0:
             step *= scale
