@@ -13,7 +13,8 @@ Three parts (``--part``), each recorded with ``_common.record``:
   conditions in one process (``SyncVectorEnv``), CPU per env step: what the
   wrapper and each teacher cost, without the pipes' noise.
 - ``sb3`` (``results/integrations_sb3_overhead.json``): the same SB3 PPO
-  training on CartPole without and with ``TeacherCallback``, interleaved.
+  training on CartPole without and with ``TeacherCallback``, side by side in
+  alternating blocks of ``learn(..., reset_num_timesteps=False)``.
 - ``mountaincar`` (``results/integrations_mountaincar.json``): the
   MountainCar power task written as a plain user env, trained by SB3 PPO with
   the curriculum entering through ``TeacherCallback`` only; the teacher-env
@@ -25,7 +26,7 @@ Three parts (``--part``), each recorded with ``_common.record``:
 
     cd benchmarks && python bench_integrations.py --part throughput --envs 8,64
     cd benchmarks && python bench_integrations.py --part accounting --blocks 30
-    cd benchmarks && python bench_integrations.py --part sb3
+    cd benchmarks && python bench_integrations.py --part sb3 --reps 4 --blocks 8
     cd benchmarks && python bench_integrations.py --part mountaincar --seeds 3 --conditions target,linear,alp-gmm
 """
 
@@ -255,53 +256,67 @@ def part_accounting(args) -> None:
 
 
 # -- SB3 callback overhead ---------------------------------------------------------------------------------------
-def _sb3_run(condition: str, timesteps: int, seed: int) -> dict:
-    import torch
+def _sb3_model(condition: str, seed: int):
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
     from teachgym.integrations import TaskSetter, TeacherCallback
 
-    torch.set_num_threads(1)
     if condition == "none":
         vec, callback = make_vec_env("CartPole-v1", n_envs=4, seed=seed), None
     else:
         vec = make_vec_env("CartPole-v1", n_envs=4, seed=seed, wrapper_class=TaskSetter,
                            wrapper_kwargs={"task_key": cartpole_options})
         callback = TeacherCallback(condition, spaces.Box(BOUND_LOW, BOUND_HIGH, (1,), dtype=np.float32), seed=seed)
-    model = PPO("MlpPolicy", vec, n_steps=256, seed=seed, device="cpu")
-    wall, cpu = time.perf_counter(), time.process_time()
-    model.learn(timesteps, callback=callback)
-    out = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
-    if callback is not None:
-        out["episodes"] = callback.curriculum.episodes
-    vec.close()
-    return out
+    return PPO("MlpPolicy", vec, n_steps=256, seed=seed, device="cpu"), callback
+
+
+def compare_sb3(condition: str, block_steps: int, blocks: int, seed: int) -> dict:
+    """The same PPO training without and with ``TeacherCallback``, alive side by side, in alternating blocks."""
+    import torch
+
+    torch.set_num_threads(1)
+    sides = {"none": _sb3_model("none", seed), condition: _sb3_model(condition, seed)}
+    wall, cpu = dict.fromkeys(sides, 0.0), dict.fromkeys(sides, 0.0)
+    for block in range(blocks):
+        for name in (list(sides) if block % 2 == 0 else list(sides)[::-1]):
+            model, callback = sides[name]
+            start_cpu, start = time.process_time(), time.perf_counter()
+            model.learn(block_steps, callback=callback, reset_num_timesteps=block == 0)
+            wall[name] += time.perf_counter() - start
+            cpu[name] += time.process_time() - start_cpu
+    episodes = sides[condition][1].curriculum.episodes
+    for model, _ in sides.values():
+        model.get_env().close()
+    return {"wall_ratio": wall[condition] / wall["none"], "cpu_ratio": cpu[condition] / cpu["none"],
+            "wall_s": wall, "cpu_s": cpu, "episodes": episodes}
 
 
 def part_sb3(args) -> None:
-    conditions = ["none", "random", "alp-gmm"]
-    rng = np.random.default_rng(0)
-    runs = {c: [] for c in conditions}
-    loads = []
-    for rep in range(args.reps):
-        loads.append(os.getloadavg()[0])
-        for condition in rng.permutation(conditions).tolist():
-            runs[condition].append(_sb3_run(condition, args.sb3_timesteps, seed=rep))
-    summary = {"load_1min": [round(x, 2) for x in loads]}
-    for condition in conditions[1:]:
-        for unit in ("wall_s", "cpu_s"):
-            base = np.array([r[unit] for r in runs["none"]])
-            mine = np.array([r[unit] for r in runs[condition]])
-            overhead = 100.0 * (mine / base - 1.0)
-            summary[f"{condition}_{unit}_overhead_pct_median"] = float(np.median(overhead))
-            summary[f"{condition}_{unit}_overhead_pct_range"] = [float(overhead.min()), float(overhead.max())]
-            print(f"callback {condition:<8} {unit}: overhead median {np.median(overhead):+.1f} % "
-                  f"[{overhead.min():+.1f}, {overhead.max():+.1f}]", flush=True)
+    summary, runs = {}, {}
+    for condition in ("random", "alp-gmm"):
+        runs[condition] = []
+        for rep in range(args.reps):
+            load = os.getloadavg()[0]
+            result = compare_sb3(condition, args.sb3_block, args.blocks, seed=rep)
+            result["load_1min"] = round(load, 2)
+            runs[condition].append(result)
+        row = {"load_1min": [r["load_1min"] for r in runs[condition]]}
+        for unit in ("wall", "cpu"):
+            overhead = 100.0 * (np.array([r[f"{unit}_ratio"] for r in runs[condition]]) - 1.0)
+            pooled = 100.0 * (sum(r[f"{unit}_s"][condition] for r in runs[condition])
+                              / sum(r[f"{unit}_s"]["none"] for r in runs[condition]) - 1.0)
+            row[f"{unit}_overhead_pct_pooled"] = float(pooled)
+            row[f"{unit}_overhead_pct_median"] = float(np.median(overhead))
+            row[f"{unit}_overhead_pct_range"] = [float(overhead.min()), float(overhead.max())]
+            print(f"callback {condition:<8} {unit}: overhead pooled {pooled:+.1f} %, median {np.median(overhead):+.1f} % "
+                  f"[{overhead.min():+.1f}, {overhead.max():+.1f}] | load {row['load_1min']}", flush=True)
+        summary[condition] = row
     record("integrations_sb3_overhead", "integrations", summary, runs,
-           notes=f"SB3 PPO (n_steps 256 x 4 envs, 1 torch thread) on CartPole-v1, {args.sb3_timesteps} timesteps, "
-                 f"{args.reps} interleaved repetitions; overhead = with TeacherCallback (TaskSetter sub-envs, buffer 1; "
-                 "the task is CartPole's initial-state bound) / without, of the same repetition.")
+           notes=f"SB3 PPO (n_steps 256 x 4 DummyVecEnv envs, 1 torch thread) on CartPole-v1; per repetition the run "
+                 f"without a curriculum and the run with TeacherCallback (TaskSetter sub-envs, buffer 1; task = the "
+                 f"initial-state bound) live side by side and learn in {args.blocks} alternating blocks of "
+                 f"{args.sb3_block} timesteps (learn(..., reset_num_timesteps=False)); overhead = with / without - 1.")
 
 
 # -- MountainCar curriculum through the callback --------------------------------------------------------------------
@@ -383,7 +398,7 @@ def main() -> None:
     parser.add_argument("--conditions", default="", help="throughput: THROUGHPUT names; mountaincar: conditions")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--blocks", type=int, default=20, help="throughput: alternating blocks per repetition")
-    parser.add_argument("--sb3-timesteps", type=int, default=16_384)
+    parser.add_argument("--sb3-block", type=int, default=2048, help="sb3: timesteps per alternating block")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--mc-timesteps", type=int, default=153_600)
     parser.add_argument("--out-dir", default="runs/bench_integrations")
