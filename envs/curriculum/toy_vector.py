@@ -18,6 +18,7 @@ from gymnasium.vector import AutoresetMode
 
 from teachgym.envs.curriculum.toy import ToyCurriculumEnv
 from teachgym.students.curriculum.competence_grid import GridBatch, draw_grid_student, practise
+from teachgym.validation import ConfigError
 from teachgym.vector import TaughtBatch, TeacherVectorEnv
 
 _NORMAL_BLOCK = 256  # outcome-noise draws per student at a time
@@ -35,6 +36,9 @@ class ToyCurriculumVectorEnv(TeacherVectorEnv):
     def __init__(self, num_envs: int = 1, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  max_episode_steps: int | None = None, **kwargs: Any):
         env = ToyCurriculumEnv(**kwargs)
+        if env.task_range != (0.0, 1.0) or env.cell_order != "ascending":
+            raise ConfigError("the vector ToyCurriculum env supports only the default task_range=(0, 1) and "
+                              f"cell_order='ascending'; got task_range={env.task_range}, cell_order={env.cell_order!r}")
         super().__init__(env, num_envs, autoreset_mode)
         student = env.student
         self.population, self.reward_mode = env.population, env.reward_mode

@@ -7,7 +7,11 @@ chosen in proportion to its mean ALP, except for a ``random_task_ratio`` share
 of uniform tasks (and uniform tasks only until the first fit). The ALP of an
 episode is ``|outcome - outcome of the nearest earlier task|``.
 
-Defaults are the paper's. Speed comes from batching (see
+Defaults are the paper's, with the one budget-dependent setting expressed relative to the
+teaching budget the env publishes at reset (``info["teaching_budget"]``): the paper's
+``fit_rate`` 250 on its 20,000-episode toy runs is ``budget / 80`` (exactly 250 on the toy env),
+at least :data:`MIN_FIT_RATE`, so that a 500-step run still fits ten times. Without a published
+budget the paper's 250 is used. Speed comes from batching (see
 :mod:`teachgym.teachers.curriculum.gmm` and :mod:`teachgym.teachers.curriculum.task_history`), not
 from changing the algorithm.
 """
@@ -26,6 +30,17 @@ from teachgym.teachers.curriculum.gmm import GaussianMixtureFit, best_by_aic, fi
 from teachgym.teachers.curriculum.task_history import TaskHistory
 from teachgym.utils.threads import single_thread
 from teachgym.validation import ConfigError, check_float, check_int
+
+PAPER_FIT_RATE = 250  # episodes between fits in the paper's toy experiment ...
+PAPER_BUDGET = 20_000  # ... of 20,000 episodes
+MIN_FIT_RATE = 50  # enough (task, ALP) points for mixtures of up to 10 components
+
+
+def budget_fit_rate(teaching_budget: int | None) -> int:
+    """The default ``fit_rate`` for a run of ``teaching_budget`` steps: the paper's share of the budget."""
+    if teaching_budget is None:
+        return PAPER_FIT_RATE
+    return max(MIN_FIT_RATE, round(teaching_budget * PAPER_FIT_RATE / PAPER_BUDGET))
 
 
 class GMMTaskSampler:
@@ -63,7 +78,8 @@ class ALPGMMTeacher(Teacher):
 
     Args:
         fit_rate: episodes between two GMM fits; also the size of the fitted window
-            and of the initial uniform bootstrap (paper: 250).
+            and of the initial uniform bootstrap (paper: 250 of 20,000 episodes; None: the same
+            share of the env's teaching budget, see :func:`budget_fit_rate`).
         potential_ks: component counts tried at each fit (paper: 2..10).
         random_task_ratio: share of uniform tasks after bootstrap (paper: 0.2).
         criterion: "aic" (paper) or "bic" for choosing k.
@@ -73,10 +89,11 @@ class ALPGMMTeacher(Teacher):
 
     supported_spaces = (spaces.Box,)
 
-    def __init__(self, fit_rate: int = 250, potential_ks: Sequence[int] = tuple(range(2, 11)),
+    def __init__(self, fit_rate: int | None = None, potential_ks: Sequence[int] = tuple(range(2, 11)),
                  random_task_ratio: float = 0.2, criterion: str = "aic", warm_start: bool = False):
         super().__init__()
-        self.fit_rate = check_int("fit_rate", fit_rate, low=2)
+        self.fit_rate_given = None if fit_rate is None else check_int("fit_rate", fit_rate, low=2)
+        self.fit_rate = self.fit_rate_given or PAPER_FIT_RATE
         self.potential_ks = tuple(check_int("potential_ks[]", k, low=1) for k in potential_ks)
         if not self.potential_ks:
             raise ConfigError("potential_ks must list at least one component count")
@@ -95,8 +112,11 @@ class ALPGMMTeacher(Teacher):
         self._choose_component: ProportionalChoice | None = None
         self._previous_fits: list[GaussianMixtureFit | None] | None = None
         self.n_fits = 0
+        self.fit_rate = self.fit_rate_given or PAPER_FIT_RATE
 
     def act(self, obs, info):
+        if self.fit_rate_given is None and keys.EPISODE_START.get(info, False):
+            self.fit_rate = budget_fit_rate(keys.TEACHING_BUDGET.get(info))
         if self._sampler is None or self.rng.random() < self.random_task_ratio:
             task = self.rng.uniform(self.low, self.high)
         else:

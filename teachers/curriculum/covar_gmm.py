@@ -20,14 +20,15 @@ from teachgym.teachers.curriculum.gmm import GaussianMixtureFit
 
 
 class CovarGMMTeacher(ALPGMMTeacher):
-    """Covar-GMM (see module docstring). Defaults as teachDeepRL's: fit every 250, k in 2..10, 20 % random.
+    """Covar-GMM (see module docstring). Defaults as teachDeepRL's (fit every 250 of 20,000 episodes, k in 2..10,
+    20 % random), the fit rate relative to the teaching budget as in :class:`ALPGMMTeacher`.
 
     Args:
         fit_rate, potential_ks, random_task_ratio, criterion, warm_start: as :class:`ALPGMMTeacher`.
         absolute_lp: use |cov(time, outcome)| instead of its positive part (the original uses the positive part).
     """
 
-    def __init__(self, fit_rate: int = 250, potential_ks: Sequence[int] = tuple(range(2, 11)),
+    def __init__(self, fit_rate: int | None = None, potential_ks: Sequence[int] = tuple(range(2, 11)),
                  random_task_ratio: float = 0.2, criterion: str = "aic", warm_start: bool = False,
                  absolute_lp: bool = False):
         super().__init__(fit_rate=fit_rate, potential_ks=potential_ks, random_task_ratio=random_task_ratio,
