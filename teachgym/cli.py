@@ -6,6 +6,8 @@
     teachgym leaderboard run --suite quick --jobs 2 [--backend ray] [--db runs/leaderboard.sqlite]
     teachgym leaderboard show --suite quick [--format text|md|csv|json]
     teachgym leaderboard html --suite quick --out runs/leaderboard-html
+    teachgym leaderboard run --suite profiles --track both
+    teachgym leaderboard export --suite quick --out runs.jsonl; teachgym leaderboard import --suite quick runs.jsonl
 
 Teachers given as ``package.module:Class`` are imported from the current
 directory too (as ``python -m`` does). Errors are one line; ``--debug`` shows
@@ -24,6 +26,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from teachgym.leaderboard.commands import DEFAULT_DB, add_leaderboard, split_teachers  # noqa: F401 (re-exported)
 from teachgym.utils.kv import parse_pair
 from teachgym.validation import ConfigError
 
@@ -156,137 +159,11 @@ def _cmd_compare(args) -> int:
     return 0
 
 
-DEFAULT_DB = "runs/leaderboard.sqlite"
-
-
-def split_teachers(text: str) -> list[str]:
-    """Split ``"a,b(x=1,y=2),c"`` on the commas outside parentheses."""
-    names, depth, current = [], 0, ""
-    for char in text:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            names.append(current.strip())
-            current = ""
-        else:
-            current += char
-    names.append(current.strip())
-    return [n for n in names if n]
-
-
-def _leaderboard_suite(args):
-    from teachgym.leaderboard.suites import get_suite
-
-    return get_suite(args.suite, args.suite_file) if args.suite else None
-
-
-def _cmd_leaderboard_run(args) -> int:
-    from tqdm.auto import tqdm
-
-    from teachgym.leaderboard import RunStore, plan, run_sweep
-    from teachgym.leaderboard.report import leaderboard, to_text
-
-    suite = _leaderboard_suite(args)
-    skipped: list[tuple[str, str, str]] = []
-    specs = plan(suite, split_teachers(args.teachers) if args.teachers else None, args.seeds, skipped)
-    for teacher, env_label, why in skipped:
-        print(f"not running {teacher} on {env_label}: {why}", flush=True)
-    with RunStore(args.db) as store:
-        missing = len(specs) - len(store.done_keys(include_failed=not args.retry_failed) & {s.key for s in specs})
-        print(f"suite {suite.name}: {len(specs)} runs, {missing} to run, {args.jobs} job(s), {args.backend} backend, "
-              f"store {args.db}", flush=True)
-        with tqdm(total=missing, unit="run", disable=args.no_progress or missing == 0) as bar:
-            summary = run_sweep(specs, store, jobs=args.jobs, backend=args.backend, ray_address=args.ray_address,
-                                retry_failed=args.retry_failed, on_result=lambda spec, result: bar.update(1))
-        taken = f", {summary.taken} being run by another sweep on this store" if summary.taken else ""
-        print(f"ran {summary.ran} ({summary.failed} failed), {summary.already_done} already stored{taken}")
-        result, failed = leaderboard(store, suite)
-        print(to_text(result, failed))
-        if args.html:
-            from teachgym.leaderboard.html import write_html
-
-            print(f"wrote {write_html(store, args.html, suite)}")
-        keys = {s.key for s in specs}
-        n_failed = sum(row["status"] == "failed" for row in store.rows() if row["run_key"] in keys)
-    if n_failed and not args.allow_failed:
-        print(f"teachgym: error: {n_failed} run(s) of this sweep are stored as failed (errors above); fix the cause "
-              "and rerun with --retry-failed, or pass --allow-failed to exit 0 anyway", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _cmd_leaderboard_show(args) -> int:
-    from teachgym.leaderboard import RunStore
-    from teachgym.leaderboard.report import leaderboard, to_csv, to_json, to_markdown, to_text, update_readme
-
-    if not Path(args.db).exists():
-        raise ConfigError(f"--db {args.db} does not exist; run `teachgym leaderboard run` first")
-    with RunStore(args.db) as store:
-        result, failed = leaderboard(store, _leaderboard_suite(args))
-    text = {"text": lambda: to_text(result, failed), "md": lambda: to_markdown(result, failed),
-            "csv": lambda: to_csv(result), "json": lambda: to_json(result, failed)}[args.format]()
-    if args.update_readme:
-        command = f"teachgym leaderboard show --suite {args.suite} --format md --update-readme {args.update_readme}"
-        update_readme(args.update_readme, to_markdown(result, failed), command)
-        print(f"updated {args.update_readme}")
-    else:
-        print(text)
-    return 0
-
-
-def _cmd_leaderboard_html(args) -> int:
-    from teachgym.leaderboard import RunStore
-    from teachgym.leaderboard.html import write_html
-
-    if not Path(args.db).exists():
-        raise ConfigError(f"--db {args.db} does not exist; run `teachgym leaderboard run` first")
-    with RunStore(args.db) as store:
-        print(f"wrote {write_html(store, args.out, _leaderboard_suite(args))}")
-    return 0
-
-
 def _debug_option() -> argparse.ArgumentParser:
     """``--debug``, accepted before and after the command (SUPPRESS: a later parser does not reset it)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
     return parent
-
-
-def _add_leaderboard(sub) -> None:
-    board = sub.add_parser("leaderboard", parents=[_debug_option()],
-                           help="resumable sweeps of teachers x envs x seeds, statistics, HTML")
-    lb = board.add_subparsers(dest="leaderboard_command", required=True)
-
-    def common(p, suite_required: bool):
-        p.add_argument("--suite", required=suite_required, default=None if suite_required else "quick",
-                       help="suite name (see teachgym/leaderboard/suites.toml)")
-        p.add_argument("--suite-file", help="a TOML file of suites instead of the packaged one")
-        p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite run store (default {DEFAULT_DB})")
-
-    p = lb.add_parser("run", parents=[_debug_option()],
-                      help="run every missing (teacher, env, seed) of a suite; resumes after a crash")
-    common(p, suite_required=True)
-    p.add_argument("--teachers", help="comma-separated teacher specs: name, name(key=value,...), pkg.mod:Class, model.zip")
-    p.add_argument("--seeds", type=int, help="seeds 0..N-1 (default: the suite's)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: CPU count)")
-    p.add_argument("--backend", choices=["local", "ray"], default="local")
-    p.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
-    p.add_argument("--retry-failed", action="store_true", help="run again the runs stored as failed")
-    p.add_argument("--html", metavar="DIR", help="also write the HTML page into DIR")
-    p.add_argument("--allow-failed", action="store_true", help="exit 0 even if runs are stored as failed")
-    p.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)  # strict is the default; accepted so scripts passing it still run
-    p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=_cmd_leaderboard_run)
-
-    p = lb.add_parser("show", parents=[_debug_option()], help="print the leaderboard")
-    common(p, suite_required=False)
-    p.add_argument("--format", choices=["text", "md", "csv", "json"], default="text")
-    p.add_argument("--update-readme", metavar="README", help="write the Markdown table between the README's markers")
-    p.set_defaults(func=_cmd_leaderboard_show)
-
-    p = lb.add_parser("html", parents=[_debug_option()], help="write a self-contained HTML page")
-    common(p, suite_required=False)
-    p.add_argument("--out", required=True, help="output directory (index.html)")
-    p.set_defaults(func=_cmd_leaderboard_html)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="DIR", help="write each env's learning-curve and curriculum plots (PNG) into DIR")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_compare)
-    _add_leaderboard(sub)
+    add_leaderboard(sub, _debug_option)
     return parser
 
 

@@ -326,6 +326,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _cmdline(process) -> str:
+    """A process's command line; empty once it has exited (a zombie has none to read)."""
+    psutil = pytest.importorskip("psutil")
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def test_sigkill_of_the_sweep_kills_its_pool_workers_and_resource_tracker(tmp_path):
     psutil = pytest.importorskip("psutil")
     suites = tmp_path / "suites.toml"
@@ -338,7 +347,7 @@ def test_sigkill_of_the_sweep_kills_its_pool_workers_and_resource_tracker(tmp_pa
         deadline = time.time() + 120
         while time.time() < deadline and process.poll() is None:
             children = psutil.Process(process.pid).children(recursive=True)
-            workers = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+            workers = [c for c in children if "spawn_main" in _cmdline(c)]
             if len(workers) >= 2:
                 break
             time.sleep(0.05)
@@ -350,7 +359,7 @@ def test_sigkill_of_the_sweep_kills_its_pool_workers_and_resource_tracker(tmp_pa
         deadline = time.time() + 30
         while time.time() < deadline and any(_alive(c.pid) for c in children):
             time.sleep(0.1)
-        survivors = [(c.pid, " ".join(c.cmdline())[:80]) for c in children if _alive(c.pid)]
+        survivors = [(c.pid, _cmdline(c)[:80]) for c in children if _alive(c.pid)]
         assert survivors == []
     finally:
         for child in children:
@@ -474,3 +483,103 @@ def test_failed_runs_make_the_sweep_exit_non_zero(suite_file, tmp_path, capsys):
     assert "1 run(s) of this sweep are stored as failed" in capsys.readouterr().err
     assert main(args) == 1  # still failed when resumed
     assert main(args + ["--allow-failed"]) == 0
+
+
+# -- tuned track, sharing runs ---------------------------------------------------------------------
+
+TUNED_SUITE = """
+[suites.tuned]
+seeds = 2
+tuning = { configs = 3, seeds = 2 }
+[[suites.tuned.envs]]
+id = "teachgym/ToyCurriculumDiscrete-v0"
+kwargs = { n_steps = 300 }
+teachers = ["random", "exp3", "tscl-window"]
+[search_spaces.exp3]
+gamma = { low = 0.01, high = 0.5, log = true }
+[search_spaces.tscl-window]
+window = { low = 3, high = 50, int = true }
+[search_spaces.alp-gmm]
+fit_rate = { budget_share = [0.01, 0.01], min = 10 }
+"""
+
+
+def test_search_configurations_are_defaults_first_budget_relative_and_parse_back():
+    from teachgym.leaderboard.tuning import configurations, load_search_spaces, spec_string
+
+    assert configurations("alp-gmm", {"fit_rate": {"budget_share": [0.01, 0.01], "min": 10}}, 2, 20_000) == \
+        [{}, {"fit_rate": 200}]
+    assert configurations("alp-gmm", {"fit_rate": {"budget_share": [0.01, 0.01], "min": 10}}, 2, 500) == \
+        [{}, {"fit_rate": 10}]  # the same share of a 500-step budget, at least min
+    assert configurations("random", None, 4, 500) == [{}]  # nothing to search
+    spaces = load_search_spaces()  # the packaged spaces are valid and draw distinct configurations
+    for teacher, space in spaces.items():
+        configs = configurations(teacher, space, 4, 5000)
+        assert configs[0] == {} and len(configs) == 4 and all(c not in configs[:i] for i, c in enumerate(configs))
+        for config in configs:
+            assert parse_teacher_spec(spec_string(teacher, config)) == (teacher, config)
+
+
+def test_tuned_track_searches_on_disjoint_seeds_resumes_and_reports_the_chosen_configuration(tmp_path, capsys):
+    from teachgym.leaderboard.tuning import TUNING_SEED_BASE
+
+    suites = tmp_path / "suites.toml"
+    suites.write_text(TUNED_SUITE)
+    db = str(tmp_path / "lb.sqlite")
+    base = ["--suite", "tuned", "--suite-file", str(suites), "--db", db]
+    assert main(["leaderboard", "run", *base, "--jobs", "1", "--no-progress", "--track", "both"]) == 0
+    assert "tuned track: search" in capsys.readouterr().out
+    with RunStore(db) as store:
+        rows = list(store.rows())
+    search = [r for r in rows if r["seed"] >= TUNING_SEED_BASE]
+    evaluation = [r for r in rows if r["seed"] < TUNING_SEED_BASE]
+    assert {r["seed"] for r in search} == {TUNING_SEED_BASE, TUNING_SEED_BASE + 1} and {r["seed"] for r in evaluation} == {0, 1}
+    assert len({r["teacher"] for r in search}) == 1 + 3 + 3  # random: defaults only; the others: 3 configurations
+    means = {}
+    for r in search:
+        means.setdefault(r["teacher"], []).append(r["score"])
+    best_exp3 = max((t for t in means if t.startswith("exp3")), key=lambda t: (np.mean(means[t]), t == "exp3"))
+    assert main(["leaderboard", "show", *base, "--track", "tuned", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    chosen = {c["teacher"]: c["config"] for c in payload["chosen"]}
+    assert chosen["exp3"] == best_exp3 and chosen["random"] == "random"
+    assert {r["teacher"] for ranking in payload["rankings"] for r in ranking["rows"]} == {"random", "exp3", "tscl-window"}
+    assert main(["leaderboard", "show", *base, "--format", "json"]) == 0  # defaults: no search-only configuration
+    payload = json.loads(capsys.readouterr().out)
+    assert {t for env in payload["per_env"].values() for t in env} == {"random", "exp3", "tscl-window"}
+    assert main(["leaderboard", "run", *base, "--jobs", "1", "--no-progress", "--track", "tuned"]) == 0
+    assert capsys.readouterr().out.count(", 0 to run,") == 2  # search and evaluation: all stored
+
+
+def test_export_then_import_merges_only_runs_of_the_same_suite(suite_file, tmp_path, capsys):
+    from teachgym.leaderboard.share import import_runs
+
+    mine, theirs = str(tmp_path / "mine.sqlite"), str(tmp_path / "theirs.sqlite")
+    common = ["--suite", "tiny", "--suite-file", str(suite_file)]
+    assert main(["leaderboard", "run", *common, "--db", theirs, "--jobs", "1", "--seeds", "2", "--no-progress",
+                 "--teachers", "random,tscl-window"]) == 0
+    exported = tmp_path / "theirs.jsonl"
+    assert main(["leaderboard", "export", *common, "--db", theirs, "--out", str(exported)]) == 0
+    lines = exported.read_text().splitlines()
+    header = json.loads(lines[0])
+    assert header["suite"] == "tiny" and header["suite_hash"] == get_suite("tiny", suite_file).hash
+    assert len(lines) == 1 + 2 * 2 + 1 * 2 and all(json.loads(l)["code_version"] for l in lines[1:])
+    assert main(["leaderboard", "run", *common, "--db", mine, "--jobs", "1", "--seeds", "1", "--no-progress",
+                 "--teachers", "random"]) == 0
+    assert main(["leaderboard", "import", *common, "--db", mine, str(exported)]) == 0
+    assert "added 4, 2 already stored" in capsys.readouterr().out
+    assert _scores(tmp_path / "mine.sqlite") == _scores(tmp_path / "theirs.sqlite")
+    assert main(["leaderboard", "import", *common, "--db", mine, str(exported)]) == 0
+    assert "added 0, 6 already stored" in capsys.readouterr().out
+    other = tmp_path / "other.toml"
+    other.write_text(TINY_SUITE.replace("seeds = 4", "seeds = 5"))
+    with pytest.raises(teachgym.ConfigError, match="hash"):
+        import_runs(RunStore(tmp_path / "x.sqlite"), get_suite("tiny", other), exported)
+    record = json.loads(lines[1])
+    for field, value, message in (("score", 101.0, "score"), ("seed", 7, "run_key"), ("env_label", "nope", "not an env")):
+        bad = tmp_path / f"bad-{field}.jsonl"
+        bad.write_text("\n".join([lines[0], lines[2], json.dumps({**record, field: value})]) + "\n")
+        with RunStore(tmp_path / "empty.sqlite") as store:
+            with pytest.raises(teachgym.ConfigError, match=message):
+                import_runs(store, get_suite("tiny", suite_file), bad)
+            assert store.count() == 0  # nothing written when one run fails its check

@@ -33,6 +33,14 @@ def _img(data: str, alt: str, css_class: str) -> str:
     return f'<img class="plot {css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+def entries_title(suite: Suite | None, label: str) -> str:
+    """The short title of an env label in the suite (the label itself outside it)."""
+    try:
+        return suite.entry(label).title if suite else label
+    except KeyError:
+        return label
+
+
 def _task_names(env_id: str, kwargs: dict) -> list[str] | None:
     """The task-dimension names of a fast env's lesson space (None for slower envs or on any error)."""
     try:
@@ -51,9 +59,15 @@ def _task_names(env_id: str, kwargs: dict) -> list[str] | None:
         return None
 
 
-def write_html(store: RunStore, out_dir: str | Path, suite: Suite | None = None, title: str = "teachgym leaderboard") -> Path:
-    """Write ``index.html`` (self-contained) into ``out_dir`` and return its path."""
-    result, failed = leaderboard(store, suite)
+def write_html(store: RunStore, out_dir: str | Path, suite: Suite | None = None, title: str = "teachgym leaderboard",
+               track: str = "defaults", tuning=None) -> Path:
+    """Write ``index.html`` (self-contained) into ``out_dir`` and return its path.
+
+    Args:
+        track: ``"defaults"`` or ``"tuned"`` (needs ``tuning``, the suite's
+            :class:`~teachgym.leaderboard.tuning.TuningPlan`).
+    """
+    result, failed = leaderboard(store, suite, track, tuning)
     esc = html.escape
     stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     versions = ", ".join(f"<code>{esc(v)}</code> ({n} runs)" for v, n in sorted(result.code_versions.items()))
@@ -62,6 +76,9 @@ def write_html(store: RunStore, out_dir: str | Path, suite: Suite | None = None,
              f"<p class='note'>Generated {stamp} from {esc(str(store.path))}"
              + (f", suite <b>{esc(suite.name)}</b> (hash <code>{suite.hash}</code>)" if suite else "") + ".</p>",
              f"<p class='note' id='code-versions'>Code version of the runs: {versions or 'none'}.</p>",
+             f"<p class='note'>Track: <b>{esc(track)}</b>" + ("".join(
+                 f"<br>{esc(entries_title(suite, env))}: {esc(teacher)} → <code>{esc(config)}</code>"
+                 for (env, teacher), config in sorted(result.chosen.items()))) + "</p>",
              f"<p class='note'>{esc(LEGEND)}</p>"]
     entries = {e.label: e for e in suite.envs} if suite else {}
     rows_by_env = defaultdict(list)

@@ -111,6 +111,8 @@ class LeaderboardStats:
     skipped: dict[str, str] = field(default_factory=dict)
     baseline: str = "random"
     code_versions: dict[str, int] = field(default_factory=dict)  # code version -> runs (set by the report)
+    track: str = "defaults"  # "defaults" or "tuned" (set by the report)
+    chosen: dict[tuple[str, str], str] = field(default_factory=dict)  # tuned track: (env, teacher) -> config
 
     def ranking(self, name: str) -> Ranking:
         for ranking in self.rankings:

@@ -26,6 +26,7 @@ from pathlib import Path
 from teachgym.leaderboard.rankings import LeaderboardStats, Ranking, compute
 from teachgym.leaderboard.store import RunStore
 from teachgym.leaderboard.suites import Suite
+from teachgym.validation import ConfigError
 
 README_START = "<!-- leaderboard:start -->"
 README_END = "<!-- leaderboard:end -->"
@@ -43,6 +44,7 @@ class Collected:
     privileged: set[str] = field(default_factory=set)
     failed: list[dict] = field(default_factory=list)
     code_versions: dict[str, int] = field(default_factory=dict)
+    chosen: dict[tuple[str, str], str] = field(default_factory=dict)  # tuned track: (env, teacher) -> config
 
 
 def env_family(env_id: str) -> str:
@@ -66,19 +68,50 @@ def is_privileged(teacher_spec: str) -> bool:
         return False
 
 
-def collect(store: RunStore, suite: Suite | None = None) -> Collected:
-    """Scores per env and teacher, with the suite's normalisation and grouping, for its envs (or all)."""
+def collect(store: RunStore, suite: Suite | None = None, track: str = "defaults", tuning=None) -> Collected:
+    """Scores per env and teacher, with the suite's normalisation and grouping, for its envs (or all).
+
+    Args:
+        track: ``"defaults"``: the runs of each teacher spec on the evaluation seeds (tuning-seed runs
+            and search-only configurations left out); ``"tuned"``: each teacher's chosen configuration
+            (``tuning``, a :class:`~teachgym.leaderboard.tuning.TuningPlan`), shown under the teacher's name.
+        tuning: the suite's tuning plan (needed for ``"tuned"``; for ``"defaults"`` it names the
+            search-only configurations to leave out).
+    """
+    from teachgym.leaderboard.tuning import TUNING_SEED_BASE
+
+    if track not in ("defaults", "tuned"):
+        raise ConfigError(f"--track must be 'defaults' or 'tuned', got {track!r}")
+    if track == "tuned" and tuning is None:
+        raise ConfigError("the tuned track needs the suite's tuning plan")
     labels = [e.label for e in suite.envs] if suite else None
     out = Collected(defaultdict(lambda: defaultdict(list)))
     if suite:
         out.best_known = {e.label: e.best_known for e in suite.envs}
         out.groups = {e.label: e.ranking for e in suite.envs if e.ranking}
+    search_only = tuning.search_only_specs() if tuning is not None else set()
+    shown: dict[tuple[str, str], str] = {}
+    if track == "tuned":
+        out.chosen = tuning.chosen(store)
+        shown = {(label, config): teacher for (label, teacher), config in out.chosen.items()}
     env_ids = {}
     for row in store.rows(labels):
+        if row["seed"] >= TUNING_SEED_BASE:
+            continue
+        key = (row["env_label"], row["teacher"])
+        if track == "tuned":
+            if key not in shown:
+                continue
+            teacher = shown[key]
+        elif row["teacher"] in search_only:
+            continue
+        else:
+            teacher = row["teacher"]
         env_ids[row["env_label"]] = row["env_id"]
-        out.code_versions[row["code_version"] or "unknown"] = out.code_versions.get(row["code_version"] or "unknown", 0) + 1
+        version = row["code_version"] or "unknown"
+        out.code_versions[version] = out.code_versions.get(version, 0) + 1
         if row["status"] == "ok":
-            out.scores[row["env_label"]][row["teacher"]].append(row["score"])
+            out.scores[row["env_label"]][teacher].append(row["score"])
         else:
             out.failed.append(row)
     out.families = {label: env_family(env_id) for label, env_id in env_ids.items()}
@@ -86,12 +119,15 @@ def collect(store: RunStore, suite: Suite | None = None) -> Collected:
     return out
 
 
-def leaderboard(store: RunStore, suite: Suite | None = None) -> tuple[LeaderboardStats, list[dict]]:
-    """The statistics of the suite's runs in ``store`` and its failed rows."""
-    data = collect(store, suite)
+def leaderboard(store: RunStore, suite: Suite | None = None, track: str = "defaults",
+                tuning=None) -> tuple[LeaderboardStats, list[dict]]:
+    """The statistics of the suite's runs in ``store`` (one track) and its failed rows."""
+    data = collect(store, suite, track, tuning)
     result = compute(data.scores, data.best_known, groups=data.groups, families=data.families,
                      privileged=data.privileged)
     result.code_versions = data.code_versions
+    result.track = track
+    result.chosen = data.chosen
     return result, data.failed
 
 
@@ -138,6 +174,11 @@ LEGEND = ("Normalised per env: random = 0, best known = 1; IQM of all runs poole
 
 def _footer(result: LeaderboardStats, failed: list[dict]) -> list[str]:
     lines = [f"not in the aggregate: {env}: {why}" for env, why in result.skipped.items()]
+    if result.track == "tuned":
+        lines.append("tuned track: each teacher's best of the same number of configurations on tuning seeds, "
+                     "evaluated on the evaluation seeds; chosen: "
+                     + ("; ".join(f"{env}: {config}" for (env, _), config in sorted(result.chosen.items()))
+                        or "none yet (run the search: teachgym leaderboard run --track tuned)"))
     versions = result.code_versions
     if versions:
         lines.append("code versions of the runs: " + ", ".join(f"{v} ({n} runs)" for v, n in sorted(versions.items())))
@@ -208,6 +249,8 @@ def to_json(result: LeaderboardStats, failed: list[dict]) -> str:
         "normalisers": {env: {"random": lo, "best": hi} for env, (lo, hi) in result.normalisers.items()},
         "skipped": result.skipped,
         "code_versions": result.code_versions,
+        "track": result.track,
+        "chosen": [{"env": env, "teacher": t, "config": c} for (env, t), c in sorted(result.chosen.items())],
         "failed": [{k: r[k] for k in ("env_label", "teacher", "seed", "error")} for r in failed],
     }, indent=2, default=float)
 

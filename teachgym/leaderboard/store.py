@@ -180,6 +180,30 @@ class RunStore:
                 row["tasks"] = unpack_array(row["tasks"])
             yield row
 
+    def raw_rows(self, env_labels: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Rows of ``env_labels`` as stored (kwargs and curve decoded, arrays as compressed bytes), for export."""
+        labels = tuple(env_labels)
+        cursor = self._db.execute(
+            "SELECT run_key, env_id, env_kwargs, env_label, teacher, seed, status, score, steps, wall_time, curve, "
+            f"error, code_version, created_at, lessons, tasks FROM runs WHERE env_label IN ({','.join('?' * len(labels))}) "
+            "ORDER BY env_label, teacher, seed", labels)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values))
+            row["env_kwargs"] = json.loads(row["env_kwargs"])
+            row["curve"] = json.loads(row["curve"]) if row["curve"] else None
+            yield row
+
+    def insert_missing(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Insert rows (columns as stored) whose run key is not stored yet, in one transaction; return how many."""
+        columns = ("run_key", "env_id", "env_kwargs", "env_label", "teacher", "seed", "status", "score", "steps",
+                   "wall_time", "curve", "lessons", "tasks", "error", "code_version", "created_at")
+        before = self.count()
+        with self._transaction():
+            self._db.executemany(f"INSERT OR IGNORE INTO runs ({', '.join(columns)}) VALUES "
+                                 f"({', '.join('?' * len(columns))})", [tuple(r[c] for c in columns) for r in rows])
+        return self.count() - before
+
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class SuiteEnv:
         ranking: the ranking this env counts in (None: its env family).
         profile: the challenge profile's name, if the entry is one.
         description: what the entry (profile) isolates.
+        seeds: this env's seed count (None: the suite's); an included suite's envs keep its count.
     """
 
     env_id: str
@@ -40,6 +41,7 @@ class SuiteEnv:
     ranking: str | None = None
     profile: str | None = None
     description: str = ""
+    seeds: int | None = None
 
     @property
     def label(self) -> str:
@@ -74,7 +76,7 @@ class Suite:
     @property
     def hash(self) -> str:
         """A digest of what the suite's runs depend on (envs, kwargs, teachers, seeds, tuning)."""
-        identity = {"seeds": self.seeds, "envs": [[e.env_id, e.kwargs, list(e.teachers or ())] for e in self.envs],
+        identity = {"seeds": self.seeds, "envs": [[e.env_id, e.kwargs, list(e.teachers or ()), e.seeds] for e in self.envs],
                     "tuning": None if self.tuning is None else [self.tuning.configs, self.tuning.seeds]}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -121,13 +123,16 @@ def _parse_env(where: str, entry: dict[str, Any]) -> SuiteEnv:
     for key in ("ranking", "profile", "description"):
         if key in entry and not isinstance(entry[key], str):
             raise ConfigError(f"{where}.{key} must be a string")
-    unknown = set(entry) - {"id", "kwargs", "teachers", "best_known", "ranking", "profile", "description"}
+    seeds = entry.get("seeds")
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+        raise ConfigError(f"{where}.seeds must be an integer >= 1, got {seeds!r}")
+    unknown = set(entry) - {"id", "kwargs", "teachers", "best_known", "ranking", "profile", "description", "seeds"}
     if unknown:
         raise ConfigError(f"{where} has unknown keys {sorted(unknown)}; allowed: id, kwargs, teachers, best_known, "
-                          "ranking, profile, description")
+                          "ranking, profile, description, seeds")
     return SuiteEnv(entry["id"], dict(kwargs), tuple(teachers) if teachers else None,
                     None if best is None else float(best), entry.get("ranking"), entry.get("profile"),
-                    " ".join(entry.get("description", "").split()))
+                    " ".join(entry.get("description", "").split()), seeds)
 
 
 def _parse_suite(name: str, spec: dict[str, Any], all_specs: dict[str, Any], seen: tuple[str, ...] = ()) -> Suite:
@@ -144,7 +149,8 @@ def _parse_suite(name: str, spec: dict[str, Any], all_specs: dict[str, Any], see
             raise ConfigError(f"suites.{name}.include names {other!r}, which is not a suite")
         if other in seen or other == name:
             raise ConfigError(f"suites.{name}.include forms a cycle through {other!r}")
-        envs += _parse_suite(other, all_specs[other], all_specs, (*seen, name)).envs
+        included = _parse_suite(other, all_specs[other], all_specs, (*seen, name))
+        envs += [replace(e, seeds=e.seeds or included.seeds) for e in included.envs]
     envs += [_parse_env(f"suites.{name}.envs[{i}]", entry) for i, entry in enumerate(spec.get("envs", []))]
     labels = [e.label for e in envs]
     if len(set(labels)) != len(labels):

@@ -80,6 +80,8 @@ def plan(suite: Suite, teachers: Iterable[str] | None = None, seeds: int | None 
          skipped: list[tuple[str, str, str]] | None = None) -> list[RunSpec]:
     """Every run of the suite: teachers given > the suite entry's teachers > all compatible teachers.
 
+    Seeds ``0 .. n-1``: ``seeds`` if given, else the entry's own count, else the suite's.
+
     Teachers given here run on the suite's envs they can run on; ``skipped``, when
     given, receives ``(teacher, env label, why)`` for the others. A given teacher
     that fits none of the envs is an error. (Teachers listed by the suite itself run
@@ -101,8 +103,9 @@ def plan(suite: Suite, teachers: Iterable[str] | None = None, seeds: int | None 
             names = [t for t in chosen if t not in misfits]
         else:
             names = list(entry.teachers or compatible_teachers(entry))
+        entry_seeds = n_seeds if seeds is not None else entry.seeds or n_seeds
         for name in names:
-            for seed in range(n_seeds):
+            for seed in range(entry_seeds):
                 specs.append(RunSpec(entry.env_id, dict(entry.kwargs), entry.label, name, seed))
     nowhere = [t for t, why in reasons.items() if len(why) == len(suite.envs)]
     if nowhere:

@@ -1,0 +1,151 @@
+"""Does the benchmark separate teachers? The challenge profiles, both tracks, and the suites' times.
+
+    python benchmarks/bench_profiles.py --db runs/profiles.sqlite --jobs 2              # profiles, both tracks
+    python benchmarks/bench_profiles.py --time-suites quick --jobs 2                     # CPU time of suites
+
+Claims measured (each from the stored runs, through the leaderboard's own statistics):
+
+1. on each profile entry, at least one non-privileged teacher beats random: the 95 % bootstrap CI
+   of its IQM difference to random lies above 0 (or the entry is reported as unsolved);
+2. the rankings differ across profiles: the winner (best IQM among non-privileged teachers) of
+   each entry, the number of distinct winners, and Kendall's tau between the entries' orderings;
+3. in the tuned track, ALP-GMM is at least at random's level on every continuous-task profile:
+   the upper end of the CI of its IQM difference to random is >= 0 (else the entry is listed);
+4. suite times: CPU seconds (this process and its workers) and wall seconds of a sweep into a
+   fresh store, with the 1-minute load average before and after (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from _common import machine, pin_one_thread, record
+
+
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def sweep(suite, store, jobs: int, track: str, seeds: int | None = None) -> dict:
+    """Run one track of ``suite`` into ``store``; CPU and wall seconds, runs."""
+    from teachgym.leaderboard import plan, run_sweep
+    from teachgym.leaderboard.tuning import TuningPlan, teachers_by_env
+
+    specs = plan(suite, seeds=seeds)
+    start_cpu, start_wall, load = cpu_seconds(), time.perf_counter(), os.getloadavg()[0]
+    ran = 0
+    if track == "defaults":
+        ran += run_sweep(specs, store, jobs=jobs).ran
+    else:
+        tuning = TuningPlan(suite, teachers_by_env(specs))
+        ran += run_sweep(tuning.search_specs(), store, jobs=jobs).ran
+        by_label = {}
+        for spec in specs:
+            by_label[spec.env_label] = max(by_label.get(spec.env_label, 0), spec.seed + 1)
+        ran += run_sweep(tuning.evaluation_specs(tuning.chosen(store), by_label), store, jobs=jobs).ran
+    return {"runs": ran, "cpu_s": round(cpu_seconds() - start_cpu, 1), "wall_s": round(time.perf_counter() - start_wall, 1),
+            "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
+
+
+def kendall_tau(a: list[str], b: list[str]) -> float:
+    """Kendall's tau between two orderings, over the teachers both contain."""
+    common = [t for t in a if t in b]
+    pairs = list(itertools.combinations(common, 2))
+    if not pairs:
+        return float("nan")
+    agree = sum((a.index(x) < a.index(y)) == (b.index(x) < b.index(y)) for x, y in pairs)
+    return (2 * agree - len(pairs)) / len(pairs)
+
+
+def profile_claims(result, suite) -> tuple[dict, dict]:
+    """Per entry: teachers beating random, the winner, the ordering; per-seed scores."""
+    entries, per_seed = {}, {}
+    privileged = {r.teacher for ranking in result.rankings for r in ranking.rows if r.role == "privileged"}
+    for entry in suite.envs:
+        stats = result.per_env.get(entry.label, {})
+        real = {t: s for t, s in stats.items() if t not in privileged and t != result.baseline}
+        order = sorted(real, key=lambda t: -real[t].iqm)
+        entries[entry.title] = {
+            "ranking": entry.ranking, "order": order, "winner": order[0] if order else None,
+            "beat_random": [t for t in order if real[t].beats_baseline],
+            "iqm": {t: round(s.iqm, 2) for t, s in stats.items()},
+            "vs_random_ci": {t: [round(v, 2) for v in s.vs_baseline] for t, s in real.items() if s.vs_baseline},
+        }
+        per_seed[entry.title] = {t: s.scores for t, s in stats.items()}
+    return entries, per_seed
+
+
+def separation(entries: dict) -> dict:
+    winners = {title: e["winner"] for title, e in entries.items()}
+    taus = {}
+    for group in {e["ranking"] for e in entries.values()}:
+        titles = [t for t, e in entries.items() if e["ranking"] == group]
+        for x, y in itertools.combinations(titles, 2):
+            taus[f"{x} vs {y}"] = round(kendall_tau(entries[x]["order"], entries[y]["order"]), 2)
+    return {"winners": winners, "distinct winners": len(set(winners.values())),
+            "unsolved (no teacher beats random)": [t for t, e in entries.items() if not e["beat_random"]],
+            "kendall tau between profiles of one ranking": taus}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--suite", default="profiles")
+    parser.add_argument("--db", default="runs/profiles.sqlite", help="the run store (resumable)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tracks", default="defaults,tuned")
+    parser.add_argument("--time-suites", help="comma-separated suites to time, each into a fresh store")
+    parser.add_argument("--seeds", type=int, help="override the suites' seed counts (timing)")
+    args = parser.parse_args()
+    pin_one_thread()
+    print(f"machine: {machine()}")
+    from teachgym.leaderboard import RunStore, get_suite
+
+    if args.time_suites:
+        times = {}
+        for name in args.time_suites.split(","):
+            with tempfile.TemporaryDirectory() as tmp, RunStore(Path(tmp) / "lb.sqlite") as store:
+                times[name] = sweep(get_suite(name), store, args.jobs, "defaults", args.seeds)
+            print(name, times[name], flush=True)
+        record("leaderboard_suite_times", "core", times, notes=(
+            f"--jobs {args.jobs}; cpu_s: user+system seconds of the sweep and its pool workers; wall_s on a shared "
+            "machine (see load); on 2 idle cores the wall time is about cpu_s / 2" + (
+                f"; seeds overridden to {args.seeds}" if args.seeds else "")))
+        return
+
+    from teachgym.leaderboard.report import leaderboard
+    from teachgym.leaderboard.tuning import TuningPlan, teachers_by_env
+    from teachgym.leaderboard import plan
+
+    suite = get_suite(args.suite)
+    summary, per_seed, times = {}, {}, {}
+    with RunStore(args.db) as store:
+        for track in args.tracks.split(","):
+            times[track] = sweep(suite, store, args.jobs, track)
+            print(track, times[track], flush=True)
+        tuning = TuningPlan(suite, teachers_by_env(plan(suite)))
+        for track in args.tracks.split(","):
+            result, _ = leaderboard(store, suite, track, tuning)
+            entries, per_seed[track] = profile_claims(result, suite)
+            summary[track] = {"entries": entries, "separation": separation(entries)}
+            if track == "tuned":
+                summary[track]["chosen"] = {f"{suite.entry(env).title}: {t}": c for (env, t), c in result.chosen.items()}
+                box = [e for e in suite.envs if e.ranking and "Box" in e.ranking]
+                summary[track]["alp-gmm vs random (continuous profiles)"] = {
+                    e.title: entries[e.title]["vs_random_ci"].get("alp-gmm") for e in box}
+    summary["times"] = times
+    for track in args.tracks.split(","):
+        sep = summary[track]["separation"]
+        print(f"\n{track}: winners {sep['winners']}\n  unsolved: {sep['unsolved (no teacher beats random)']}")
+    record(f"leaderboard_{args.suite}", "core", summary, per_seed,
+           notes=f"store {args.db}; --jobs {args.jobs}; CIs: 95 % bootstrap of the IQM difference to random")
+
+
+if __name__ == "__main__":
+    main()
