@@ -40,6 +40,9 @@ step, whatever the deck size):
   variance of an item's ``z`` is ``(phi - c_i / D_i)^T S^-1 (phi - c_i / D_i) + 1 / D_i``.
 - Each review's ``-u`` and ``1 - p`` at the current estimate are kept from the
   backtracking test that accepted it, and reused by the next scoring step.
+- Once the fit has converged, a step's expected gain is below the rounding
+  error of the log-posterior and the backtracking test compares noise: a
+  rejected step whose gain is that small is not halved further.
 """
 
 from __future__ import annotations
@@ -246,10 +249,16 @@ class RecallModel:
         if scale != 1.0:
             step *= scale
         current = self._log_likelihood + self._log_prior
-        for _ in range(MAX_HALVINGS):
+        if self._try(views, self._neg_theta - step, current):
+            return
+        # Rejected. If the step's expected gain (gradient . step) is below the log-posterior's rounding error, the
+        # test compares rounding noise (the fit has converged): halving cannot tell either, so stop here.
+        if float(totals[:, _SCORE] @ step) <= 1e-12 * max(1.0, abs(current)):
+            return
+        for _ in range(MAX_HALVINGS - 1):
+            step *= 0.5
             if self._try(views, self._neg_theta - step, current):
                 break
-            step *= 0.5
 
     def _try(self, views: _Views, neg_theta: np.ndarray, current: float) -> bool:
         """Move to ``-neg_theta`` if its log-posterior is >= ``current`` (keeping its per-review terms)."""
