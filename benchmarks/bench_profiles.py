@@ -33,8 +33,9 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def sweep(suite, store, jobs: int, track: str, seeds: int | None = None) -> dict:
-    """Run one track of ``suite`` into ``store``; CPU and wall seconds, runs."""
+def sweep(suite, store, jobs: int, track: str, seeds: int | None = None, backend: str = "local") -> dict:
+    """Run one track of ``suite`` into ``store``; CPU and wall seconds, runs (Ray's workers are not this
+    process's children: with ``backend="ray"`` the CPU seconds miss them, and only wall time counts)."""
     from teachgym.leaderboard import plan, run_sweep
     from teachgym.leaderboard.tuning import TuningPlan, teachers_by_env
 
@@ -42,7 +43,7 @@ def sweep(suite, store, jobs: int, track: str, seeds: int | None = None) -> dict
     start_cpu, start_wall, load = cpu_seconds(), time.perf_counter(), os.getloadavg()[0]
     ran = 0
     if track == "defaults":
-        ran += run_sweep(specs, store, jobs=jobs).ran
+        ran += run_sweep(specs, store, jobs=jobs, backend=backend).ran
     else:
         tuning = TuningPlan(suite, teachers_by_env(specs))
         ran += run_sweep(tuning.search_specs(), store, jobs=jobs).ran
@@ -50,7 +51,7 @@ def sweep(suite, store, jobs: int, track: str, seeds: int | None = None) -> dict
         for spec in specs:
             by_label[spec.env_label] = max(by_label.get(spec.env_label, 0), spec.seed + 1)
         ran += run_sweep(tuning.evaluation_specs(tuning.chosen(store), by_label), store, jobs=jobs).ran
-    return {"runs": ran, "cpu_s": round(cpu_seconds() - start_cpu, 1), "wall_s": round(time.perf_counter() - start_wall, 1),
+    return {"runs": ran, "backend": backend, "cpu_s": round(cpu_seconds() - start_cpu, 1), "wall_s": round(time.perf_counter() - start_wall, 1),
             "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
 
 
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--tracks", default="defaults,tuned")
     parser.add_argument("--time-suites", help="comma-separated suites to time, each into a fresh store")
     parser.add_argument("--seeds", type=int, help="override the suites' seed counts (timing)")
+    parser.add_argument("--backend", choices=["local", "ray"], default="local", help="for --time-suites")
     args = parser.parse_args()
     pin_one_thread()
     print(f"machine: {machine()}")
@@ -111,9 +113,9 @@ def main() -> None:
         times = {}
         for name in args.time_suites.split(","):
             with tempfile.TemporaryDirectory() as tmp, RunStore(Path(tmp) / "lb.sqlite") as store:
-                times[name] = sweep(get_suite(name), store, args.jobs, "defaults", args.seeds)
+                times[name] = sweep(get_suite(name), store, args.jobs, "defaults", args.seeds, args.backend)
             print(name, times[name], flush=True)
-        record("leaderboard_suite_times", "core", times, notes=(
+        record(f"leaderboard_suite_times_{args.backend}", "core", times, notes=(
             f"--jobs {args.jobs}; cpu_s: user+system seconds of the sweep and its pool workers; wall_s on a shared "
             "machine (see load); on 2 idle cores the wall time is about cpu_s / 2" + (
                 f"; seeds overridden to {args.seeds}" if args.seeds else "")))

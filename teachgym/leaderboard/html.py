@@ -33,14 +33,6 @@ def _img(data: str, alt: str, css_class: str) -> str:
     return f'<img class="plot {css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def entries_title(suite: Suite | None, label: str) -> str:
-    """The short title of an env label in the suite (the label itself outside it)."""
-    try:
-        return suite.entry(label).title if suite else label
-    except KeyError:
-        return label
-
-
 def _task_names(env_id: str, kwargs: dict) -> list[str] | None:
     """The task-dimension names of a fast env's lesson space (None for slower envs or on any error)."""
     try:
@@ -77,7 +69,7 @@ def write_html(store: RunStore, out_dir: str | Path, suite: Suite | None = None,
              + (f", suite <b>{esc(suite.name)}</b> (hash <code>{suite.hash}</code>)" if suite else "") + ".</p>",
              f"<p class='note' id='code-versions'>Code version of the runs: {versions or 'none'}.</p>",
              f"<p class='note'>Track: <b>{esc(track)}</b>" + ("".join(
-                 f"<br>{esc(entries_title(suite, env))}: {esc(teacher)} → <code>{esc(config)}</code>"
+                 f"<br>{esc(result.title(env))}: {esc(teacher)} → <code>{esc(config)}</code>"
                  for (env, teacher), config in sorted(result.chosen.items()))) + "</p>",
              f"<p class='note'>{esc(LEGEND)}</p>"]
     entries = {e.label: e for e in suite.envs} if suite else {}
@@ -113,7 +105,7 @@ def write_html(store: RunStore, out_dir: str | Path, suite: Suite | None = None,
 
 def _ranking_section(result, ranking, entries, rows_by_env) -> list[str]:
     esc = html.escape
-    names = {env: entries[env].title if env in entries else env for env in ranking.envs}
+    names = {env: result.title(env) for env in ranking.envs}
     parts = [f"<h3>Ranking: {esc(ranking.name)}</h3>",
              f"<p class='note'>{len(ranking.envs)} env(s): " + "; ".join(esc(names[e]) for e in ranking.envs) + "</p>",
              "<div class='scroll'><table class='ranking'><thead><tr><th>rank</th><th>teacher</th>"

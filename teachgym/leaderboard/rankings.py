@@ -113,6 +113,11 @@ class LeaderboardStats:
     code_versions: dict[str, int] = field(default_factory=dict)  # code version -> runs (set by the report)
     track: str = "defaults"  # "defaults" or "tuned" (set by the report)
     chosen: dict[tuple[str, str], str] = field(default_factory=dict)  # tuned track: (env, teacher) -> config
+    titles: dict[str, str] = field(default_factory=dict)  # env label -> short name to show (set by the report)
+
+    def title(self, env: str) -> str:
+        """The short name of an env label (the label itself when the suite gives none)."""
+        return self.titles.get(env, env)
 
     def ranking(self, name: str) -> Ranking:
         for ranking in self.rankings:

@@ -45,6 +45,7 @@ class Collected:
     failed: list[dict] = field(default_factory=list)
     code_versions: dict[str, int] = field(default_factory=dict)
     chosen: dict[tuple[str, str], str] = field(default_factory=dict)  # tuned track: (env, teacher) -> config
+    missing: list[str] = field(default_factory=list)  # suite envs without any run yet
 
 
 def env_family(env_id: str) -> str:
@@ -114,6 +115,9 @@ def collect(store: RunStore, suite: Suite | None = None, track: str = "defaults"
             out.scores[row["env_label"]][teacher].append(row["score"])
         else:
             out.failed.append(row)
+    if labels is not None:  # the suite's order; an env without runs yet is left out (for every teacher)
+        out.scores = {label: out.scores[label] for label in labels if label in out.scores}
+        out.missing = [label for label in labels if label not in out.scores]
     out.families = {label: env_family(env_id) for label, env_id in env_ids.items()}
     out.privileged = {t for teachers in out.scores.values() for t in teachers if is_privileged(t)}
     return out
@@ -128,6 +132,8 @@ def leaderboard(store: RunStore, suite: Suite | None = None, track: str = "defau
     result.code_versions = data.code_versions
     result.track = track
     result.chosen = data.chosen
+    result.titles = {e.label: e.title for e in suite.envs} if suite else {}
+    result.skipped.update({label: "no runs yet" for label in data.missing})
     return result, data.failed
 
 
@@ -159,7 +165,8 @@ def table_rows(result: LeaderboardStats, ranking: Ranking) -> list[list[str]]:
 
 
 def _headers(result: LeaderboardStats, ranking: Ranking) -> list[str]:
-    return ["rank", "teacher", "normalised IQM [95 % CI]", f"P(> {result.baseline}) [95 % CI]", *ranking.envs]
+    return ["rank", "teacher", "normalised IQM [95 % CI]", f"P(> {result.baseline}) [95 % CI]",
+            *(result.title(env) for env in ranking.envs)]
 
 
 def _ranking_title(ranking: Ranking) -> str:
@@ -173,11 +180,11 @@ LEGEND = ("Normalised per env: random = 0, best known = 1; IQM of all runs poole
 
 
 def _footer(result: LeaderboardStats, failed: list[dict]) -> list[str]:
-    lines = [f"not in the aggregate: {env}: {why}" for env, why in result.skipped.items()]
+    lines = [f"not in the aggregate: {result.title(env)}: {why}" for env, why in result.skipped.items()]
     if result.track == "tuned":
         lines.append("tuned track: each teacher's best of the same number of configurations on tuning seeds, "
                      "evaluated on the evaluation seeds; chosen: "
-                     + ("; ".join(f"{env}: {config}" for (env, _), config in sorted(result.chosen.items()))
+                     + ("; ".join(f"{result.title(env)}: {config}" for (env, _), config in sorted(result.chosen.items()))
                         or "none yet (run the search: teachgym leaderboard run --track tuned)"))
     versions = result.code_versions
     if versions:
@@ -187,9 +194,13 @@ def _footer(result: LeaderboardStats, failed: list[dict]) -> list[str]:
     return lines
 
 
+def _intro(result: LeaderboardStats) -> str:
+    return f"Track: {result.track}. {LEGEND}"
+
+
 def to_text(result: LeaderboardStats, failed: list[dict]) -> str:
     """Fixed-width terminal tables, one per ranking (same content as :func:`to_markdown`)."""
-    lines = [LEGEND]
+    lines = [_intro(result)]
     for ranking in result.rankings:
         headers, rows = _headers(result, ranking), table_rows(result, ranking)
         widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
@@ -202,11 +213,11 @@ def to_text(result: LeaderboardStats, failed: list[dict]) -> str:
 
 def to_markdown(result: LeaderboardStats, failed: list[dict]) -> str:
     """Markdown tables, one per ranking (same content as :func:`to_text`); every user string escaped."""
-    lines = [_md(LEGEND)]
+    lines = [_md(_intro(result))]
     for ranking in result.rankings:
         headers = _headers(result, ranking)
         lines += ["", _md(_ranking_title(ranking)), ""]
-        lines.append("| " + " | ".join([*(_md(h) for h in headers[:4]), *(_md_code(e) for e in ranking.envs)]) + " |")
+        lines.append("| " + " | ".join([*(_md(h) for h in headers[:4]), *(_md_code(e) for e in headers[4:])]) + " |")
         lines.append("|" + "---|" * len(headers))
         for row in table_rows(result, ranking):
             lines.append("| " + " | ".join(_md(c) for c in row) + " |")

@@ -50,8 +50,12 @@ class SuiteEnv:
 
     @property
     def title(self) -> str:
-        """A short name to show: the profile's name with the env id, or the label."""
-        return f"{self.profile} ({self.env_id.split('/')[-1]})" if self.profile else self.label
+        """A short name to show: ``profile (EnvName)`` for a profile, else ``EnvName`` and its kwargs as ``k=v``."""
+        name = self.env_id.split("/")[-1]
+        if self.profile:
+            return f"{self.profile} ({name})"
+        args = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(self.kwargs.items()))
+        return f"{name} ({args})" if args else name
 
 
 @dataclass(frozen=True)
