@@ -60,7 +60,6 @@ class DUMPTeacher(ArmTeacher):
         self._integer_counts = True
         self._huge = False  # a value so large that a mean may overflow
         self._measured = [False] * self.n_arms
-        self._largest_mean = 0.0  # >= every |mean| (the largest ever)
         self._scores = np.zeros(self.n_arms)  # work buffers of the fast act
         self._scalar = np.zeros(())
         self._c, self._temperature = np.array(self.c), np.array(self.temperature)
@@ -99,25 +98,19 @@ class DUMPTeacher(ArmTeacher):
         # buffer (scalars in 0-d arrays: the same values, a cheaper call).
         scores, scalar = self._scores, self._scalar
         two_log = 2.0 * math.log(max(self._total, 1.0))
-        scalar_bonus = self.c * self.c * two_log
         if self._c_squared is None:
             scalar[()] = two_log
             np.divide(scalar, self.counts, out=scores)
             np.sqrt(scores, out=scores)
             np.multiply(scores, self._c, out=scores)
         else:  # c * sqrt(x / n) == sqrt(c^2 x / n) exactly for a power of two c: it only scales the exponent
-            scalar[()] = scalar_bonus
+            scalar[()] = self._c_squared * two_log
             np.divide(scalar, self.counts, out=scores)
             np.sqrt(scores, out=scores)
         np.add(self._means, scores, out=scores)
         listed = scores.tolist()
         scalar[()] = largest = max(listed)
-        # The lowest scaled score, (min - largest) / temperature, or a lower bound of it when that is enough to tell
-        # that no score is clipped: the scores spread over at most twice the largest |mean| plus the largest bonus
-        # (a count of 1); the margin of 1 covers their rounding.
-        lowest = -(2.0 * self._largest_mean + math.sqrt(scalar_bonus)) / self.temperature
-        if not lowest >= -699.0:
-            lowest = (min(listed) - largest) / self.temperature
+        lowest = (min(listed) - largest) / self.temperature
         if not math.isfinite(lowest):  # an overflow: the general path (for finite scores it computes the same)
             probabilities = stable_softmax(scores, self.temperature)
         else:
@@ -184,8 +177,6 @@ class DUMPTeacher(ArmTeacher):
         else:
             mean = float(np.add.reduce(recent[slot + start:slot + start + size])) / size
         was_measured = self._measured[arm]  # a finite or infinite mean and a positive count
-        if abs(mean) > self._largest_mean:
-            self._largest_mean = abs(mean)
         self._means[arm] = mean
         self.counts[arm] += weight
         if weight != 1.0:
