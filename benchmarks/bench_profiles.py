@@ -98,6 +98,32 @@ def separation(entries: dict) -> dict:
             "kendall tau between profiles of one ranking": taus}
 
 
+def gridworld_lessons(store, suite) -> dict:
+    """Where each teacher's lessons fell on the gridworld profiles (evaluation seeds): the share whose task
+    any policy can solve (optimal success > 0.5) and the share of near starts (start_distance < 0.25)."""
+    import gymnasium as gym
+    import numpy as np
+
+    out = {}
+    for entry in suite.envs:
+        if "Gridworld" not in entry.env_id or "Box" not in (entry.ranking or ""):
+            continue
+        env = gym.make(entry.env_id, **entry.kwargs).unwrapped
+        env.reset(seed=0)
+        shares: dict[str, list] = {}
+        for row in store.rows([entry.label], with_arrays=True):
+            if row["seed"] >= 10_000 or row["tasks"] is None:
+                continue
+            tasks = np.asarray(row["tasks"], dtype=np.float64)
+            solvable = float((env.student.optimal_success(tasks) > 0.5).mean())
+            shares.setdefault(row["teacher"], []).append((row["score"], solvable, float((tasks[:, 0] < 0.25).mean())))
+        out[entry.title] = {t: {"score": round(float(np.mean([v[0] for v in vals])), 1),
+                                "solvable lessons": round(float(np.mean([v[1] for v in vals])), 2),
+                                "near starts": round(float(np.mean([v[2] for v in vals])), 2)}
+                            for t, vals in sorted(shares.items())}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--suite", default="profiles")
@@ -149,6 +175,7 @@ def main() -> None:
                 box = [e for e in suite.envs if e.ranking and "Box" in e.ranking]
                 summary[track]["alp-gmm vs random (continuous profiles)"] = {
                     e.title: entries[e.title]["vs_random_ci"].get("alp-gmm") for e in box}
+        summary["gridworld lessons"] = gridworld_lessons(store, suite)
     summary["times"] = times
     for track in args.tracks.split(","):
         sep = summary[track]["separation"]
