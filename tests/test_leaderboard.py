@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -549,6 +550,9 @@ def test_tuned_track_searches_on_disjoint_seeds_resumes_and_reports_the_chosen_c
     assert {t for env in payload["per_env"].values() for t in env} == {"random", "exp3", "tscl-window"}
     assert main(["leaderboard", "run", *base, "--jobs", "1", "--no-progress", "--track", "tuned"]) == 0
     assert capsys.readouterr().out.count(", 0 to run,") == 2  # search and evaluation: all stored
+    assert main(["leaderboard", "html", *base, "--track", "tuned", "--out", str(tmp_path / "html")]) == 0
+    page = (tmp_path / "html" / "index.html").read_text()
+    assert "Track: <b>tuned</b>" in page and html.escape(best_exp3) in page
 
 
 def test_export_then_import_merges_only_runs_of_the_same_suite(suite_file, tmp_path, capsys):

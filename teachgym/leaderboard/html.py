@@ -17,6 +17,7 @@ from teachgym.leaderboard import plots
 from teachgym.leaderboard.report import LEGEND, leaderboard, table_rows
 from teachgym.leaderboard.store import RunStore
 from teachgym.leaderboard.suites import Suite
+from teachgym.leaderboard.tuning import TUNING_SEED_BASE
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 76rem; padding: 0 1rem; color: #222; }
@@ -73,10 +74,18 @@ def write_html(store: RunStore, out_dir: str | Path, suite: Suite | None = None,
                  for (env, teacher), config in sorted(result.chosen.items()))) + "</p>",
              f"<p class='note'>{esc(LEGEND)}</p>"]
     entries = {e.label: e for e in suite.envs} if suite else {}
-    rows_by_env = defaultdict(list)
+    rows_by_env = defaultdict(list)  # the runs behind the track's numbers: evaluation seeds, shown teachers
+    rename = {(env, config): teacher for (env, teacher), config in result.chosen.items()}
     for row in store.rows([e.label for e in suite.envs] if suite else None, with_arrays=True):
-        if row["status"] == "ok":
-            rows_by_env[row["env_label"]].append(row)
+        if row["status"] != "ok" or row["seed"] >= TUNING_SEED_BASE:
+            continue
+        if track == "tuned":
+            if (row["env_label"], row["teacher"]) not in rename:
+                continue
+            row["teacher"] = rename[(row["env_label"], row["teacher"])]
+        elif row["teacher"] not in result.per_env.get(row["env_label"], {}):
+            continue
+        rows_by_env[row["env_label"]].append(row)
 
     by_family = defaultdict(list)
     for ranking in result.rankings:
