@@ -74,8 +74,8 @@ def _equal(a: Any, b: Any) -> bool:
         return a == b
     try:
         return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
-    except (TypeError, ValueError):
-        return a == b
+    except (TypeError, ValueError):  # arrays of strings or objects: NaN is not defined for them
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
 
 
 def _rollout(env: gym.Env, seed: int, n: int | None = None) -> list[Any]:

@@ -14,6 +14,7 @@ from teachgym.envs.datagen.heldout import heldout_sets
 from teachgym.envs.datagen.lm_engine import LMDataEngine, parse_completion, quality_check
 from teachgym.envs.datagen.math_domain import MathDomain
 from teachgym.envs.datagen.vqa_domain import VQADomain, render
+from teachgym.testing import check_teacher
 
 pytest.importorskip("transformers")
 TINY = {"n_steps": 2, "budget": 6, "train_steps": 2, "val_per_skill": 2, "test_per_skill": 2,
@@ -113,6 +114,11 @@ def test_lm_planner_plans_in_text_mode_and_bad_plans_cost_budget(tiny_lm):
     assert list(again.lessons) == list(result.lessons)
     with pytest.raises(teachgym.ConfigError, match="model"):
         teachgym.make_teacher("lm-planner")
+
+
+def test_lm_planner_passes_the_conformance_kit(tiny_lm):
+    check_teacher("lm-planner", lambda: gym.make("teachgym/DataGen-Math-OpenEnded-v0", mode="text", **TINY),
+                  teacher_kwargs={"model": tiny_lm, "max_new_tokens": 24, "num_threads": 1})
 
 
 def test_vqa_lm_output_is_parsed_rendered_and_answered_by_the_package():

@@ -14,7 +14,7 @@ from teachgym.students.finetune_rl.offline_sb3 import MixedReplayBuffer  # noqa:
 from teachgym.students.finetune_rl.sb3_data import generate_dataset, load_dataset, save_dataset  # noqa: E402
 from tests.conftest import fast_kwargs  # noqa: E402
 
-ENV_ID = "teachgym/FineTuneRL-SB3-v0"
+ENV_ID = "teachgym/FineTuneRL-SB3-v1"
 
 
 def _buffer(share: float, n_online: int) -> MixedReplayBuffer:

@@ -14,7 +14,8 @@ import reasoning_gym  # noqa: E402
 import teachgym  # noqa: E402
 from teachgym.envs.grpo.reasoning import HELD_OUT_SEEDS, TRAIN_SEED_LOW, ReasoningTasks  # noqa: E402
 from teachgym.lessons import MixtureLessons  # noqa: E402
-from teachgym.testing import check_teacher_env  # noqa: E402
+from teachgym.registry import env_meta  # noqa: E402
+from teachgym.testing import check_teacher, check_teacher_env  # noqa: E402
 
 ENV_ID = "teachgym/GRPOReasoning-v0"
 
@@ -147,28 +148,11 @@ def test_rg_threshold_on_mixtures_weights_the_current_levels():
 
 
 def test_rg_threshold_runs_on_the_env_deterministically(tmp_path, monkeypatch):
-    """On the real env (the GRPO student seeds torch's global RNG per update, so the kit's global-RNG check
-    does not apply): same seed, same lessons; the first lessons are each dataset's lowest level in turn."""
-    import gymnasium as gym
-
-    from teachgym.registry import env_meta
-
+    """The conformance kit's teacher checks on the real env (same seed, same run; global RNGs untouched;
+    degenerate rewards survived); the first lessons are each dataset's lowest level in turn."""
     monkeypatch.setenv("TEACHGYM_CACHE_DIR", str(tmp_path))
-    env = gym.make(ENV_ID, **env_meta(ENV_ID).smoke)
-    runs = []
-    for _ in range(2):
-        teacher = teachgym.make_teacher("rg-threshold")
-        teacher.reset(env.action_space, env.observation_space, seed=3)
-        obs, info = env.reset(seed=0)
-        lessons, done = [], False
-        while not done:
-            action = teacher.act(obs, info)
-            assert env.action_space.contains(action)
-            lessons.append(action)
-            obs, reward, terminated, truncated, info = env.step(action)
-            teacher.update(action, reward, obs, info)
-            done = terminated or truncated
-        runs.append(lessons)
-    assert runs[0] == runs[1] and runs[0][:2] == [0, 2]
+    check_teacher("rg-threshold", ENV_ID)
+    run = teachgym.run(ENV_ID, "rg-threshold", seed=3, **env_meta(ENV_ID).smoke)
+    assert [int(a) for a in run.lessons[:2]] == [0, 2]
     with pytest.raises(teachgym.ConfigError, match="failure_threshold"):
         teachgym.make_teacher("rg-threshold", threshold=0.5, failure_threshold=0.6)

@@ -418,9 +418,19 @@ def test_two_concurrent_sweeps_on_one_db_split_the_runs(tmp_path):
                str(suites), "--jobs", "1", "--no-progress", "--db", str(db)]
     env = {**os.environ, "TEACHGYM_TEST_LOG": str(log)}
     repo = Path(__file__).resolve().parents[1]
-    sweeps = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=repo)
-              for _ in range(2)]
-    outputs = [s.communicate(timeout=300) for s in sweeps]
+    # Output goes to files: a sweep may wait for the other's claimed runs, so an undrained pipe could stall both.
+    streams = [(tmp_path / f"out{i}", tmp_path / f"err{i}") for i in range(2)]
+    sweeps = []
+    for out, err in streams:
+        with open(out, "w") as stdout, open(err, "w") as stderr:
+            sweeps.append(subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=env, cwd=repo))
+    try:
+        for sweep in sweeps:
+            sweep.wait(timeout=300)
+    finally:
+        for sweep in sweeps:
+            sweep.kill()
+    outputs = [(out.read_text(), err.read_text()) for out, err in streams]
     assert [s.returncode for s in sweeps] == [0, 0], outputs
     started = log.read_text().splitlines()
     assert len(started) == 6 and len({line.split()[1] for line in started}) == 6  # each run executed once
@@ -430,6 +440,35 @@ def test_two_concurrent_sweeps_on_one_db_split_the_runs(tmp_path):
         assert con.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
     ran = [int(re.search(r"ran (\d+) ", out).group(1)) for out, _ in outputs]
     assert sum(ran) == 6
+
+
+def _open_store_at(path: str, start: float, results) -> None:
+    while time.time() < start:
+        pass
+    try:
+        with RunStore(path):
+            results.put("ok")
+    except Exception as error:  # noqa: BLE001  (reported to the test)
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_sweeps_starting_together_on_a_new_db_all_open_it(tmp_path):
+    """Three processes creating the same store at one instant all get it (SQLite refuses the switch to WAL
+    at once, without its busy wait, while another process is creating the file)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for trial in range(12):
+        results = context.Queue()
+        start = time.time() + 0.1
+        workers = [context.Process(target=_open_store_at, args=(str(tmp_path / f"{trial}.sqlite"), start, results))
+                   for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=120) for _ in workers]
+        for worker in workers:
+            worker.join()
+        assert outcomes == ["ok"] * 3, outcomes
 
 
 def test_claims_of_dead_or_silent_sweeps_are_taken_over(tmp_path):

@@ -12,6 +12,7 @@ import numpy as np
 from teachgym.student import LearnReport, Student
 from teachgym.students.grpo.quiet import quiet
 from teachgym.students.grpo.tiny import TinyLMConfig, build_tiny_model, greedy_decode
+from teachgym.utils.rng import global_rngs_preserved
 from teachgym.validation import ConfigError, check_bool, check_choice, check_float, check_int, check_mapping, check_str
 
 # GRPOConfig fields the student sets itself; grpo_kwargs may not override them.
@@ -177,8 +178,9 @@ class LMStudent(Student):
         prompts = [self._as_prompt(row[0]) for row in rows]
         answers = [row[1] for row in rows]
         groups = [row[2] if len(row) == 3 else None for row in rows]
-        torch.manual_seed(int(self._rng.integers(2**63)))  # GRPO's sampling draws from torch's global generator
-        stats = session.run(prompts, answers, groups, budget)
+        with global_rngs_preserved():  # GRPO's sampling draws from torch's global generator, seeded from ours
+            torch.manual_seed(int(self._rng.integers(2**63)))
+            stats = session.run(prompts, answers, groups, budget)
         return LearnReport(outcome=stats.get("reward_mean", float("nan")), work=budget, extras=stats)
 
     def evaluate(self, probes: Sequence[Sequence[Any]]) -> np.ndarray:

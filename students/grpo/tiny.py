@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from teachgym.utils.rng import global_rngs_preserved
 from teachgym.utils.verified_files import CacheWarning, check_manifest, write_manifest
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
@@ -177,10 +178,11 @@ def new_tiny_model(config: TinyLMConfig, vocab_size: int):
                   num_hidden_layers=config.num_layers, num_attention_heads=config.num_heads,
                   num_key_value_heads=config.num_heads, max_position_embeddings=config.max_positions,
                   tie_word_embeddings=True, pad_token_id=0, eos_token_id=1, bos_token_id=None)
-    torch.manual_seed(config.seed)
-    if config.architecture == "llama":
-        return LlamaForCausalLM(LlamaConfig(**kwargs))
-    return Qwen2ForCausalLM(Qwen2Config(**kwargs))
+    with global_rngs_preserved():  # the initial weights come from torch's global generator, seeded here
+        torch.manual_seed(config.seed)
+        if config.architecture == "llama":
+            return LlamaForCausalLM(LlamaConfig(**kwargs))
+        return Qwen2ForCausalLM(Qwen2Config(**kwargs))
 
 
 def encode_sft_batch(tokenizer, problems: Sequence[tuple[str, str]]):

@@ -31,6 +31,8 @@ import numpy as np
 
 from teachgym.validation import ConfigError
 
+LOCK_TIMEOUT_S = 60.0  # how long a store waits for another process's lock before giving up
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_key        TEXT PRIMARY KEY,
@@ -114,18 +116,26 @@ class RunStore:
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = None
-        try:
-            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
-            if problems != ["ok"]:
-                raise sqlite3.DatabaseError("; ".join(problems))
-        except sqlite3.DatabaseError as exc:
-            if self._db is not None:
-                self._db.close()
-            raise unreadable(self.path, exc) from None
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                self._db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(SCHEMA)
+                problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+                if problems != ["ok"]:
+                    raise sqlite3.DatabaseError("; ".join(problems))
+                return
+            except sqlite3.DatabaseError as exc:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+                # Switching a new file to WAL fails at once (no busy wait) while another process creates it.
+                if "locked" in str(exc) and time.monotonic() < deadline:
+                    time.sleep(0.05 + 0.05 * (os.getpid() % 5))
+                    continue
+                raise unreadable(self.path, exc) from None
 
     def close(self) -> None:
         self._db.close()
@@ -277,7 +287,8 @@ class RunStore:
 def unreadable(path: Path, exc: Exception) -> StoreError:
     """The one-line error for a run store SQLite cannot read."""
     if "locked" in str(exc):
-        return StoreError(f"--db {path} stayed locked by another process for 60 s ({exc}); try again later")
+        return StoreError(f"--db {path} stayed locked by another process for {LOCK_TIMEOUT_S:g} s ({exc}); "
+                          f"try again later")
     return StoreError(f"--db {path} is not a readable run store ({exc}): it is not an SQLite file, or it is "
                       f"truncated or corrupt. Move it aside (or delete it) to start a new store, or pass another --db")
 
