@@ -231,3 +231,14 @@ def test_forgetting_student_loses_its_network_on_schedule():
     assert env.student.model.num_timesteps == 64 and env.student.env_steps == 192
     with pytest.raises(teachgym.ConfigError, match="task_low/task_high of stump_height"):
         gym.make(env_id, task_low=(-5.0, 0.0), **fast_kwargs(env_id))
+
+
+@pytest.mark.parametrize("env_id", ["teachgym/MountainCarCurriculum-v0", "teachgym/FineTuneRL-SB3-v1"])
+def test_sb3_students_leave_no_log_folders_in_the_temporary_directory(env_id, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    result = teachgym.run(env_id, "random", seed=0, **fast_kwargs(env_id))
+    assert result.steps == fast_kwargs(env_id)["n_steps"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("SB3-")] == []

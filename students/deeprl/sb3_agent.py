@@ -36,6 +36,7 @@ from teachgym.student import LearnReport, Student
 from teachgym.students.deeprl.param_task import Episodes, ParamTaskEnv, check_task, rollout
 from teachgym.students.deeprl.sb3_fast_actor import fast_deterministic_actor
 from teachgym.utils.rng import PrivateGlobalRNGs
+from teachgym.utils.sb3 import without_log_folder
 from teachgym.validation import ConfigError, check_choice, check_int, check_kwargs_for
 
 ALGORITHMS = {"ppo": PPO, "sac": SAC, "dqn": DQN}
@@ -128,8 +129,8 @@ class SB3Student(Student):
         seed = int(self._rng.integers(2**31 - 1))
         self._global_rngs = PrivateGlobalRNGs()  # the algorithm seeds random, numpy and torch from `seed`
         with self._global_rngs.active():
-            return ALGORITHMS[self.algo](self.policy, self._vec_env, seed=seed, device=self.device, verbose=0,
-                                         **self.algo_kwargs)
+            return without_log_folder(ALGORITHMS[self.algo](self.policy, self._vec_env, seed=seed, device=self.device,
+                                                            verbose=0, **self.algo_kwargs))
 
     # -- Student API -------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:

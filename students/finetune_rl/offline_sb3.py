@@ -36,6 +36,7 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from teachgym.student import LearnReport, Student
 from teachgym.utils.rng import PrivateGlobalRNGs, seeded_global_rngs
+from teachgym.utils.sb3 import without_log_folder
 from teachgym.utils.threads import torch_threads
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
@@ -158,6 +159,7 @@ class OfflineSB3Student(Student):
                                    replay_buffer_class=MixedReplayBuffer,
                                    replay_buffer_kwargs={"offline": self.offline, "offline_share": 1.0},
                                    seed=int(rng.integers(2**31)), **self.settings)
+            without_log_folder(self.model)
 
     def learn(self, lesson: float, budget: int = 1) -> LearnReport:
         """``budget`` online env steps with offline share ``lesson``; outcome: mean return of the
