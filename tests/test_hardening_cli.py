@@ -193,3 +193,11 @@ def test_python_spellings_of_true_false_none_are_what_they_spell():
         {"oracle": False, "x": True, "y": None, "z": False, "w": "text"}
     assert parse_teacher_spec("alp-gmm(warm_start=False, fit_rate=100)") == \
         ("alp-gmm", {"warm_start": False, "fit_rate": 100})
+
+
+def test_the_readme_names_every_registered_teacher():
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## What is here"):]
+    section = section[: section.index("\n## ", 1)]
+    missing = [name for name in teachgym.teacher_registry.names() if f"`{name}`" not in section]
+    assert missing == [], f"README's 'What is here' does not name these registered teachers: {missing}"
