@@ -85,6 +85,12 @@ register_env("teachgym/GRPOReasoning-v0", _GRPO_ENTRY, family="grpo",
              smoke={**_GRPO, "tasks": {"datasets": ["chain_sum", "spell_backward"], "levels": 2}},
              kwargs={"family": "reasoning", "grpo_reward": "dataset"})
 
+# Single-agent teachers inside the design game, against fixed Q-learning partners.
+_DESIGN_VIEW = "teachgym.envs.multiagent.teacher_view:DesignGameTeacherEnv"
+register_env("teachgym/DesignGameTeacher-v0", _DESIGN_VIEW, family="multiagent", score=_GRID_SCORE, smoke=_FAST)
+register_env("teachgym/DesignGameTeacherPAIRED-v0", _DESIGN_VIEW, family="multiagent", score=_GRID_SCORE,
+             smoke=_FAST, kwargs={"objective": "regret"})
+
 
 def env_ids() -> list[str]:
     """Every teachgym env id registered with its metadata."""

@@ -302,3 +302,27 @@ def test_train_marl_runs_both_routes(env_id, tmp_path, monkeypatch):
     saved = {p.name for p in run.iterdir()}
     expected = {"shared.zip"} if "CoTeaching" in env_id else {"teacher.zip", "student.zip", "antagonist.zip"}
     assert expected | {"summary.json"} == saved
+
+
+def test_design_game_teacher_env_is_the_scoring_hook_on_the_leaderboard():
+    import gymnasium as gym
+
+    import teachgym
+    from teachgym.envs.multiagent.partners import score_design_teacher
+
+    hook = score_design_teacher(teachgym.make_teacher("ucb"), seed=2, n_rounds=60, objective="regret")
+    run = teachgym.run("teachgym/DesignGameTeacherPAIRED-v0", "ucb", seed=2, n_steps=60, score_every=None)
+    assert hook.score == run.score and np.array_equal(hook.arms, run.lessons.reshape(-1))
+    assert set(np.unique(run.rewards)) <= {-1.0, 0.0, 1.0}  # regret of 0/1 gridworld returns
+
+    env = gym.make("teachgym/DesignGameTeacher-v0", n_steps=200, task_bins=2, max_slip=0.0).unwrapped
+    obs, _ = env.reset(seed=0)
+    last, rewards = np.zeros(env.action_space.n), []
+    for step in range(200):
+        arm = step % env.action_space.n
+        obs, reward, _, truncated, info = env.step(arm)
+        # Absolute learning progress of the student on the arm, and its score there in the observation.
+        assert reward == abs(info["outcome"] - last[arm]) and obs[arm] == info["outcome"]
+        last[arm] = info["outcome"]
+        rewards.append(reward)
+    assert truncated and sum(rewards) > 0 and obs[-1] == 1.0 and info["score"] > 0.0

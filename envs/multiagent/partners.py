@@ -126,34 +126,20 @@ def score_design_teacher(teacher: Teacher, seed: int = 0, n_rounds: int = 1500, 
                          **env_kwargs) -> DesignScore:
     """Play ``teacher`` as the gridworld design game's ``teacher`` against Q-learning players.
 
-    The teacher sees the teacher agent's ``observation`` array and info, and is
-    updated once per round with the round's teacher reward (on the step that
-    ends it, whose info carries ``task``, ``arm`` and ``outcome``). With
-    ``objective="regret"`` an antagonist Q-learner plays too.
+    A run of :func:`teachgym.run` on
+    :class:`teachgym.envs.multiagent.teacher_view.DesignGameTeacherEnv`
+    (``teachgym/DesignGameTeacher-v0``): one teacher step per round, updated
+    with the round's teacher reward. With ``objective="regret"`` an antagonist
+    Q-learner plays too. ``env_kwargs`` go to that env.
 
     Returns:
         :class:`DesignScore`; ``score`` is the student's exact greedy success on
         the gridworld curriculum env's held-out ``TEST_SET``, in percent.
     """
-    from teachgym.envs.curriculum.gridworld import TEST_SET
+    from teachgym.envs.multiagent.teacher_view import DesignGameTeacherEnv
+    from teachgym.loop import run
 
-    env = DesignGameEnv(task="gridworld", objective=objective, n_rounds=n_rounds, **env_kwargs)
-    obs, infos = env.reset(seed=seed)
-    players = {p: QLearningPlayer(env, seed=seed * 1000 + 17 + i) for i, p in enumerate(env.players)}
-    teacher.reset(env.action_space("teacher"), env.observation_space("teacher")["observation"], seed=seed)
-    arms, teacher_return, solved = [], 0.0, 0
-    while env.agents:
-        actions = {p: player.act(obs[p]) for p, player in players.items()}
-        if obs["teacher"]["action_mask"].sum() > 1:
-            actions["teacher"] = arm = int(teacher.act(obs["teacher"]["observation"], infos["teacher"]))
-            arms.append(arm)
-        obs, rewards, _, _, infos = env.step(actions)
-        for p, player in players.items():
-            player.learn(obs[p], rewards[p], ended="episode_return" in infos[p])
-        if "arm" in infos["teacher"]:
-            teacher.update(infos["teacher"]["arm"], rewards["teacher"], obs["teacher"]["observation"],
-                           infos["teacher"])
-            teacher_return += rewards["teacher"]
-            solved += infos["teacher"]["outcome"] > 0
-    score = 100.0 * float(players["student"].held_out_success(TEST_SET).mean())
-    return DesignScore(score, np.array(arms), teacher_return, solved / max(1, len(arms)))
+    env = DesignGameTeacherEnv(n_steps=n_rounds, objective=objective, score_every=None, **env_kwargs)
+    result = run(env, teacher, seed=seed)
+    return DesignScore(result.score, np.asarray(result.lessons).reshape(-1).astype(np.int64),
+                       float(np.sum(result.rewards)), float(np.mean(np.asarray(result.outcomes) > 0)))
