@@ -199,12 +199,36 @@ class CompetenceGridStudent(Student):
 
     def learn(self, lesson, budget: int = 1) -> LearnReport:
         """Practise ``budget`` episodes of task ``lesson`` (a vector in [0, 1]^d)."""
-        cells = self.batch.cells_of(np.asarray(lesson, dtype=np.float64)[None])
+        cell = self._cell(np.asarray(lesson, dtype=np.float64))
         for _ in range(budget - 1):
-            practise(self.batch, cells)
-        normals = np.array([self._rng.standard_normal()]) if self.batch.noise[0] > 0.0 else None
-        outcome = practise(self.batch, cells, normals)
-        return LearnReport(outcome=float(outcome[0]), work=budget)
+            self._practise_one(cell, None)
+        normal = self._rng.standard_normal() if self.batch.noise[0] > 0.0 else None
+        return LearnReport(outcome=self._practise_one(cell, normal), work=budget)
+
+    def _cell(self, task: np.ndarray) -> int:
+        """:meth:`GridBatch.cells_of` for one task, in Python scalars (the same arithmetic)."""
+        batch, cell = self.batch, 0
+        for d in range(batch.n_dims):
+            cell += min(int(float(task[d]) * batch.n_cells), batch.n_cells - 1) * int(batch.strides[d])
+        return cell
+
+    def _practise_one(self, cell: int, normal: float | None) -> float:
+        """:func:`practise` for this batch of one, in Python scalars: the same float64 arithmetic, so the same
+        competences and outcomes; a step that crosses the unlock threshold (rare) goes through :func:`practise`."""
+        batch = self.batch
+        competence = batch.competence[0]
+        level = float(competence[cell])
+        new = min(level + (float(batch.rate[0]) if batch.unlocked[0, cell] else 0.0), batch.max_competence)
+        threshold = batch.unlock_threshold
+        if level <= threshold and new >= threshold:
+            normals = None if normal is None else np.array([normal])
+            return float(practise(batch, np.array([cell]), normals)[0])
+        competence[cell] = new
+        outcome = new / batch.max_competence
+        batch.competence01[0, cell] = outcome
+        if normal is not None:
+            outcome = min(max(outcome + float(batch.noise[0]) * float(normal), 0.0), 1.0)
+        return outcome
 
     def evaluate(self, probes) -> np.ndarray:
         """Normalised competence (in [0, 1]) of the cell of each probe task (rows of ``probes``)."""
