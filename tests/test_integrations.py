@@ -184,6 +184,63 @@ def test_step_updates_report_every_reward_with_its_episodes_task():
     assert len(updates) == envs.env_steps
 
 
+class EpisodeLog(LoggingCycle):
+    """LoggingCycle that also keeps each update's episode return and length."""
+
+    def update(self, action, reward, obs, info):
+        self.updates.append((int(action), float(reward), info.get("episode_return"), info.get("episode_length")))
+
+
+def success_bonus(episode_return: float, length: int, info: dict) -> float:
+    """A custom outcome reading the last step's info."""
+    return episode_return + 100.0 * bool(info.get("is_success")) + length / 8.0
+
+
+@pytest.mark.parametrize("outcome", ["return", "success", "length", success_bonus], ids=["return", "success",
+                                                                                            "length", "custom"])
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP], ids=["next_step", "same_step"])
+def test_outcomes_formed_in_the_main_process_equal_the_sub_envs_reports(outcome, mode):
+    named = teachgym.integrations.tasks.OUTCOMES.get(outcome, outcome)
+    logs = {}
+    for where, fn in (("main", outcome), ("worker", lambda r, n, info: named(r, n, info))):  # a lambda never pickles
+        envs = gym.vector.SyncVectorEnv([lambda: TaskSetter(CountdownEnv(), task_key="level", outcome=fn)] * 3,
+                                        autoreset_mode=mode)
+        envs = TeacherVectorEnv(envs, EpisodeLog(), spaces.Discrete(4, start=1), seed=0, buffer=2)
+        assert [env.worker_reports for env in envs.env.envs] == [where == "worker"] * 3
+        envs.reset(seed=0)
+        for t in range(60):
+            if t == 30:  # an explicit reset mid-episode: the interrupted episodes are not reported
+                envs.reset(seed=1)
+            envs.step(np.zeros(3, dtype=np.int64))
+        logs[where] = envs.teacher.updates
+        envs.close()
+    assert len(logs["main"]) > 40 and logs["main"] == logs["worker"]
+    assert all(length == task and episode_return == task ** 2 for task, _, episode_return, length in logs["main"])
+
+
+def test_main_process_outcomes_in_an_async_vector_env_and_a_reset_with_an_explicit_task():
+    envs = gym.vector.AsyncVectorEnv([lambda: TaskSetter(CountdownEnv(), task_key="level", outcome=success_bonus)] * 2)
+    envs = TeacherVectorEnv(envs, EpisodeLog(), spaces.Discrete(4, start=1), seed=0, buffer=2)
+    assert list(envs.env.get_attr("worker_reports")) == [False, False]
+    envs.reset(seed=0)
+    for _ in range(20):
+        envs.step(np.zeros(2, dtype=np.int64))
+    envs.reset(seed=1, options={"level": 4})  # the task comes from the options: the queues keep theirs
+    assert envs.current_tasks == [None, None]
+    assert list(envs.env.call("queue_length")) == [len(p) for p in envs._pending]
+    reported = len(envs.teacher.updates)
+    for _ in range(4):  # the explicit episodes (4 steps) end unreported
+        envs.step(np.zeros(2, dtype=np.int64))
+    assert len(envs.teacher.updates) == reported
+    envs.step(np.zeros(2, dtype=np.int64))  # the NEXT_STEP resets: the queued tasks come next
+    assert None not in envs.current_tasks
+    for _ in range(20):
+        envs.step(np.zeros(2, dtype=np.int64))
+    assert all(outcome == success_bonus(task ** 2, task, {"is_success": task >= 3})
+               for task, outcome, _, _ in envs.teacher.updates)
+    envs.close()
+
+
 def test_task_setter_setters_outcomes_and_errors():
     curriculum = TaskCurriculum(LoggingCycle(), spaces.Discrete(3, start=1))
     env = TaskSetter(CountdownEnv(), setter="set_task", outcome="success", curriculum=curriculum)

@@ -16,6 +16,11 @@ outcome and puts an :class:`EpisodeReport` (as a tuple) in that step's
   batched calls and reads the reports from the infos. A sub-env never waits
   for the teacher.
 
+In a :class:`~teachgym.integrations.vector.TeacherVectorEnv` the main process
+forms the outcomes itself from the rewards and infos it receives anyway, and
+turns the sub-envs' reports off (:attr:`TaskSetter.worker_reports`): the
+wrapper's ``step`` is then the inner env's bound method, adding no call per step.
+
 A task passed explicitly as ``reset(options={task_key: task})`` wins over the
 queue. An episode whose reset found no task (an empty queue and no curriculum)
 runs on whatever task the env has, and is not reported.
@@ -26,6 +31,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
+
+import pickle
 
 import gymnasium as gym
 
@@ -104,8 +111,11 @@ class TaskSetter(gym.Wrapper):
         if setter is not None and not (isinstance(setter, str) or callable(setter)):
             raise ConfigError(f"setter must be None, a callable (env, task) or a method name, got {setter!r}")
         if isinstance(outcome, str):
-            outcome = OUTCOMES[check_choice("outcome", outcome, tuple(OUTCOMES))]
-        elif not callable(outcome):
+            self.outcome_name: str | None = check_choice("outcome", outcome, tuple(OUTCOMES))
+            outcome = OUTCOMES[outcome]
+        elif callable(outcome):
+            self.outcome_name = None
+        else:
             raise ConfigError(f"outcome must be one of {tuple(OUTCOMES)} or a callable, got {outcome!r}")
         self.task_key = task_key
         self.setter = setter
@@ -129,6 +139,40 @@ class TaskSetter(gym.Wrapper):
 
     def queue_length(self) -> int:
         return len(self._queue)
+
+    def task_state(self) -> tuple[int | None, int]:
+        """``(current_task_id, queue_length)``: lets the main process resynchronise its mirror after a reset."""
+        return self.current_task_id, len(self._queue)
+
+    def main_process_outcome(self) -> str | OutcomeFn | None:
+        """How the main process can form this env's outcomes: the outcome's name, the outcome callable
+        (when it pickles, so it can cross a process boundary), or None (only this wrapper can)."""
+        if self.outcome_name is not None:
+            return self.outcome_name
+        try:
+            pickle.dumps(self.outcome_fn)
+        except Exception:  # lambdas, closures: whatever pickle refuses
+            return None
+        return self.outcome_fn
+
+    @property
+    def worker_reports(self) -> bool:
+        """Whether episode ends put a report in ``info`` (True by default; the SB3 callback reads them).
+
+        Set it to False when the main process forms the outcomes itself and no curriculum lives in this
+        process: ``step`` then becomes the inner env's own bound method.
+        """
+        return "step" not in self.__dict__
+
+    @worker_reports.setter
+    def worker_reports(self, on: bool) -> None:
+        if on:
+            self.__dict__.pop("step", None)
+        elif self.curriculum is not None:
+            raise ConfigError("worker_reports=False needs curriculum=None: an in-process curriculum "
+                              "learns from this wrapper's reports")
+        else:
+            self.step = self.env.step
 
     @property
     def incoming_tasks(self) -> tuple:

@@ -4,10 +4,18 @@ The sub-envs are :class:`~teachgym.integrations.tasks.TaskSetter` wrappers
 holding a queue of tasks. :class:`TeacherVectorEnv` keeps a mirror of every
 queue; when a sub-env is about to need a task its queue no longer has, it asks
 the teacher for enough tasks to fill *every* queue to ``buffer`` and sends them
-in one ``set_attr`` round trip, each task with an id. Outcomes come back in
-the infos of the steps that end episodes, with the task's id (an int pickles
-far faster than a task array). So the sub-envs never wait for the teacher, and the main
+in one ``set_attr`` round trip, each task with an id (an int pickles far
+faster than a task array). So the sub-envs never wait for the teacher, and the main
 process pays one round trip per ``buffer`` episodes of the busiest sub-env.
+
+Outcomes: when every sub-env's outcome is a named one ("return", "success",
+"length") or a callable that pickles, the main process forms them itself: it
+sums the rewards and counts the steps of all sub-envs with two NumPy
+operations per vector step, and at an episode's end applies the outcome to the
+return, the length and that sub-env's last info. The sub-envs' own reports are
+then turned off, so a sub-env step costs what the bare env's does. Otherwise
+(e.g. a lambda outcome in an ``AsyncVectorEnv``) the sub-envs report, and the
+outcomes come back in the infos of the steps that end episodes.
 
 Freshness: a task is chosen when its queue is filled, up to ``buffer``
 episodes before it is played. With ``buffer=1`` and ``NEXT_STEP`` autoreset
@@ -75,6 +83,17 @@ class TeacherVectorEnv(VectorWrapper):
         self._mask_key = "_" + REPORT_KEY
         self.env_steps = 0
         self.round_trips = 0
+        outcomes = list(self.env.call("main_process_outcome"))
+        # Outcomes formed here (one per sub-env), or None: the sub-envs report them.
+        self._outcomes: list | None = None
+        if all(outcome is not None for outcome in outcomes):
+            self._outcomes = outcomes
+            self._returns = np.zeros(n, dtype=np.float64)
+            self._starts = [0] * n  # the vector step after which each sub-env's episode began
+            self.env.set_attr("worker_reports", False)
+        self._t = 0  # vector steps taken
+        self._same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        self._next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
 
     # -- queue bookkeeping -------------------------------------------------------
     def _top_up(self) -> None:
@@ -109,8 +128,16 @@ class TeacherVectorEnv(VectorWrapper):
         if any(not self._pending[i] for i in resets):
             self._top_up()
         obs, infos = self.env.reset(seed=seed, options=options)
-        for i in resets:
-            self._start(int(i))
+        # Ask each sub-env what it took: a task passed in ``options`` leaves the queue as it was.
+        states = self.env.call("task_state")
+        for i in resets.tolist():
+            current, queued = states[i]
+            self._resync(i, queued)
+            self._current[i] = current
+        if self._outcomes is not None:
+            self._returns[resets] = 0.0
+            for i in resets.tolist():
+                self._starts[i] = self._t
         reset_now = set(resets.tolist())
         self._resetting = [i for i in self._resetting if i not in reset_now]
         if self.autoreset_mode == AutoresetMode.SAME_STEP and any(not pending for pending in self._pending):
@@ -119,7 +146,7 @@ class TeacherVectorEnv(VectorWrapper):
 
     def step(self, actions):
         obs, rewards, terminations, truncations, infos = self.env.step(actions)
-        mode = self.autoreset_mode
+        self._t += 1
         # NEXT_STEP: the sub-envs whose previous step ended an episode reset in this call (no transition).
         resetting = self._resetting
         self.env_steps += self._n_envs - len(resetting)
@@ -133,28 +160,56 @@ class TeacherVectorEnv(VectorWrapper):
                     curriculum.report(task, float(rewards[i]), step_reward=True)
         for i in resetting:
             self._start(i)
-        source = infos.get("final_info", {}) if mode == AutoresetMode.SAME_STEP else infos
-        mask = source.get(self._mask_key)
-        if mask is not None:
-            reports = source[REPORT_KEY]
-            for i in np.flatnonzero(mask).tolist():
-                task_id, outcome, episode_return, length, queued = reports[i]
-                self._resync(i, queued)
-                task = self._tasks.pop(task_id, None)
-                if task is not None and self.update_mode == "episode":
-                    curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
+        source = infos.get("final_info", {}) if self._same_step else infos
+        if self._outcomes is None:
+            mask = source.get(self._mask_key)
+            if mask is not None:
+                reports = source[REPORT_KEY]
+                for i in np.flatnonzero(mask).tolist():
+                    task_id, outcome, episode_return, length, queued = reports[i]
+                    self._resync(i, queued)
+                    task = self._tasks.pop(task_id, None)
+                    if task is not None and self.update_mode == "episode":
+                        curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
+        else:  # a NEXT_STEP reset step adds a reward of 0 to a return already set back to 0
+            self._returns += rewards
         # count_nonzero: several times cheaper than ndarray.any() on a few envs, and this runs every step.
         ended = np.flatnonzero(terminations | truncations).tolist() \
             if np.count_nonzero(terminations) or np.count_nonzero(truncations) else []
-        if mode == AutoresetMode.NEXT_STEP:
+        if ended and self._outcomes is not None:
+            self._report_ended(ended, source)
+        if self._next_step:
             self._resetting = ended
-        if ended and mode != AutoresetMode.DISABLED:
-            if mode == AutoresetMode.SAME_STEP:
+        if ended and (self._next_step or self._same_step):
+            if self._same_step:
                 for i in ended:
                     self._start(i)
             if any(not self._pending[i] for i in ended):
                 self._top_up()
         return obs, rewards, terminations, truncations, infos
+
+    def _report_ended(self, ended: list[int], source: dict) -> None:
+        """Form and report the outcomes of the episodes that sub-envs ``ended`` finished in this step."""
+        returns, starts, t = self._returns, self._starts, self._t
+        # NEXT_STEP: the next step is the reset step, not a transition of the next episode.
+        start = t + 1 if self._next_step else t
+        for i in ended:
+            task = self._tasks.pop(self._current[i], None)
+            episode_return, length = float(returns[i]), t - starts[i]
+            returns[i], starts[i] = 0.0, start
+            if task is None or self.update_mode != "episode":
+                continue
+            outcome = self._outcomes[i]
+            if outcome == "return":
+                outcome = episode_return
+            elif outcome == "length":
+                outcome = float(length)
+            elif outcome == "success":  # as OUTCOMES["success"], without rebuilding the sub-env's info dict
+                mask = source.get("_is_success")
+                outcome = float(bool(mask is not None and mask[i] and source["is_success"][i]))
+            else:
+                outcome = float(outcome(episode_return, length, _sub_info(source, i)))
+            self.curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
 
     @property
     def teacher(self) -> Teacher:
@@ -164,3 +219,16 @@ class TeacherVectorEnv(VectorWrapper):
     def current_tasks(self) -> list[Any]:
         """The task each sub-env's current episode runs on (None: no task, or one this wrapper did not send)."""
         return [self._tasks.get(task_id) for task_id in self._current]
+
+
+def _sub_info(infos: dict, i: int) -> dict:
+    """Sub-env ``i``'s own info dict, taken back out of a vector env's merged ``infos``."""
+    info = {}
+    for key, value in infos.items():
+        if key.startswith("_"):
+            continue
+        mask = infos.get("_" + key)
+        if mask is None or not mask[i]:
+            continue
+        info[key] = _sub_info(value, i) if isinstance(value, dict) else value[i]
+    return info
