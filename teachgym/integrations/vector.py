@@ -154,10 +154,12 @@ class TeacherVectorEnv(VectorWrapper):
         if self.total_steps is not None:
             curriculum.budget_used = min(1.0, self.env_steps / self.total_steps)
         if self.update_mode == "step":
-            for i in range(self._n_envs):
-                task = self._tasks.get(self._current[i])
-                if task is not None and i not in resetting:
-                    curriculum.report(task, float(rewards[i]), step_reward=True)
+            tasks, report = self._tasks, curriculum.report
+            for i, (task_id, reward) in enumerate(zip(self._current, rewards.tolist())):
+                if task_id is not None and (not resetting or i not in resetting):
+                    task = tasks.get(task_id)
+                    if task is not None:
+                        report(task, reward, step_reward=True)
         for i in resetting:
             self._start(i)
         source = infos.get("final_info", {}) if self._same_step else infos
