@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--conditions", default="target,linear,sliding,random")
     parser.add_argument("--env-kwargs", default="{}", help="JSON object of env arguments")
     parser.add_argument("--out-dir", default="runs/bench_deeprl")
+    parser.add_argument("--name", default=None,
+                        help="result name (benchmarks/results/<name>.json); default deeprl_<env family>_curriculum")
     args = parser.parse_args()
     pin_one_thread()
     import numpy as np
@@ -127,7 +129,7 @@ def main() -> None:
               f"{scores.mean():.1f} ± {scores.std():.1f} | {ci_text} | {np.mean(times):.0f} |", flush=True)
     print(f"\nload average at end: {os.getloadavg()}")
     family = args.env.removeprefix("teachgym/").split("Curriculum")[0].lower()
-    write_record(f"deeprl_{family}_curriculum", "deeprl", summary, per_seed,
+    write_record(args.name or f"deeprl_{family}_curriculum", "deeprl", summary, per_seed,
                  notes=f"{args.env}, env kwargs {env_kwargs or 'none'}; 95 % bootstrap CI (BCa) over seeds; runs "
                        f"cached in {args.out_dir} are reused")
 
