@@ -256,6 +256,26 @@ def test_classroom_reports_mean_and_worst_and_fairness_reward():
     assert differs and worst > 0.0  # heterogeneous students: the slowest lags behind
 
 
+def test_classroom_tutors_share_the_budget_one_student_per_lesson():
+    env = multiagent.make("teachgym/multiagent/ClassroomTutors-v0", n_steps=200)
+    obs, _ = env.reset(seed=0)
+    assert env.agents == ["tutor_0", "tutor_1", "tutor_2", "tutor_3"] and obs["tutor_0"][-1] == 1.0
+    mastered = np.zeros(4)
+    for step in range(200):
+        turn = step % 4
+        actions = {agent: min(step // 40, 24) for agent in env.agents}
+        obs, rewards, _, truncations, infos = env.step(actions)
+        info = infos["tutor_0"]
+        assert info["tutor"] == turn and 0.0 <= info["outcome"] <= 1.0 and "outcomes" not in info
+        gains = info["scores"] / 100.0 - mastered
+        assert np.allclose(np.delete(gains, turn), 0.0)  # only the turn's student learned
+        assert [rewards[f"tutor_{i}"] for i in range(4)] == pytest.approx(gains)  # fairness_weight 0: own gain
+        mastered = info["scores"] / 100.0
+    assert all(truncations.values()) and env.agents == [] and (mastered > 0.0).sum() >= 3
+    with pytest.raises(ConfigError, match="mode"):
+        multiagent.make("teachgym/multiagent/Classroom-v0", mode="pairs")
+
+
 def test_classroom_invalid_lessons_raise():
     env = multiagent.make("teachgym/multiagent/Classroom-v0")
     env.reset(seed=0)

@@ -28,6 +28,7 @@ MULTIAGENT_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
                                                         {"task": "cartpole", "objective": "regret"}),
     "teachgym/multiagent/CoTeaching-v0": (f"{_PACKAGE}.co_teaching", {}),
     "teachgym/multiagent/Classroom-v0": (f"{_PACKAGE}.classroom", {}),
+    "teachgym/multiagent/ClassroomTutors-v0": (f"{_PACKAGE}.classroom", {"mode": "tutors"}),
 }
 
 

@@ -1,4 +1,4 @@
-"""Classroom: one lesson per step, broadcast to a group of different students."""
+"""Classroom: one lesson per step, broadcast to a group of different students, or one-to-one tutors sharing the budget."""
 
 from __future__ import annotations
 
@@ -40,10 +40,19 @@ class ClassroomEnv(MultiAgentTeachEnv):
     teacher must serve the group, and the worst student's score is reported
     beside the mean (fairness).
 
+    With ``mode="tutors"`` the same lesson budget is shared by one-to-one
+    tutors instead: tutor ``i`` teaches only student ``i``, and the ``n_steps``
+    lessons go to the tutors in turn (step ``t`` belongs to tutor ``t mod N``),
+    so every lesson can fit its student but reaches only one.
+
     ## Agents
 
-    ``teacher_0`` (a single teacher, still a ParallelEnv so that multi-agent
-    code and the registry treat it like the others).
+    ``mode="broadcast"`` (default): ``teacher_0`` (a single teacher, still a
+    ParallelEnv so that multi-agent code and the registry treat it like the
+    others). ``mode="tutors"``: ``tutor_0`` ... ``tutor_{N-1}``, one per student;
+    all stay live until the budget is spent, and a tutor's action in a step
+    that is not its turn is ignored (the documented no-op; it must still be
+    sent and valid).
 
     ## Action Spaces
 
@@ -57,18 +66,25 @@ class ClassroomEnv(MultiAgentTeachEnv):
 
     ``Box(0, 1, (sum of the students' cell counts + 1,), float32)``: every
     student's competence per cell / its maximum (student after student,
-    row-major), then the fraction of steps used.
+    row-major), then the fraction of steps used. A tutor sees its own student
+    only: ``Box(0, 1, (its cell count + 2,), float32)``, its student's
+    competences, the fraction of the shared budget used, and 1 if the next
+    lesson is its own (else 0).
 
     ## Rewards
 
     With ``mean`` and ``worst`` the class's mean and lowest mastered fraction:
     ``(1 - fairness_weight) * change of mean + fairness_weight * change of worst``.
-    The episode return is therefore the final weighted mix.
+    The episode return is therefore the final weighted mix. A tutor gets the
+    same mix with its own student's mastered fraction in place of the mean
+    (``fairness_weight=1``: every tutor is rewarded for the class's worst).
 
     ## Episode End
 
     Truncated after ``n_steps`` lessons. Every info holds ``task``, ``outcomes``
-    (each student's normalised competence on the task after the lesson),
+    (each student's normalised competence on the task after the lesson; with
+    tutors, ``outcome``, the taught student's, and ``tutor``, the index of the
+    tutor whose lesson it was),
     ``scores`` (each student's mastered cells, 0-100), ``mean_score`` and
     ``worst_score`` (0-100); the reset info holds the scores too.
 
@@ -78,7 +94,8 @@ class ClassroomEnv(MultiAgentTeachEnv):
     from teachgym.envs.multiagent import classroom
     env = classroom.parallel_env(students=[{"episodes_per_lesson": 3}, {"episodes_per_lesson": 1,
                                  "unlock_threshold": 14}], n_cells=5, max_competence=20, n_steps=300,
-                                 lesson_mode="regions", arms_per_dim=5, fairness_weight=0.0)
+                                 lesson_mode="regions", arms_per_dim=5, fairness_weight=0.0, mode="broadcast")
+    tutors = classroom.parallel_env(mode="tutors", n_steps=1200)  # 300 lessons per student of 4
     ```
 
     ``n_cells``, ``max_competence``, ``unlock_threshold`` and ``outcome_noise`` are
@@ -94,8 +111,9 @@ class ClassroomEnv(MultiAgentTeachEnv):
 
     def __init__(self, students=DEFAULT_CLASS, n_cells: int = 5, max_competence: int = 20,
                  unlock_threshold: int = 10, outcome_noise: float = 0.0, n_steps: int = 300, lesson_mode: str = "regions",
-                 arms_per_dim: int = 5, fairness_weight: float = 0.0):
+                 arms_per_dim: int = 5, fairness_weight: float = 0.0, mode: str = "broadcast"):
         super().__init__()
+        self.mode = check_choice("mode", mode, ("broadcast", "tutors"))
         if isinstance(students, (str, bytes, dict)) or not students:
             raise ConfigError("students must be a non-empty sequence of dicts (one per student)")
         self.n_steps = check_int("n_steps", n_steps, low=1, high=10_000_000)
@@ -120,9 +138,14 @@ class ClassroomEnv(MultiAgentTeachEnv):
             per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=100)
             self.lessons = RegionLessons.grid([0.0, 0.0], [1.0, 1.0], [per_dim, per_dim])
         self._sizes = [s.n_total for s in self.students]
-        self.possible_agents = [self.AGENT]
-        self.action_spaces = {self.AGENT: self.lessons.action_space}
-        self.observation_spaces = {self.AGENT: spaces.Box(0.0, 1.0, (sum(self._sizes) + 1,), dtype=np.float32)}
+        if self.mode == "tutors":
+            self.possible_agents = [f"tutor_{i}" for i in range(len(self.students))]
+            self.observation_spaces = {agent: spaces.Box(0.0, 1.0, (size + 2,), dtype=np.float32)
+                                       for agent, size in zip(self.possible_agents, self._sizes)}
+        else:
+            self.possible_agents = [self.AGENT]
+            self.observation_spaces = {self.AGENT: spaces.Box(0.0, 1.0, (sum(self._sizes) + 1,), dtype=np.float32)}
+        self.action_spaces = {agent: self.lessons.action_space for agent in self.possible_agents}
         self._t = 0
         self._mastered = np.zeros(len(self.students))
 
@@ -133,28 +156,38 @@ class ClassroomEnv(MultiAgentTeachEnv):
         for student in self.students:
             student.reset(self.np_random)
         self._mastered = self._mastered_fractions()
-        return {self.AGENT: self._observation()}, {self.AGENT: self._scores()}
+        return self._observations(), {agent: self._scores() for agent in self.agents}
 
     def step(self, actions: dict[str, Any]):
         self._check_running()
-        if self.AGENT not in actions:
-            raise InvalidActionError(f"actions must include an action for {self.AGENT!r}")
-        try:
-            task = self.lessons.to_task(actions[self.AGENT], self.np_random)
-        except InvalidLessonError as error:
-            raise InvalidActionError(f"{self.AGENT}: {error}") from None
-        outcomes = np.array([student.learn(task, speed).outcome for student, speed in zip(self.students, self.speeds)])
+        missing = [agent for agent in self.agents if agent not in actions]
+        if missing:
+            raise InvalidActionError(f"actions must include an action for {missing[0]!r}")
+        tasks = {}
+        for agent in self.agents:  # every action is checked, the turn's is used
+            try:
+                tasks[agent] = self.lessons.to_task(actions[agent], self.np_random)
+            except InvalidLessonError as error:
+                raise InvalidActionError(f"{agent}: {error}") from None
+        turn = self._t % len(self.students) if self.mode == "tutors" else None
+        task = tasks[self.agents[0] if turn is None else self.possible_agents[turn]]
+        taught = range(len(self.students)) if turn is None else [turn]
+        outcomes = np.array([self.students[i].learn(task, self.speeds[i]).outcome for i in taught])
         before = self._mastered
         self._mastered = self._mastered_fractions()
-        reward = (1.0 - self.fairness_weight) * (self._mastered.mean() - before.mean()) \
-            + self.fairness_weight * (self._mastered.min() - before.min())
+        gains = self._mastered - before
+        own = [gains.mean()] if turn is None else gains
+        worst = self._mastered.min() - before.min()
+        rewards = {agent: float((1.0 - self.fairness_weight) * own[i] + self.fairness_weight * worst)
+                   for i, agent in enumerate(self.agents)}
         self._t += 1
         ended = self._t >= self.n_steps
-        info = {"task": task, "outcomes": outcomes, **self._scores()}
-        observations = {self.AGENT: self._observation()}
-        self.agents = [] if ended else self.agents
-        return (observations, {self.AGENT: float(reward)}, {self.AGENT: False}, {self.AGENT: ended},
-                {self.AGENT: info})
+        per_student = {"outcomes": outcomes} if turn is None else {"outcome": float(outcomes[0]), "tutor": turn}
+        info = {"task": task, **per_student, **self._scores()}
+        observations = self._observations()
+        agents, self.agents = self.agents, ([] if ended else self.agents)
+        return (observations, rewards, dict.fromkeys(agents, False), dict.fromkeys(agents, ended),
+                {agent: {**info, "scores": info["scores"].copy()} for agent in agents})
 
     def _mastered_fractions(self) -> np.ndarray:
         return np.array([student.mastered_fraction for student in self.students])
@@ -163,11 +196,20 @@ class ClassroomEnv(MultiAgentTeachEnv):
         scores = 100.0 * self._mastered
         return {"scores": scores.copy(), "mean_score": float(scores.mean()), "worst_score": float(scores.min())}
 
-    def _observation(self) -> np.ndarray:
-        obs = np.empty(sum(self._sizes) + 1, dtype=np.float32)
-        obs[:-1] = np.concatenate([student.competence01 for student in self.students])
-        obs[-1] = self._t / self.n_steps
-        return obs
+    def _observations(self) -> dict[str, np.ndarray]:
+        used = self._t / self.n_steps
+        if self.mode == "broadcast":
+            obs = np.empty(sum(self._sizes) + 1, dtype=np.float32)
+            obs[:-1] = np.concatenate([student.competence01 for student in self.students])
+            obs[-1] = used
+            return {self.AGENT: obs}
+        observations = {}
+        for i, (agent, student) in enumerate(zip(self.possible_agents, self.students)):
+            obs = np.empty(self._sizes[i] + 2, dtype=np.float32)
+            obs[:-2] = student.competence01
+            obs[-2:] = used, float(self._t < self.n_steps and self._t % len(self.students) == i)
+            observations[agent] = obs
+        return observations
 
 
 def parallel_env(**kwargs) -> ClassroomEnv:
