@@ -1,0 +1,335 @@
+"""A teacher that writes the student's training problems: ``teachgym/LMProblemWriter-v0``.
+
+Each step the teacher hands over a batch of problem strings (``"3+4="``,
+``"r:abc="``...). The env parses every problem against the skills' formats,
+computes its answer with the skill's own solver (a teacher never supplies
+answers), scores each valid problem on the student *before* it trains on it,
+then runs one supervised step of the tiny char-level student on the valid
+problems plus a replay sample of earlier ones (without replay the student
+forgets skills it stops seeing).
+
+Skills (``SKILLS``): ``add`` (``a+b=`` one-digit sum), ``sub`` (``a-b=``, a >= b),
+``cpy`` (``c:xyz=`` -> ``xyz``), ``rev`` (``r:xyz=`` -> ``zyx``) and the
+distractor ``hash`` (``h:xyz=`` -> two digits of a SHA-256 of the string): its
+answers are a function the student cannot learn from few examples, so a teacher
+that spends problems on it wastes them. The headline score is the student's
+greedy exact-match accuracy on held-out problems of the learnable skills.
+
+Item scores (``item_score``):
+
+- ``"learnability"``: ``p (1 - p)`` with ``p`` the student's exact probability of
+  writing the answer and end-of-sequence under teacher forcing, with logits
+  divided by ``temperature`` (default 0.3). At temperature 1 a tiny model
+  spreads mass over many characters, so ``p`` of a multi-character answer stays
+  near 0 even for problems the student already solves greedily, and every item
+  looks unlearnable; a low temperature makes ``p`` track what greedy evaluation
+  measures, so ``p (1 - p)`` peaks at the student's frontier.
+- ``"gain"``: the item's ``p`` after the step minus before (measured after training).
+
+Spaces:
+
+- action (``action="text"``): a ``Tuple`` of ``batch_size`` ``Text`` problems; an
+  invalid problem (no skill's format) is dropped and costs ``invalid_penalty``.
+  ``action="skill"``: ``Discrete(K)``, a batch of random problems of skill k, for
+  bandits and SB3 teachers.
+- observation (``observation="vector"``): per-skill held-out accuracy then per-skill
+  mean recent item score, a ``Box`` in [0, 1]; ``"text"``: the same as a ``Text``
+  summary for LM teachers (:func:`summary_text`).
+
+Reward: mean item score of the batch (invalid problems count ``-invalid_penalty``).
+Deterministic under ``reset(seed=)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import string
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym import info as keys
+from teachgym.env import TeacherEnv, Taught
+from teachgym.lessons import InvalidLessonError
+from teachgym.utils.rng import global_rngs_preserved
+from teachgym.validation import ConfigError, check_choice, check_float, check_int
+
+SKILLS = ("add", "sub", "cpy", "rev", "hash")
+DISTRACTOR = "hash"
+_LETTERS = "abcde"
+_FORMATS = {"add": re.compile(r"^(\d)\+(\d)=$"), "sub": re.compile(r"^(\d)-(\d)=$"),
+            "cpy": re.compile(r"^c:([a-e]{3})=$"), "rev": re.compile(r"^r:([a-e]{3})=$"),
+            "hash": re.compile(r"^h:([a-e]{3})=$")}
+ALPHABET = string.digits + _LETTERS + "+-=:chr"
+MAX_PROBLEM_CHARS = 8
+FRONTIER = (0.1, 0.9)  # p in this range: the student is at its frontier on the item
+
+ITEM_SCORES = keys.define("item_scores", "grpo", keys.STEP, "score of every problem of the batch (an invalid one: minus the penalty)")
+PROBLEM_VALID = keys.define("problem_valid", "grpo", keys.STEP, "whether each problem of the batch parsed")
+SKILL_HISTOGRAM = keys.define("skill_histogram", "grpo", keys.STEP, "valid problems per skill in the batch",
+                              lambda v: isinstance(v, dict))
+FRONTIER_SHARE = keys.define("frontier_share", "grpo", keys.STEP,
+                             "share of valid problems whose exact probability p is in [0.1, 0.9]",
+                             lambda v: isinstance(v, float) and 0.0 <= v <= 1.0)
+
+
+def solve(problem: Any) -> tuple[str, str] | None:
+    """``(skill, answer)`` of a problem string, or None if it matches no skill's format."""
+    if not isinstance(problem, str):
+        return None
+    for skill, pattern in _FORMATS.items():
+        match = pattern.match(problem)
+        if match is None:
+            continue
+        if skill == "add":
+            return skill, str(int(match[1]) + int(match[2]))
+        if skill == "sub":
+            a, b = int(match[1]), int(match[2])
+            return (skill, str(a - b)) if a >= b else None
+        word = match[1]
+        if skill == "cpy":
+            return skill, word
+        if skill == "rev":
+            return skill, word[::-1]
+        return skill, str(int(hashlib.sha256(word.encode()).hexdigest(), 16) % 100).zfill(2)
+    return None
+
+
+def random_problem(skill: str, rng: np.random.Generator) -> str:
+    """A uniformly random valid problem of ``skill``."""
+    if skill in ("add", "sub"):
+        a, b = (int(x) for x in rng.integers(10, size=2))
+        if skill == "sub":
+            a, b = max(a, b), min(a, b)
+        return f"{a}{'+' if skill == 'add' else '-'}{b}="
+    word = "".join(_LETTERS[i] for i in rng.integers(len(_LETTERS), size=3))
+    return f"{skill[0]}:{word}="
+
+
+def all_problems(skill: str) -> list[str]:
+    """Every valid problem of ``skill`` (100 or fewer digits pairs, 125 words)."""
+    if skill in ("add", "sub"):
+        out = [f"{a}{'+' if skill == 'add' else '-'}{b}=" for a in range(10) for b in range(10)]
+        return [p for p in out if solve(p) is not None]
+    return [f"{skill[0]}:{a}{b}{c}=" for a in _LETTERS for b in _LETTERS for c in _LETTERS]
+
+
+def summary_text(skills: tuple[str, ...], accuracy: np.ndarray, recent: np.ndarray) -> str:
+    """The student's state as text: ``"add 0.40 0.21|sub ..."`` (accuracy, mean recent item score)."""
+    return "|".join(f"{s} {a:.2f} {r:.2f}" for s, a, r in zip(skills, accuracy, recent))
+
+
+class _Lessons:
+    def __init__(self, action_space, mode: str, batch_size: int):
+        self.action_space, self.mode, self.batch_size = action_space, mode, batch_size
+
+    def describe(self) -> dict:
+        return {"kind": "problems" if self.mode == "text" else "skills", "skills": list(SKILLS),
+                "batch_size": self.batch_size}
+
+
+class TinySFTStudent:
+    """The tiny char-level LM trained by SFT on (problem, answer), with a replay buffer."""
+
+    def __init__(self, config: dict, lr: float, replay: int, temperature: float, rng: np.random.Generator):
+        import torch
+
+        from teachgym.students.grpo.tiny import TinyLMConfig, new_tiny_model
+        from teachgym.students.grpo.tokenizer import build_char_tokenizer
+
+        self.tokenizer = build_char_tokenizer(ALPHABET)
+        seed = int(rng.integers(2**31))
+        self.model = new_tiny_model(TinyLMConfig(**{**config, "warmup_steps": 0, "seed": seed}), len(self.tokenizer))
+        self.model.float()
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=0.0)
+        self.replay, self.temperature, self.rng = replay, temperature, rng
+        self.memory: list[tuple[str, str]] = []
+
+    def probabilities(self, problems: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(p, greedy-correct) per problem: exact probability of answer + eos at ``temperature``; argmax match."""
+        import torch
+
+        from teachgym.students.grpo.tiny import encode_sft_batch
+
+        if not problems:
+            return np.zeros(0), np.zeros(0, dtype=bool)
+        ids, mask, labels = encode_sft_batch(self.tokenizer, problems)
+        with torch.no_grad():
+            logits = self.model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+        targets, used = labels[:, 1:], labels[:, 1:] != -100
+        safe = targets.clamp(min=0)
+        logp = torch.log_softmax(logits / self.temperature, dim=-1).gather(-1, safe[..., None])[..., 0]
+        p = torch.exp((logp * used).sum(dim=1)).numpy().astype(np.float64)
+        correct = ((logits.argmax(-1) == safe) | ~used).all(dim=1).numpy()
+        return p, correct
+
+    def train(self, problems: list[tuple[str, str]]) -> None:
+        """One AdamW step on ``problems`` plus up to ``replay`` earlier problems."""
+        import torch
+
+        from teachgym.students.grpo.tiny import encode_sft_batch
+
+        batch = list(problems)
+        if self.memory and self.replay:
+            picks = self.rng.integers(len(self.memory), size=min(self.replay, len(self.memory)))
+            batch += [self.memory[int(i)] for i in picks]
+        self.memory += problems
+        if not batch:
+            return
+        ids, mask, labels = encode_sft_batch(self.tokenizer, batch)
+        self.model.train()
+        loss = self.model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.model.eval()
+
+    def state_dict(self) -> dict:
+        return {"model": copy.deepcopy(self.model.state_dict()), "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+                "memory": list(self.memory), "rng": copy.deepcopy(self.rng.bit_generator.state)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        self.memory = list(state["memory"])
+        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+
+
+class ProblemWriterEnv(TeacherEnv):
+    """The teacher writes problem batches; the tiny LM student trains on them (see the module docstring).
+
+    Args:
+        n_steps: teacher steps (student SFT steps) per episode.
+        batch_size: problems per step.
+        action: "text" (a Tuple of problem strings) or "skill" (Discrete: a random batch of skill k).
+        observation: "vector" (Box of accuracy and recent item score per skill) or "text".
+        item_score: "learnability" or "gain".
+        temperature: softmax temperature of the exact probability p.
+        invalid_penalty: reward cost of each invalid problem (>= 0).
+        replay: earlier problems replayed in every student step.
+        eval_every: held-out evaluation every this many steps (and at reset and the end).
+        test_per_skill: held-out test problems per skill (at most half of the skill's problems).
+        lr: the student's AdamW learning rate.
+        student: TinyLMConfig fields of the student (warm-up fields are ignored).
+    """
+
+    published_info = (ITEM_SCORES.name, PROBLEM_VALID.name, SKILL_HISTOGRAM.name, FRONTIER_SHARE.name)
+
+    def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "text", observation: str = "vector",
+                 item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
+                 replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
+                 student: dict | None = None):
+        self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
+        self.mode = check_choice("action", action, ("text", "skill"))
+        self.obs_mode = check_choice("observation", observation, ("vector", "text"))
+        self.item_score = check_choice("item_score", item_score, ("learnability", "gain"))
+        self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
+        self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
+        self.replay = check_int("replay", replay, low=0)
+        self.eval_every = check_int("eval_every", eval_every, low=1)
+        self.test_per_skill = check_int("test_per_skill", test_per_skill, low=1, high=100)
+        self.lr = check_float("lr", lr, low=0.0, low_open=True)
+        self.student_config = {"hidden_size": 32, "num_layers": 2, "num_heads": 4, "intermediate_size": 128,
+                               "max_positions": 16, **dict(student or {})}
+        if not isinstance(student, (dict, type(None))):
+            raise ConfigError(f"student must be a dict of TinyLMConfig fields, got {type(student).__name__}")
+        if self.mode == "text":
+            space = spaces.Tuple([spaces.Text(MAX_PROBLEM_CHARS, charset=ALPHABET)] * self.batch_size)
+        else:
+            space = spaces.Discrete(len(SKILLS))
+        super().__init__(_Lessons(space, self.mode, self.batch_size), n_steps, score_every=self.eval_every)
+        k = len(SKILLS)
+        if self.obs_mode == "vector":
+            self.observation_space = spaces.Box(0.0, 1.0, shape=(2 * k,), dtype=np.float32)
+        else:
+            self.observation_space = spaces.Text(16 * k, charset=string.ascii_lowercase + string.digits + " .|")
+        test_rng = np.random.default_rng(12345)
+        self.test = {s: [(p, solve(p)[1]) for p in test_rng.permutation(all_problems(s))[:min(self.test_per_skill, len(all_problems(s)) // 2)]]
+                     for s in SKILLS}
+        self._held_out = {p for items in self.test.values() for p, _ in items}
+        self.student = None
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def _reset_student(self, rng: np.random.Generator) -> None:
+        with global_rngs_preserved():
+            self.student = TinySFTStudent(self.student_config, self.lr, self.replay, self.temperature, rng)
+        self.sample_rng = np.random.default_rng(rng.integers(2**63))
+        self.recent = np.zeros(len(SKILLS))
+        self._evaluate()
+
+    def _evaluate(self) -> None:
+        self.accuracy = np.array([self.student.probabilities(self.test[s])[1].mean() for s in SKILLS])
+
+    def _read_lesson(self, action: Any) -> list[str]:
+        if self.mode == "skill":
+            if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) \
+                    or np.ndim(action) != 0 or not 0 <= int(action) < len(SKILLS):
+                raise InvalidLessonError(f"action must be a skill index int in [0, {len(SKILLS)}), got {action!r}")
+            return [f"skill:{SKILLS[int(action)]}"]
+        if not isinstance(action, (tuple, list)) or len(action) != self.batch_size \
+                or not all(isinstance(p, str) for p in action):
+            raise InvalidLessonError(f"action must be a tuple of {self.batch_size} problem strings, got {action!r}")
+        return list(action)
+
+    def _teach(self, lesson: list[str]) -> Taught:
+        if self.mode == "skill":
+            skill = lesson[0].split(":", 1)[1]
+            lesson = []
+            while len(lesson) < self.batch_size:  # at most half of a skill's problems are held out
+                problem = random_problem(skill, self.sample_rng)
+                if problem not in self._held_out:
+                    lesson.append(problem)
+        return self.teach_problems(lesson)
+
+    def teach_problems(self, problems: list[str]) -> Taught:
+        """Score, then train on, a batch of problem strings (the core of one step)."""
+        parsed = [solve(p) if isinstance(p, str) and p not in self._held_out else None for p in problems]
+        valid = [q is not None for q in parsed]
+        items = [(p, q[1]) for p, q in zip(problems, parsed) if q is not None]
+        skills = [q[0] for q in parsed if q is not None]
+        with global_rngs_preserved():
+            p_before, _ = self.student.probabilities(items)
+            self.student.train(items)
+            if self.item_score == "gain":
+                scores = self.student.probabilities(items)[0] - p_before
+            else:
+                scores = p_before * (1.0 - p_before)
+            if (self._t + 1) % self.eval_every == 0 or self._t + 1 >= self.n_steps:
+                self._evaluate()
+        full = np.full(len(problems), -self.invalid_penalty)
+        full[np.flatnonzero(valid)] = scores
+        n_invalid = len(problems) - len(items)
+        reward = (float(scores.sum()) - self.invalid_penalty * n_invalid) / max(1, len(problems))
+        histogram = {s: skills.count(s) for s in SKILLS}
+        for i, s in enumerate(SKILLS):
+            mine = [x for x, k in zip(scores, skills) if k == s]
+            if mine:
+                self.recent[i] = 0.5 * self.recent[i] + 0.5 * float(np.mean(mine))
+        frontier = float(np.mean((p_before >= FRONTIER[0]) & (p_before <= FRONTIER[1]))) if items else 0.0
+        return Taught(outcome=float(np.mean(scores)) if items else 0.0, reward=reward, task=[i[0] for i in items],
+                      info={ITEM_SCORES.name: full, PROBLEM_VALID.name: valid, SKILL_HISTOGRAM.name: histogram,
+                            FRONTIER_SHARE.name: frontier})
+
+    def _observation(self):
+        if self.obs_mode == "text":
+            return summary_text(SKILLS, self.accuracy, np.clip(self.recent, 0, 1))
+        return np.clip(np.concatenate([self.accuracy, self.recent]), 0.0, 1.0).astype(np.float32)
+
+    def score(self) -> float:
+        learnable = [i for i, s in enumerate(SKILLS) if s != DISTRACTOR]
+        return float(100.0 * self.accuracy[learnable].mean())
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state.update(sample_rng=copy.deepcopy(self.sample_rng.bit_generator.state), recent=self.recent.copy(),
+                     accuracy=self.accuracy.copy())
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.sample_rng.bit_generator.state = copy.deepcopy(state["sample_rng"])
+        self.recent, self.accuracy = state["recent"].copy(), state["accuracy"].copy()

@@ -1,0 +1,113 @@
+"""LMProblemWriter-v0: conformance, problem validation, the learnability item score, the skill mode."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import teachgym  # noqa: F401  (registers the envs)
+from teachgym.envs.grpo.problem_writer import DISTRACTOR, SKILLS, all_problems, solve
+from teachgym.registry import env_meta
+from teachgym.testing import check_teacher_env
+
+ENV_ID = "teachgym/LMProblemWriter-v0"
+SMOKE = env_meta(ENV_ID).smoke
+
+
+def make(**kwargs):
+    return gym.make(ENV_ID, **{**SMOKE, **kwargs})
+
+
+def test_conformance_text_actions():
+    check_teacher_env(ENV_ID, sb3=False)  # SB3 cannot drive text actions; its checker chokes on strings
+
+
+def test_conformance_skill_actions_with_sb3():
+    check_teacher_env(lambda: make(action="skill"))
+
+
+def test_solver_computes_answers_and_rejects_bad_formats():
+    assert solve("3+4=") == ("add", "7")
+    assert solve("9-2=") == ("sub", "7")
+    assert solve("r:abc=") == ("rev", "cba")
+    assert solve("c:abe=") == ("cpy", "abe")
+    assert solve("h:abc=")[0] == DISTRACTOR and len(solve("h:abc=")[1]) == 2
+    for bad in ("12+7=", "2-9=", "3+4", "r:abz=", "", "x:abc=", 7):
+        assert solve(bad) is None, bad
+
+
+def test_invalid_problems_cost_the_penalty():
+    env = make(batch_size=4, invalid_penalty=0.5)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(("3+4=", "12+7=", "nonsense", "r:abc="))
+    assert info["problem_valid"] == [True, False, False, True]
+    scores = info["item_scores"]
+    assert scores[1] == scores[2] == -0.5
+    assert np.all((scores[[0, 3]] >= 0) & (scores[[0, 3]] <= 0.25))
+    assert reward == pytest.approx((scores[0] + scores[3] - 2 * 0.5) / 4)
+    assert info["skill_histogram"]["add"] == 1 and info["skill_histogram"]["rev"] == 1
+    assert info["task"] == ["3+4=", "r:abc="]
+
+
+def test_learnability_is_p_times_one_minus_p_of_the_exact_probability():
+    import torch
+
+    env = make(batch_size=2, temperature=0.5)
+    env.reset(seed=1)
+    student = env.unwrapped.student
+    held_out = env.unwrapped._held_out
+    problems = tuple(next(p for p in all_problems(s) if p not in held_out) for s in ("add", "cpy"))
+    direct = []
+    for problem in problems:
+        answer = solve(problem)[1]
+        ids = student.tokenizer(problem + answer, add_special_tokens=False)["input_ids"] + [student.tokenizer.eos_token_id]
+        n_prompt = len(problem)
+        with torch.no_grad():
+            logits = student.model(input_ids=torch.tensor([ids])).logits[0].double() / 0.5
+        logp = torch.log_softmax(logits, dim=-1)
+        total = sum(float(logp[t - 1, ids[t]]) for t in range(n_prompt, len(ids)))
+        direct.append(np.exp(total))
+    direct = np.array(direct)
+    _, _, _, _, info = env.step(problems)
+    assert info["problem_valid"] == [True, True]
+    assert np.allclose(info["item_scores"], direct * (1 - direct), rtol=1e-3, atol=1e-9)
+    assert info["frontier_share"] == float(np.mean((direct >= 0.1) & (direct <= 0.9)))
+
+
+def test_held_out_test_problems_are_refused():
+    env = make(batch_size=1)
+    env.reset(seed=0)
+    test_problem = env.unwrapped.test["add"][0][0]
+    _, reward, _, _, info = env.step((test_problem,))
+    assert info["problem_valid"] == [False] and reward == pytest.approx(-SMOKE.get("invalid_penalty", 0.1))
+
+
+def test_skill_actions_write_batches_of_that_skill():
+    env = make(action="skill", batch_size=5)
+    env.reset(seed=2)
+    for k, skill in enumerate(SKILLS):
+        _, _, _, _, info = env.step(k)
+        assert info["skill_histogram"][skill] == 5
+        assert all(solve(p)[0] == skill for p in info["task"])
+        if env.unwrapped._t >= env.unwrapped.n_steps:
+            env.reset(seed=2)
+
+
+def test_text_observation_summarises_each_skill():
+    env = make(observation="text")
+    obs, _ = env.reset(seed=0)
+    assert [part.split()[0] for part in obs.split("|")] == list(SKILLS)
+    assert env.observation_space.contains(obs)
+
+
+def test_student_learns_a_skill_it_is_taught():
+    env = make(action="skill", n_steps=60, batch_size=16, eval_every=60, test_per_skill=20, lr=1e-2,
+               student={"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64})
+    env.reset(seed=0)
+    copy_skill = SKILLS.index("cpy")
+    for _ in range(60):
+        _, _, _, truncated, info = env.step(copy_skill)
+    assert truncated
+    accuracy = env.unwrapped.accuracy
+    assert accuracy[copy_skill] > accuracy[SKILLS.index("add")]
