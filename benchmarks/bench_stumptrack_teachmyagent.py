@@ -73,6 +73,11 @@ def main() -> None:
             row["s/run"] = wall[teacher]
         summary[teacher] = row
         print(teacher, row, flush=True)
+    compared = [t for t in TEACHERS if t in per_seed and t in TEACHMYAGENT_PARKOUR_WALKER]
+    summary["best first (teachers with runs here and there)"] = {
+        "ours": ", ".join(sorted(compared, key=lambda t: -summary[t]["mean"])),
+        "teachmyagent": ", ".join(sorted(compared, key=lambda t: -TEACHMYAGENT_PARKOUR_WALKER[t][0]))}
+    print(summary["best first (teachers with runs here and there)"])
     record("stumptrack_teachmyagent", "deeprl", summary, per_seed, notes=(
         f"Ours: {ENV} at env defaults (SB3 PPO point-mass runner); score = % of 28 fixed test tracks crossed, at "
         "most 57 % passable; random and easy-to-hard are the 5 seeds of deeprl_stumptrack_curriculum.json, the "
