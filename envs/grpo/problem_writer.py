@@ -28,10 +28,10 @@ Item scores (``item_score``):
 
 Spaces:
 
-- action (``action="text"``): a ``Tuple`` of ``batch_size`` ``Text`` problems; an
+- action (``action="text"``, what LM teachers use): a ``Tuple`` of ``batch_size`` ``Text`` problems; an
   invalid problem (no skill's format) is dropped and costs ``invalid_penalty``.
-  ``action="skill"``: ``Discrete(K)``, a batch of random problems of skill k, for
-  bandits and SB3 teachers.
+  ``action="skill"`` (the default, so that SB3's checker and the bandits run on the
+  registered id): ``Discrete(K)``, a batch of random problems of skill k.
 - observation (``observation="vector"``): per-skill held-out accuracy then per-skill
   mean recent item score, a ``Box`` in [0, 1]; ``"text"``: the same as a ``Text``
   summary for LM teachers (:func:`summary_text`).
@@ -219,7 +219,7 @@ class ProblemWriterEnv(TeacherEnv):
 
     published_info = (ITEM_SCORES.name, PROBLEM_VALID.name, SKILL_HISTOGRAM.name, FRONTIER_SHARE.name)
 
-    def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "text", observation: str = "vector",
+    def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "skill", observation: str = "vector",
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
                  student: dict | None = None):
@@ -233,10 +233,19 @@ class ProblemWriterEnv(TeacherEnv):
         self.eval_every = check_int("eval_every", eval_every, low=1)
         self.test_per_skill = check_int("test_per_skill", test_per_skill, low=1, high=100)
         self.lr = check_float("lr", lr, low=0.0, low_open=True)
-        self.student_config = {"hidden_size": 32, "num_layers": 2, "num_heads": 4, "intermediate_size": 128,
-                               "max_positions": 16, **dict(student or {})}
         if not isinstance(student, (dict, type(None))):
             raise ConfigError(f"student must be a dict of TinyLMConfig fields, got {type(student).__name__}")
+        from teachgym.students.grpo.tiny import TinyLMConfig
+
+        self.student_config = {"hidden_size": 32, "num_layers": 2, "num_heads": 4, "intermediate_size": 128,
+                               "max_positions": 16, **dict(student or {})}
+        try:
+            TinyLMConfig.coerce({**self.student_config, "warmup_steps": 0})
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"student: {error}") from error
+        if self.student_config["max_positions"] < 16:
+            raise ConfigError(f"student: max_positions must be >= 16 (problem + answer), got "
+                              f"{self.student_config['max_positions']}")
         if self.mode == "text":
             space = spaces.Tuple([spaces.Text(MAX_PROBLEM_CHARS, charset=ALPHABET)] * self.batch_size)
         else:
