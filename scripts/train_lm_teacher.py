@@ -1,0 +1,144 @@
+"""Train a tiny LM teacher with GRPO to write problems at the student's frontier (LMProblemWriter-v0).
+
+The teacher is a char-level causal LM (:func:`teachgym.students.grpo.tiny.build_tiny_model`)
+whose prompt is the student's state as text (:func:`summary_text`) and whose
+completion is one problem. It is first warmed up by SFT to imitate a uniform
+generator (a random skill, a random problem), then trained by TRL's
+``GRPOTrainer`` (one trainer, reused every round): each round the prompt is
+refreshed from the student's state, the teacher samples ``num_generations``
+problems per prompt, each is rewarded by the env's item score under the current
+student (p(1-p), or minus the penalty when invalid), and the student then takes
+one SFT step on those problems. ``beta`` > 0 keeps the teacher near the warmed
+model: TRL loads that reference from the model's path, so the warmed model is
+saved and reloaded before training.
+
+Output (``--out``): ``model.safetensors``, ``config.json``, the tokenizer files and
+``teachgym_teacher.json`` (settings and per-round rewards); no pickles.
+
+Example::
+
+    python scripts/train_lm_teacher.py --rounds 200 --out runs/lm_teacher
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv, random_problem, solve, summary_text
+
+PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789 .|\n"
+TEACHER_ALPHABET = "".join(dict.fromkeys(ALPHABET + PROMPT_CHARS))
+
+
+def prompt_of(env: ProblemWriterEnv) -> str:
+    """The teacher's prompt: the student's per-skill accuracy and recent item score, then a newline."""
+    return summary_text(SKILLS, env.accuracy, np.clip(env.recent, 0.0, 1.0)) + "\n"
+
+
+def warm_teacher(env: ProblemWriterEnv, out: Path, steps: int, seed: int, teacher: dict) -> Path:
+    """Build (or load from ``out/cache``) the teacher warmed to imitate the uniform generator; its path."""
+    from teachgym.students.grpo.tiny import TinyLMConfig, build_tiny_model
+
+    rng = np.random.default_rng(seed)
+    prompt = prompt_of(env)
+    problems = [(prompt, random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng)) for _ in range(4096)]
+    config = TinyLMConfig(**{"hidden_size": 32, "num_layers": 2, "num_heads": 4, "intermediate_size": 128,
+                             "max_positions": 64, "warmup_batch_size": 32, **teacher, "warmup_steps": steps,
+                             "seed": seed})
+    return build_tiny_model(config, TEACHER_ALPHABET, problems, cache_dir=out / "cache")
+
+
+class ItemScoreReward:
+    """TRL reward: the env's item score of each completion under the current student (before it trains)."""
+
+    __name__ = "item_score"
+
+    def __init__(self, env: ProblemWriterEnv):
+        self.env = env
+        self.completions: list[str] = []
+
+    def __call__(self, prompts=None, completions=None, **kwargs) -> list[float]:
+        texts = [c if isinstance(c, str) else str(c) for c in completions]
+        self.completions += texts
+        parsed = [solve(t.strip()) if t.strip() not in self.env._held_out else None for t in texts]
+        items = [(t.strip(), q[1]) for t, q in zip(texts, parsed) if q is not None]
+        p, _ = self.env.student.probabilities(items)
+        scores = iter((p * (1.0 - p)).tolist())
+        return [next(scores) if q is not None else -self.env.invalid_penalty for q in parsed]
+
+
+def train(args) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from teachgym.students.grpo.grpo import GRPOSession
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
+                           eval_every=args.eval_every, test_per_skill=args.test_per_skill,
+                           student=json.loads(args.student) if args.student else None)
+    env.reset(seed=args.seed)
+    warmed = warm_teacher(env, out, args.warmup_steps, args.seed, json.loads(args.teacher) if args.teacher else {})
+    model = AutoModelForCausalLM.from_pretrained(warmed)  # from a path, so TRL can rebuild the reference model
+    tokenizer = AutoTokenizer.from_pretrained(warmed)
+    reward = ItemScoreReward(env)
+    session = GRPOSession(model, tokenizer, reward, prompts_per_update=args.prompts, num_generations=args.generations,
+                          config_kwargs=dict(use_cpu=True, bf16=False, learning_rate=args.lr, beta=args.beta,
+                                             temperature=1.0, max_completion_length=10, seed=args.seed,
+                                             output_dir=str(out / "trainer")))
+    history, start = [], time.perf_counter()
+    for round_ in range(args.rounds):
+        reward.completions = []
+        stats = session.run([prompt_of(env)] * args.prompts, [""] * args.prompts, [0] * args.prompts, 1)
+        batch = [c.strip() for c in reward.completions][:env.batch_size]
+        batch += [""] * (env.batch_size - len(batch))  # an unused slot counts as an invalid problem
+        _, step_reward, _, _, info = env.step(tuple(batch))
+        history.append({"round": round_, "grpo_reward": stats.get("reward_mean", float("nan")),
+                        "step_reward": float(step_reward), "frontier_share": info["frontier_share"],
+                        "valid": float(np.mean(info["problem_valid"]))})
+    seconds = time.perf_counter() - start
+    session.model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    summary = {"rounds": args.rounds, "seconds_per_round": seconds / max(1, args.rounds), "score": env.score(),
+               "beta": args.beta, "prompts": args.prompts, "generations": args.generations, "history": history}
+    (out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer", **summary}, indent=1))
+    return summary
+
+
+def parse(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", required=True, help="folder for the trained teacher")
+    parser.add_argument("--rounds", type=int, default=200, help="GRPO rounds (one student step each)")
+    parser.add_argument("--prompts", type=int, default=2, help="prompts per GRPO update")
+    parser.add_argument("--generations", type=int, default=8, help="completions per prompt (problems per round)")
+    parser.add_argument("--warmup-steps", type=int, default=300, help="SFT steps imitating the uniform generator")
+    parser.add_argument("--beta", type=float, default=0.04, help="KL weight toward the warmed teacher (> 0)")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--eval-every", type=int, default=25)
+    parser.add_argument("--test-per-skill", type=int, default=40)
+    parser.add_argument("--student", default="", help="JSON TinyLMConfig fields of the student")
+    parser.add_argument("--teacher", default="", help="JSON TinyLMConfig fields of the teacher")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.beta <= 0:
+        parser.error(f"--beta must be > 0 (the KL anchor to the warmed teacher), got {args.beta}")
+    return args
+
+
+def main(argv=None) -> int:
+    summary = train(parse(argv))
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}), file=sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
