@@ -6,6 +6,9 @@ The defaults are the settings that trained the best tutors in benchmarks/RESULTS
 (tutoring family): ``--features rates --gamma 0.9 --linear-skip --reward-baseline
 round-robin``, 300k steps. At gamma 0.99 the HLR policy's argmax collapsed onto one item.
 
+On a review-mask deck env (``teachgym/SpacedRepetition-FSRS-v0``, MultiBinary
+actions) the same policies give each card a review probability (SB3's Bernoulli
+head; ``--policy itemwise``: one network shared by the cards).
 The policy reads ``log(1 + observation)`` (the tutor's log: reviews, correct
 answers, seconds since each item's last review, budget used; ``--features rates``
 adds each item's correct rate) with one network shared by all items
@@ -53,6 +56,8 @@ class Args:
     reward_baseline: str = "round-robin"
     """"round-robin": train on the reward minus what a round-robin tutor earns at the same step on a copy of the same
     student (a control variate: the same optimal policy, less variance between students); "none": the env's reward"""
+    env_kwargs: str = "{}"
+    """a JSON object of env keyword arguments for training and the closing evaluation, e.g. '{"deck_size": 50}'"""
     oracle: bool = False
     """train and evaluate on the env's oracle mode (the student's true recall in the observation): an upper reference"""
     total_timesteps: int = 300_000
@@ -94,6 +99,9 @@ def parse_args(argv: list[str] | None = None) -> Args:
 class RoundRobinBaseline(gym.Wrapper):
     """Reward minus round-robin's reward at the same step on a copy of the same student.
 
+    On a review-mask deck env (``MultiBinary`` actions) the baseline is the registry's
+    ``fixed-interval`` tutor (every card every few days), the deck's round-robin.
+
     At reset the unwrapped env is deep-copied (same student, same RNG state) and the
     registry's round-robin tutor plays the whole episode on the copy; step ``t``
     then returns ``reward_t - baseline_t``. The baseline does not depend on the
@@ -110,7 +118,8 @@ class RoundRobinBaseline(gym.Wrapper):
 
         obs, info = self.env.reset(**kwargs)
         twin = copy.deepcopy(self.env.unwrapped)
-        tutor = teachgym.make_teacher("round-robin")
+        mask = isinstance(twin.action_space, gym.spaces.MultiBinary)
+        tutor = teachgym.make_teacher("fixed-interval" if mask else "round-robin")
         tutor.reset(twin.action_space, twin.observation_space, seed=int(twin.np_random.integers(2**31)))
         self._baseline, twin_obs, twin_info, done = [], obs, info, False
         while not done:
@@ -187,7 +196,16 @@ def main(argv: list[str] | None = None) -> int:
         policy_kwargs["lstm_hidden_size"] = args.lstm_hidden_size
     if args.init_model and Path(args.init_model).resolve() in (path.resolve(), path.with_suffix(".zip").resolve()):
         raise SystemExit("--out must differ from the folder of --init-model (the model would be overwritten)")
-    env_kwargs = {"oracle": True} if args.oracle else {}
+    import json
+
+    try:
+        env_kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}: {exc}") from None
+    if not isinstance(env_kwargs, dict):
+        raise SystemExit(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+    if args.oracle:
+        env_kwargs["oracle"] = True
     vec_env = make_vec_env(lambda: make_env(args.env, args.features, args.reward_scale, args.reward_baseline,
                                             **env_kwargs), n_envs=args.n_envs, seed=args.seed)
     if args.init_model:

@@ -1,5 +1,7 @@
 """The threshold tutor on a review-mask deck env (MultiBinary): the day's review set from its fitted recall."""
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -56,3 +58,31 @@ def test_mask_mode_is_reproducible_and_scores():
     a = teachgym.run(ENV, "threshold", seed=3, teacher_kwargs={"threshold": 0.9}, **env_meta(ENV).smoke)
     b = teachgym.run(ENV, "threshold", seed=3, teacher_kwargs={"threshold": 0.9}, **env_meta(ENV).smoke)
     assert a.score == b.score and 0.0 < a.score <= 100.0
+
+
+def test_rl_tutor_script_trains_a_review_mask_policy(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    from scripts.train_rl_tutor import main
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
+
+    smoke = env_meta(ENV).smoke
+    assert main(["--env", ENV, "--total-timesteps", "40", "--n-envs", "2", "--n-steps", "10", "--batch-size", "20",
+                 "--out", str(tmp_path), "--eval-episodes", "1", "--env-kwargs", json.dumps(smoke)]) == 0
+    path = tmp_path / "SpacedRepetition-FSRS-v0__ppo-itemwise-rates-skip-rrbase__0.safetensors"
+    tutor = PPOTutor(str(path))
+    env = gym.make(ENV, **smoke)
+    obs, info = env.reset(seed=1)
+    tutor.reset(env.action_space, env.observation_space, seed=0)
+    mask = tutor.act(obs, info)
+    assert mask.shape == env.action_space.shape and env.action_space.contains(mask)
+    # the deterministic mask is the Bernoulli head's mode: the cards at probability >= 0.5
+    import torch
+
+    from teachgym.teachers.tutoring.ppo_tutor import tutor_features
+    with torch.no_grad():
+        observation, _ = tutor._policy.policy.obs_to_tensor(tutor_features(obs, tutor._features, smoke["deck_size"]))
+        probs = tutor._policy.policy.get_distribution(observation).distribution.probs[0].numpy()
+    assert np.array_equal(mask.astype(bool), probs >= 0.5)
+    sampled = [teachgym.run(ENV, PPOTutor(str(path), deterministic=False), seed=3, **smoke).lessons.tolist()
+               for _ in range(2)]
+    assert sampled[0] == sampled[1]

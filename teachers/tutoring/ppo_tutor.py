@@ -16,6 +16,11 @@ or build it directly. The policy sees :func:`tutor_features` of the env's
 observation (the same transform the training script applies), so raw counts
 and seconds of very different scales reach the network on a log scale,
 optionally with each item's correct rate (``features="rates"``).
+
+On a review-mask deck env (``MultiBinary``, e.g. ``teachgym/SpacedRepetition-FSRS-v0``)
+the policy gives each card a review probability (SB3's Bernoulli head); the
+tutor marks the cards at probability >= 0.5 (deterministic) or draws each
+card with its probability from its own RNG.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ class PPOTutor(Teacher):
             warning); only for zips you produced yourself.
     """
 
-    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete,)
+    supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, spaces.MultiBinary)
 
     def __init__(self, model_path: str, deterministic: bool = True, features: str | None = None,
                  trust_pickle: bool = False):
@@ -99,7 +104,8 @@ class PPOTutor(Teacher):
         self._recurrent = getattr(self._policy.policy, "lstm_actor", None) is not None
         self._state = None  # a new episode starts from a zero LSTM state
         expected = self._policy.observation_space.shape
-        self._n_items = int(self.action_space.n) if isinstance(self.action_space, spaces.Discrete) else None
+        self._mask = isinstance(self.action_space, spaces.MultiBinary)
+        self._n_items = int(np.prod(self.action_space.shape)) if self._mask else int(self.action_space.n)
         self._features = self.features
         if self._features is None:  # "rates" adds one field per item
             extra = expected[0] - (self.observation_space.shape[0] if self.observation_space is not None else 0)
@@ -126,6 +132,9 @@ class PPOTutor(Teacher):
             else:
                 distribution = policy.get_distribution(observation)
             probabilities = distribution.distribution.probs[0].numpy().astype(np.float64)
+        if self._mask:
+            draw = probabilities >= 0.5 if self.deterministic else self.rng.random(probabilities.size) < probabilities
+            return draw.astype(self.action_space.dtype).reshape(self.action_space.shape)
         if self.deterministic:
             return int(np.argmax(probabilities))
         return int(sample_index(probabilities, self.rng))
