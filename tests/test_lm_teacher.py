@@ -111,3 +111,32 @@ def test_student_learns_a_skill_it_is_taught():
     assert truncated
     accuracy = env.unwrapped.accuracy
     assert accuracy[copy_skill] > accuracy[SKILLS.index("add")]
+
+
+def test_training_script_saves_a_teacher_that_reloads_and_acts_deterministically(tmp_path):
+    import json
+    import runpy
+    from pathlib import Path
+
+    from teachgym.registry import make_teacher
+
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "train_lm_teacher.py"))
+    tiny = '{"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}'
+    out = tmp_path / "teacher"
+    assert script["main"](["--out", str(out), "--rounds", "2", "--prompts", "2", "--generations", "2",
+                           "--warmup-steps", "5", "--eval-every", "2", "--test-per-skill", "4",
+                           "--student", tiny, "--teacher", tiny]) == 0
+    saved = json.loads((out / "teachgym_teacher.json").read_text())
+    assert len(saved["history"]) == 2 and (out / "model.safetensors").exists()
+    assert not list(out.glob("*.bin")) and not list(out.glob("*.pt"))
+    batches = []
+    for _ in range(2):
+        env = make(batch_size=4)
+        teacher = make_teacher("lm-problem-writer", path=str(out))
+        obs, info = env.reset(seed=0)
+        teacher.reset(env.action_space, env.observation_space, seed=7)
+        action = teacher.act(obs, info)
+        assert env.action_space.contains(action)
+        batches.append(action)
+        env.step(action)
+    assert batches[0] == batches[1]

@@ -1,0 +1,74 @@
+"""A trained LM teacher that writes LMProblemWriter-v0's problem batches (``path=`` a saved teacher)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.teacher import Teacher
+from teachgym.utils.rng import global_rngs_preserved
+from teachgym.validation import ConfigError, check_float
+
+
+class LMProblemWriterTeacher(Teacher):
+    """Sample a batch of problems from a causal LM prompted with the student's summary.
+
+    The model is one saved by ``scripts/train_lm_teacher.py`` (safetensors, config and
+    tokenizer in one folder) or any local causal LM whose tokenizer covers the
+    prompt. The prompt is the env's text observation, or, from a vector
+    observation, :func:`~teachgym.envs.grpo.problem_writer.summary_text` of it,
+    followed by a newline; each completion's stripped text is one problem.
+    Sampling draws from a torch generator seeded from the teacher's own RNG,
+    inside preserved global RNG states, so a seeded teacher repeats its batches.
+
+    Args:
+        path: folder of the saved teacher.
+        temperature: sampling temperature (> 0).
+    """
+
+    supported_spaces: ClassVar = (spaces.Tuple,)
+    required_kwargs: ClassVar[tuple[str, ...]] = ("path",)
+
+    def __init__(self, path: str = "", temperature: float = 1.0):
+        super().__init__()
+        if not isinstance(path, str) or not path:
+            raise ConfigError("path must be the folder of a saved LM teacher (a non-empty string)")
+        self.path = path
+        self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
+        self._model = self._tokenizer = None
+
+    def _load(self) -> None:
+        if self._model is None:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(self.path)
+            self._model = AutoModelForCausalLM.from_pretrained(self.path).eval()
+
+    def prompt(self, obs: Any) -> str:
+        from teachgym.envs.grpo.problem_writer import SKILLS, summary_text
+
+        if isinstance(obs, str):
+            return obs + "\n"
+        vector = np.asarray(obs, dtype=np.float64)
+        k = len(SKILLS)
+        return summary_text(SKILLS, vector[:k], vector[k:2 * k]) + "\n"
+
+    def act(self, obs, info):
+        import torch
+
+        self._load()
+        n = len(self.action_space.spaces)
+        encoded = self._tokenizer([self.prompt(obs)] * n, return_tensors="pt", add_special_tokens=False)
+        with global_rngs_preserved(), torch.no_grad():
+            torch.manual_seed(int(self.rng.integers(2**31)))
+            output = self._model.generate(**encoded, max_new_tokens=10, do_sample=True, temperature=self.temperature,
+                                          top_k=0, pad_token_id=self._tokenizer.pad_token_id,
+                                          eos_token_id=self._tokenizer.eos_token_id)
+        texts = self._tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
+        batch = []
+        for space, text in zip(self.action_space.spaces, texts):
+            allowed = space.character_set
+            batch.append("".join(c for c in text.strip() if c in allowed)[:space.max_length])
+        return tuple(batch)
