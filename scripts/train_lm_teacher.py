@@ -109,7 +109,8 @@ def train(args) -> dict:
     tokenizer.save_pretrained(out)
     summary = {"rounds": args.rounds, "seconds_per_round": seconds / max(1, args.rounds), "score": env.score(),
                "beta": args.beta, "prompts": args.prompts, "generations": args.generations, "history": history}
-    (out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer", **summary}, indent=1))
+    (out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer", "skills": list(SKILLS),
+                                                           **summary}, indent=1))
     return summary
 
 

@@ -140,3 +140,10 @@ def test_training_script_saves_a_teacher_that_reloads_and_acts_deterministically
         batches.append(action)
         env.step(action)
     assert batches[0] == batches[1]
+    # From the vector observation the teacher rebuilds the env's own text summary, skill names from its file.
+    vector_env = make(batch_size=4, observation="vector").unwrapped
+    vector_obs, _ = vector_env.reset(seed=0)
+    text_env = make(batch_size=4, observation="text").unwrapped
+    text_obs, _ = text_env.reset(seed=0)
+    assert saved["skills"] == list(SKILLS)
+    assert teacher.prompt(vector_obs) == teacher.prompt(text_obs) == text_obs + "\n"

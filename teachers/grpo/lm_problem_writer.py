@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,8 +20,8 @@ class LMProblemWriterTeacher(Teacher):
     The model is one saved by ``scripts/train_lm_teacher.py`` (safetensors, config and
     tokenizer in one folder) or any local causal LM whose tokenizer covers the
     prompt. The prompt is the env's text observation, or, from a vector
-    observation, :func:`~teachgym.envs.grpo.problem_writer.summary_text` of it,
-    followed by a newline; each completion's stripped text is one problem.
+    observation, the same summary rebuilt from it with the skill names saved
+    beside the model, followed by a newline; each completion's stripped text is one problem.
     Sampling draws from a torch generator seeded from the teacher's own RNG,
     inside preserved global RNG states, so a seeded teacher repeats its batches.
 
@@ -38,6 +40,7 @@ class LMProblemWriterTeacher(Teacher):
         self.path = path
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self._model = self._tokenizer = None
+        self._skill_names: list[str] | None = None
 
     def _load(self) -> None:
         if self._model is None:
@@ -46,14 +49,25 @@ class LMProblemWriterTeacher(Teacher):
             self._tokenizer = AutoTokenizer.from_pretrained(self.path)
             self._model = AutoModelForCausalLM.from_pretrained(self.path).eval()
 
-    def prompt(self, obs: Any) -> str:
-        from teachgym.envs.grpo.problem_writer import SKILLS, summary_text
+    def _skills(self) -> list[str]:
+        """The skill names the teacher was trained with (``teachgym_teacher.json``), for vector observations."""
+        if self._skill_names is None:
+            config = Path(self.path) / "teachgym_teacher.json"
+            names = json.loads(config.read_text()).get("skills") if config.is_file() else None
+            if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+                raise ConfigError(f"{config} names no 'skills': give the env observation='text', or save the "
+                                  f"teacher with scripts/train_lm_teacher.py")
+            self._skill_names = names
+        return self._skill_names
 
+    def prompt(self, obs: Any) -> str:
         if isinstance(obs, str):
             return obs + "\n"
         vector = np.asarray(obs, dtype=np.float64)
-        k = len(SKILLS)
-        return summary_text(SKILLS, vector[:k], vector[k:2 * k]) + "\n"
+        skills = self._skills()
+        k = len(skills)
+        # The env's text observation, rebuilt from its vector form: "add 0.40 0.21|sub ..." (accuracy, recent score).
+        return "|".join(f"{s} {a:.2f} {r:.2f}" for s, a, r in zip(skills, vector[:k], vector[k:2 * k])) + "\n"
 
     def act(self, obs, info):
         import torch
