@@ -1,7 +1,7 @@
 """Train a tiny LM teacher with GRPO to write problems at the student's frontier (LMProblemWriter-v0).
 
 The teacher is a char-level causal LM (:func:`teachgym.students.grpo.tiny.build_tiny_model`)
-whose prompt is the student's state as text (:func:`summary_text`) and whose
+whose prompt is the student's state as text (:func:`teachgym.info.skill_summary`) and whose
 completion is one problem. It is first warmed up by SFT to imitate a uniform
 generator (a random skill, a random problem), then trained by TRL's
 ``GRPOTrainer`` (one trainer, reused every round): each round the prompt is
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv, random_problem, solve, summary_text
+from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv, random_problem, solve
+from teachgym.info import skill_summary
 
 PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789 .|\n"
 TEACHER_ALPHABET = "".join(dict.fromkeys(ALPHABET + PROMPT_CHARS))
@@ -38,7 +39,7 @@ TEACHER_ALPHABET = "".join(dict.fromkeys(ALPHABET + PROMPT_CHARS))
 
 def prompt_of(env: ProblemWriterEnv) -> str:
     """The teacher's prompt: the student's per-skill accuracy and recent item score, then a newline."""
-    return summary_text(SKILLS, env.accuracy, np.clip(env.recent, 0.0, 1.0)) + "\n"
+    return skill_summary(SKILLS, env.accuracy, np.clip(env.recent, 0.0, 1.0)) + "\n"
 
 
 def warm_teacher(env: ProblemWriterEnv, out: Path, steps: int, seed: int, teacher: dict) -> Path:

@@ -336,3 +336,9 @@ def describe() -> str:
     """The schema as a text table, one key per line."""
     width = max(len(k) for k in INFO_KEYS)
     return "\n".join(f"{k.name:<{width}}  {k.family:<11}  {k.when:<5}  {k.doc}" for k in INFO_KEYS.values())
+
+
+def skill_summary(skills, accuracy, recent) -> str:
+    """A student's per-skill state as text, ``"add 0.40 0.21|sub ..."`` (accuracy, mean recent item score):
+    the text observation of ``LMProblemWriter-v0`` and the prompt its LM teachers read."""
+    return "|".join(f"{s} {a:.2f} {r:.2f}" for s, a, r in zip(skills, accuracy, recent))

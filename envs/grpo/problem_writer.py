@@ -34,7 +34,7 @@ Spaces:
   registered id): ``Discrete(K)``, a batch of random problems of skill k.
 - observation (``observation="vector"``): per-skill held-out accuracy then per-skill
   mean recent item score, a ``Box`` in [0, 1]; ``"text"``: the same as a ``Text``
-  summary for LM teachers (:func:`summary_text`).
+  summary for LM teachers (:func:`teachgym.info.skill_summary`).
 
 Reward: mean item score of the batch (invalid problems count ``-invalid_penalty``).
 Deterministic under ``reset(seed=)``.
@@ -115,11 +115,6 @@ def all_problems(skill: str) -> list[str]:
         out = [f"{a}{'+' if skill == 'add' else '-'}{b}=" for a in range(10) for b in range(10)]
         return [p for p in out if solve(p) is not None]
     return [f"{skill[0]}:{a}{b}{c}=" for a in _LETTERS for b in _LETTERS for c in _LETTERS]
-
-
-def summary_text(skills: tuple[str, ...], accuracy: np.ndarray, recent: np.ndarray) -> str:
-    """The student's state as text: ``"add 0.40 0.21|sub ..."`` (accuracy, mean recent item score)."""
-    return "|".join(f"{s} {a:.2f} {r:.2f}" for s, a, r in zip(skills, accuracy, recent))
 
 
 class _Lessons:
@@ -325,7 +320,7 @@ class ProblemWriterEnv(TeacherEnv):
 
     def _observation(self):
         if self.obs_mode == "text":
-            return summary_text(SKILLS, self.accuracy, np.clip(self.recent, 0, 1))
+            return keys.skill_summary(SKILLS, self.accuracy, np.clip(self.recent, 0, 1))
         return np.clip(np.concatenate([self.accuracy, self.recent]), 0.0, 1.0).astype(np.float32)
 
     def score(self) -> float:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.teacher import Teacher
 from teachgym.utils.rng import global_rngs_preserved
 from teachgym.validation import ConfigError, check_float
@@ -66,8 +67,7 @@ class LMProblemWriterTeacher(Teacher):
         vector = np.asarray(obs, dtype=np.float64)
         skills = self._skills()
         k = len(skills)
-        # The env's text observation, rebuilt from its vector form: "add 0.40 0.21|sub ..." (accuracy, recent score).
-        return "|".join(f"{s} {a:.2f} {r:.2f}" for s, a, r in zip(skills, vector[:k], vector[k:2 * k])) + "\n"
+        return keys.skill_summary(skills, vector[:k], vector[k:2 * k]) + "\n"  # the env's text observation
 
     def act(self, obs, info):
         import torch

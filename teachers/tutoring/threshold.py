@@ -137,7 +137,7 @@ class ThresholdTutor(TutorTeacher):
 
     def _start_episode(self) -> None:
         self._study_s, self._studies, self._budget_s = 0.0, 0, np.inf
-        if getattr(self, "_mask", False):
+        if self._mask:
             self._previous = None
             self._recall_model = RecallModel(self.n_items, log_h_prior=np.log(self.mask_prior_days),
                                              w_std=self.w_std, item_std=self.item_std)
