@@ -40,7 +40,7 @@ from gymnasium.vector.utils import batch_space
 
 from teachgym import info as keys
 from teachgym.env import TeacherEnv
-from teachgym.lessons import BoxLessons, InvalidLessonError, RegionLessons, show
+from teachgym.lessons import BoxLessons, DiscreteLessons, InvalidLessonError, RegionLessons, show
 from teachgym.validation import ConfigError, check_int
 
 #: steps of region-lesson randomness drawn per sub-env at a time (never past the episode's end)
@@ -131,6 +131,8 @@ class TeacherVectorEnv(VectorEnv, abc.ABC):
         if isinstance(self.lessons, BoxLessons):
             return self._read_boxes(actions)
         arms = self._read_arms(actions)
+        if isinstance(self.lessons, DiscreteLessons):  # the task is the item id: no draw, as in the single env
+            return arms[:, None].astype(np.float64)
         return self.lessons.region_low[arms] + self._region_size[arms] * self._draw_uniforms()
 
     def _read_boxes(self, actions: Any) -> np.ndarray:
