@@ -13,12 +13,17 @@ Reported per condition: target-skill accuracy (the env's score / 100), frontier
 share (problems whose p is in [0.1, 0.9]), and for ``grpo`` seconds per teacher
 GRPO step (including the student's step), with 95 % bootstrap CIs over seeds.
 
-    python benchmarks/bench_lm_teacher.py --steps 300 --seeds 3
+    python benchmarks/bench_lm_teacher.py --steps 1200 --seeds 3 --partial runs/lm_teacher_1200.jsonl
+
+``--partial`` appends each finished seed's rows to a JSON-lines file and skips
+the seeds already there, so a long run can be split over several invocations
+(the record is written from all the rows in the file).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import runpy
 import sys
 import tempfile
@@ -52,6 +57,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--warmup-steps", type=int, default=300)
+    parser.add_argument("--partial", type=Path, default=None,
+                        help="JSON-lines file of finished seeds: appended to, and its seeds skipped")
+    parser.add_argument("--name", default="lm_teacher", help="result name (benchmarks/results/<name>.json)")
     args = parser.parse_args(argv)
     pin_one_thread()
     from gymnasium import spaces
@@ -60,9 +68,21 @@ def main(argv=None) -> int:
 
     script = runpy.run_path(str(ROOT / "scripts" / "train_lm_teacher.py"))
     per_seed = {k: [] for k in ("uniform", "warmed", "grpo", "transfer")}
-    seconds = []
+    seconds, done = [], set()
+    if args.partial is not None and args.partial.exists():
+        for line in args.partial.read_text().splitlines():
+            row = json.loads(line)
+            if row["steps"] != args.steps or row["batch"] != args.batch or row["warmup_steps"] != args.warmup_steps:
+                raise SystemExit(f"--partial {args.partial}: seed {row['seed']} was run with other settings")
+            if row["seed"] < args.seeds:
+                done.add(row["seed"])
+                seconds.append(row["seconds_per_round"])
+                for name in per_seed:
+                    per_seed[name].append(row[name])
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
+            if seed in done:
+                continue
             rng = np.random.default_rng(seed)
             per_seed["uniform"].append(run_env(args.steps, args.batch, seed, lambda obs: tuple(
                 random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng) for _ in range(args.batch))))
@@ -81,7 +101,14 @@ def main(argv=None) -> int:
                                                   .character_set)] * args.batch)
                 teacher.reset(space, None, seed=seed)
                 per_seed[name].append(run_env(args.steps, args.batch, env_seed, lambda obs: teacher.act(obs, {})))
-            print(seed, {k: v[-1] for k, v in per_seed.items()}, flush=True)
+            row = {k: v[-1] for k, v in per_seed.items()}
+            print(seed, row, flush=True)
+            if args.partial is not None:
+                args.partial.parent.mkdir(parents=True, exist_ok=True)
+                with args.partial.open("a") as f:
+                    f.write(json.dumps({"seed": seed, "steps": args.steps, "batch": args.batch,
+                                        "warmup_steps": args.warmup_steps,
+                                        "seconds_per_round": seconds[-1], **row}) + "\n")
     summary = {}
     for name, rows in per_seed.items():
         for metric in ("accuracy", "frontier_share"):
@@ -91,7 +118,7 @@ def main(argv=None) -> int:
             summary[f"{name}_{metric}_ci95"] = [round(low, 3), round(high, 3)]
     summary["grpo_seconds_per_teacher_step"] = round(float(np.mean(seconds)), 3)
     summary["student_steps"] = args.steps
-    record("lm_teacher", "grpo", summary, per_seed,
+    record(args.name, "grpo", summary, per_seed,
            notes=f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
                  "grpo seconds include the student's SFT step and one GRPO update; 'transfer' is the frozen trained "
                  "teacher on a new student (student seed + 1000)")

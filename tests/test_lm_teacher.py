@@ -147,3 +147,30 @@ def test_training_script_saves_a_teacher_that_reloads_and_acts_deterministically
     text_obs, _ = text_env.reset(seed=0)
     assert saved["skills"] == list(SKILLS)
     assert teacher.prompt(vector_obs) == teacher.prompt(text_obs) == text_obs + "\n"
+
+
+def test_grpo_bandits_learn_from_the_per_skill_signals_not_the_outcome_fallback():
+    from teachgym.registry import make_teacher
+
+    env = gym.make(ENV_ID, **SMOKE)  # skill mode
+    obs, info = env.reset(seed=3)
+    assert info["arm_names"] == list(SKILLS) and len(info["arm_accuracy"]) == len(SKILLS)
+    sec = make_teacher("sec", alpha=0.5, initial_value=1.0, explore=0.0)
+    learnability = make_teacher("learnability", smoothing=1.0, explore=0.0)
+    for teacher in (sec, learnability):
+        teacher.reset(env.action_space, env.observation_space, seed=0)
+    for arm in (1, 3):
+        obs, reward, _, _, info = env.step(arm)
+        assert info["arm"] == arm and info["arm_share"][arm] == 1.0
+        scores = np.asarray(info["item_scores"])  # learnability item scores p(1-p)
+        assert set(info["arm_advantage_abs"]) == set(info["arm_reward_mean"]) == {arm}
+        assert info["arm_advantage_abs"][arm] == pytest.approx(2 * scores.mean())
+        for teacher in (sec, learnability):
+            teacher.update(arm, reward, obs, info)
+        # The outcome fallback learns nothing from an arm's first outcome (it is only a baseline): SEC's value
+        # would stay at 1.0; with the env's signal it moves halfway to the arm's mean |advantage|.
+        assert sec.values[arm] == pytest.approx(0.5 * (1.0 + info["arm_advantage_abs"][arm]))
+        assert sec.values[arm] != 1.0
+        # Learnability reads the success rate p, not the outcome (the mean item score p(1-p)).
+        assert learnability.success[arm] == pytest.approx(info["arm_reward_mean"][arm])
+        assert learnability.success[arm] != pytest.approx(info["outcome"])

@@ -38,6 +38,16 @@ Spaces:
 
 Reward: mean item score of the batch (invalid problems count ``-invalid_penalty``).
 Deterministic under ``reset(seed=)``.
+
+Per-arm signals (an arm is a skill), the keys the GRPO curriculum teachers
+(SEC, DUMP, learnability...) read on the GRPO envs: ``arm_names`` and
+``arm_accuracy`` (held-out greedy accuracy per skill) at reset and every step;
+each step ``arm_share`` (share of the valid problems per skill) and, for the
+skills practised, ``arm_reward_mean`` (mean ``p``: the chance that a sample at
+``temperature`` is right, the analogue of a GRPO group's success rate) and
+``arm_advantage_abs`` (mean ``2 p (1 - p)``: the expected mean |reward - group
+mean| of a 0/1-reward group with success rate ``p``, the analogue of a GRPO
+group's mean |advantage| before scaling). ``arm`` is the skill in skill mode.
 """
 
 from __future__ import annotations
@@ -212,7 +222,9 @@ class ProblemWriterEnv(TeacherEnv):
         student: TinyLMConfig fields of the student (warm-up fields are ignored).
     """
 
-    published_info = (ITEM_SCORES.name, PROBLEM_VALID.name, SKILL_HISTOGRAM.name, FRONTIER_SHARE.name)
+    published_info = (ITEM_SCORES.name, PROBLEM_VALID.name, SKILL_HISTOGRAM.name, FRONTIER_SHARE.name,
+                      keys.ARM_NAMES.name, keys.ARM_ACCURACY.name, keys.ARM_SHARE.name, keys.ARM_REWARD_MEAN.name,
+                      keys.ARM_ADVANTAGE_ABS.name, keys.ARM.name)
 
     def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "skill", observation: str = "vector",
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
@@ -314,9 +326,28 @@ class ProblemWriterEnv(TeacherEnv):
             if mine:
                 self.recent[i] = 0.5 * self.recent[i] + 0.5 * float(np.mean(mine))
         frontier = float(np.mean((p_before >= FRONTIER[0]) & (p_before <= FRONTIER[1]))) if items else 0.0
+        info = {ITEM_SCORES.name: full, PROBLEM_VALID.name: valid, SKILL_HISTOGRAM.name: histogram,
+                FRONTIER_SHARE.name: frontier, **self._arm_info(skills, p_before)}
+        if self.mode == "skill" and skills:
+            info[keys.ARM.name] = SKILLS.index(skills[0])
         return Taught(outcome=float(np.mean(scores)) if items else 0.0, reward=reward, task=[i[0] for i in items],
-                      info={ITEM_SCORES.name: full, PROBLEM_VALID.name: valid, SKILL_HISTOGRAM.name: histogram,
-                            FRONTIER_SHARE.name: frontier})
+                      info=info)
+
+    def _arm_info(self, skills: list[str], p: np.ndarray) -> dict[str, Any]:
+        """The per-arm (per-skill) signals of a step (see the module docstring)."""
+        arm_of = np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
+        counts = np.bincount(arm_of, minlength=len(SKILLS)).astype(np.float64)
+        reward_mean, advantage_abs = {}, {}
+        for arm in np.flatnonzero(counts).tolist():
+            mine = p[arm_of == arm]
+            reward_mean[arm] = float(mine.mean())
+            advantage_abs[arm] = float((2.0 * mine * (1.0 - mine)).mean())
+        return {keys.ARM_ACCURACY.name: self.accuracy.copy(),
+                keys.ARM_SHARE.name: counts / counts.sum() if counts.sum() else counts,
+                keys.ARM_REWARD_MEAN.name: reward_mean, keys.ARM_ADVANTAGE_ABS.name: advantage_abs}
+
+    def _reset_info(self) -> dict[str, Any]:
+        return {keys.ARM_NAMES.name: list(SKILLS), keys.ARM_ACCURACY.name: self.accuracy.copy()}
 
     def _observation(self):
         if self.obs_mode == "text":
