@@ -43,8 +43,10 @@ register_env("teachgym/StumpTrackCurriculum-v0", f"{_DEEP}.stump_track:StumpTrac
 
 _TUTORING = "teachgym.envs.tutoring"
 for _model in ("EFC", "HLR", "ACTR"):
+    _vector = {} if _model == "ACTR" else {"vector_entry_point": f"{_TUTORING}.flashcards_vector:FlashcardsVectorEnv"}
     register_env(f"teachgym/Flashcards-{_model}-v1", f"{_TUTORING}.flashcards:FlashcardsEnv", family="tutoring",
-                 score="mean recall probability over the deck, %", smoke=_FAST, kwargs={"model": _model.lower()})
+                 score="mean recall probability over the deck, %", smoke=_FAST, kwargs={"model": _model.lower()},
+                 **_vector)
 register_env("teachgym/PrerequisiteTutor-BKT-v1", f"{_TUTORING}.prerequisites:PrerequisiteTutorEnv",
              family="tutoring", score="% of skills mastered and retained", smoke=_FAST)
 # 10 days of a 20-card deck, 5 new cards a day.

@@ -60,7 +60,14 @@ class FlashcardsEnv(TeacherEnv):
 
     Every reset draws a new student (new item parameters) from the model's
     population, unless ``student_seed`` fixes one student, so a good tutor must
-    personalise from what it observes. Defaults follow Reddy, Levine & Dragan
+    personalise from what it observes. ``population="train"`` or ``"held_out"``
+    draws each student's own parameters too (ability, spread of its items'
+    difficulties, memory gain per review; the bands are listed in
+    :mod:`teachgym.students.tutoring.forgetting` and :mod:`~teachgym.students.tutoring.actr`)
+    from two disjoint parts of a wider population, so that a tutor trained on
+    ``"train"`` students can be tested on ``"held_out"`` ones it has never met;
+    the observation stays the tutor's log. ``population=None`` (default) is the
+    model's one distribution above. Defaults follow Reddy, Levine & Dragan
     (2017, "Accelerating Human Learning with Deep Reinforcement Learning"): 30
     items, 200 steps, a constant 5 s delay.
 
@@ -127,7 +134,7 @@ class FlashcardsEnv(TeacherEnv):
     import gymnasium as gym, teachgym
     env = gym.make("teachgym/Flashcards-HLR-v1", n_items=30, n_steps=200, delay=5.0,
                    reward_mode="likelihood", answer_timing="before_delay", oracle=False,
-                   oracle_lookahead=0.0, student_seed=None)
+                   oracle_lookahead=0.0, student_seed=None, population=None)
     ```
 
     ``oracle_lookahead`` (seconds, oracle mode) reports the recall that far ahead
@@ -153,15 +160,16 @@ class FlashcardsEnv(TeacherEnv):
     def __init__(self, model: str = "efc", n_items: int = 30, n_steps: int = 200, delay: float = 5.0,
                  reward_mode: str = "likelihood", oracle: bool = False, student_seed: int | None = None,
                  student_kwargs: dict | None = None, score_every: int | None = None,
-                 answer_timing: str = "before_delay", oracle_lookahead: float = 0.0):
+                 answer_timing: str = "before_delay", oracle_lookahead: float = 0.0, population: str | None = None):
         self.model = check_choice("model", model, self.MODELS)
         self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
         self.answer_timing = check_choice("answer_timing", answer_timing, self.ANSWER_TIMINGS)
         self.delay = check_float("delay", delay, low=0.0, low_open=True, high=1e7)
         self.oracle = check_bool("oracle", oracle)
         self.oracle_lookahead = check_float("oracle_lookahead", oracle_lookahead, low=0.0, high=1e9)
-        self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed,
+        self.student = _student_class(self.model)(n_items=n_items, student_seed=student_seed, population=population,
                                                   **check_mapping("student_kwargs", student_kwargs))
+        self.population = self.student.population
         self.n_items = self.student.n_items
         super().__init__(DiscreteLessons(self.n_items, names=("item",)), n_steps=n_steps, score_every=score_every)
         horizon = float(self.n_steps)

@@ -24,6 +24,10 @@ schedule of practice"); their spreads here (``N(0, 0.5)`` for items, ``N(0,
 0.3)`` for students) are this module's choice, not fitted values. Lags shorter
 than ``min_lag`` (a review at the probe instant) count as ``min_lag`` so that
 the activation stays finite (recall is then ~1).
+
+With ``population="train"`` / ``"held_out"`` each student draws ``beta_student``
+in [-0.6, 0.6) and its items' spread in [0.25, 0.75) from interleaved bands
+(:data:`ACTR_POPULATION`), then its items' offsets.
 """
 
 from __future__ import annotations
@@ -32,8 +36,12 @@ from typing import ClassVar
 
 import numpy as np
 
+from teachgym.students.populations import Interleaved
 from teachgym.students.tutoring.flashcards import FlashcardStudent
 from teachgym.validation import check_float
+
+#: per-student parameters of the ACT-R population, drawn in this order
+ACTR_POPULATION = {"student_offset": Interleaved(-0.6, 0.6), "item_std": Interleaved(0.25, 0.75)}
 
 
 class ACTRStudent(FlashcardStudent):
@@ -64,8 +72,12 @@ class ACTRStudent(FlashcardStudent):
         super().__init__(**kwargs)
 
     def _draw_params(self, rng):
-        return {"item_offset": rng.normal(0.0, self.item_std, self.n_items),
-                "student_offset": np.array([rng.normal(0.0, self.student_std)])}
+        if self.population is None:
+            return {"item_offset": rng.normal(0.0, self.item_std, self.n_items),
+                    "student_offset": np.array([rng.normal(0.0, self.student_std)])}
+        own = {name: band.draw(rng, self.population) for name, band in ACTR_POPULATION.items()}
+        return {"item_offset": rng.normal(0.0, own["item_std"], self.n_items),
+                "student_offset": np.array([own["student_offset"]])}
 
     def _start_memory(self, intro_times):
         capacity = 8

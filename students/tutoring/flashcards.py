@@ -21,6 +21,12 @@ that setup (which use ``exp(N(4.5, 0.5))`` seconds, the default here).
 The *review log* (``attempts``, ``correct``, ``last_review``) is what a tutor
 could record; everything else (item parameters, introduction times, memory
 strengths) is hidden.
+
+``population="train"`` / ``"held_out"`` draws each student's own parameters
+(an ability offset, how spread its items' difficulties are, how much a review
+strengthens memory; each model names its own) from disjoint interleaved bands
+(:mod:`teachgym.students.populations`) before the items' parameters, so a tutor
+trained on one part can be tested on students it has never met.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from teachgym.student import LearnReport, Student
+from teachgym.students.populations import check_population
 from teachgym.students.tutoring import lesson_id
 from teachgym.validation import check_float, check_int
 
@@ -46,14 +53,18 @@ class FlashcardStudent(Student, abc.ABC):
             outcomes still drawn from the reset's RNG.
         intro_log_mean, intro_log_std: log-normal distribution of how long
             before the session (seconds) each item was introduced.
+        population: None (every student from the model's own distribution), or
+            ``"train"`` / ``"held_out"``: the student's parameters from that part of
+            the model's population (see the module docstring).
     """
 
     #: names of the per-item memory arrays a subclass updates (saved by :meth:`state_dict`)
     MEMORY: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_items: int = 30, student_seed: int | None = None, intro_log_mean: float = 4.5,
-                 intro_log_std: float = 0.5):
+                 intro_log_std: float = 0.5, population: str | None = None):
         self.n_items = check_int("n_items", n_items, low=1, high=100_000)
+        self.population = check_population(population)
         self.student_seed = None if student_seed is None else check_int("student_seed", student_seed, low=0)
         self.intro_log_mean = check_float("intro_log_mean", intro_log_mean, low=-20.0, high=20.0)
         self.intro_log_std = check_float("intro_log_std", intro_log_std, low=0.0, high=5.0)

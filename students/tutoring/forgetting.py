@@ -26,6 +26,16 @@ with ``n_i``, ``c_i`` the item's reviews and correct answers this session and
 Reddy et al. use ``base = e`` (so ``h`` is the 1/e-life, not the half-life);
 that is the default here. Settles & Meeder's HLR uses ``base = 2``, where ``h``
 is the true half-life; pass ``base=2.0`` for it.
+
+**Populations** (``population="train"`` / ``"held_out"``): each student first
+draws its own parameters from interleaved bands (train and held-out students
+never share a value, :class:`~teachgym.students.populations.Interleaved`), then
+its items as above:
+
+- EFC: a shift of ``log theta``'s mean in [-1, 1), ``log theta``'s std in
+  [0.5, 1.5) and ``strength_gain`` in [0.5, 1.5) (bands of :data:`EFC_POPULATION`);
+- HLR: the ability ``a`` in [-1, 1), ``difficulty_std`` in [0.5, 1.5) and
+  ``w_correct`` in [0.5, 1.5) (:data:`HLR_POPULATION`).
 """
 
 from __future__ import annotations
@@ -35,8 +45,21 @@ from typing import ClassVar
 
 import numpy as np
 
+from teachgym.students.populations import Interleaved
 from teachgym.students.tutoring.flashcards import FlashcardStudent
 from teachgym.validation import ConfigError, check_float
+
+#: per-student parameters of the EFC population, drawn in this order
+EFC_POPULATION = {"theta_shift": Interleaved(-1.0, 1.0), "theta_std": Interleaved(0.5, 1.5),
+                  "strength_gain": Interleaved(0.5, 1.5)}
+#: per-student parameters of the HLR population, drawn in this order
+HLR_POPULATION = {"ability": Interleaved(-1.0, 1.0), "difficulty_std": Interleaved(0.5, 1.5),
+                  "w_correct": Interleaved(0.5, 1.5)}
+
+
+def draw_student(rng: np.random.Generator, part: str, population: dict[str, Interleaved]) -> dict[str, float]:
+    """One student's own parameters from the ``part`` population (in the dict's order)."""
+    return {name: band.draw(rng, part) for name, band in population.items()}
 
 
 class EFCStudent(FlashcardStudent):
@@ -58,7 +81,15 @@ class EFCStudent(FlashcardStudent):
         super().__init__(**kwargs)
 
     def _draw_params(self, rng):
-        return {"theta": np.exp(rng.normal(self.log_theta_mean, self.log_theta_std, self.n_items))}
+        if self.population is None:
+            return {"theta": np.exp(rng.normal(self.log_theta_mean, self.log_theta_std, self.n_items))}
+        own = draw_student(rng, self.population, EFC_POPULATION)
+        theta = np.exp(rng.normal(self.log_theta_mean + own["theta_shift"], own["theta_std"], self.n_items))
+        return {"theta": theta, "strength_gain": np.array([own["strength_gain"]])}
+
+    def gain(self) -> float:
+        """Memory strength a review adds for this student."""
+        return float(self.params["strength_gain"][0]) if "strength_gain" in self.params else self.strength_gain
 
     def _start_memory(self, intro_times):
         self.strength = np.ones(self.n_items)
@@ -68,7 +99,7 @@ class EFCStudent(FlashcardStudent):
         return np.exp(-self.params["theta"] * (self.now - self.last_seen) / self.strength)
 
     def _remember(self, item, correct):
-        self.strength[item] += self.strength_gain
+        self.strength[item] += self.gain()
         self.last_seen[item] = self.now
 
 
@@ -97,15 +128,25 @@ class HLRStudent(FlashcardStudent):
         super().__init__(**kwargs)
 
     def _draw_params(self, rng):
-        difficulty = rng.normal(0.0, self.difficulty_std, self.n_items)
-        return {"difficulty": difficulty, "ability": np.array([rng.normal(0.0, self.ability_std)])}
+        if self.population is None:
+            difficulty = rng.normal(0.0, self.difficulty_std, self.n_items)
+            return {"difficulty": difficulty, "ability": np.array([rng.normal(0.0, self.ability_std)])}
+        own = draw_student(rng, self.population, HLR_POPULATION)
+        w_attempts, _, w_incorrect = self.weights
+        return {"difficulty": rng.normal(0.0, own["difficulty_std"], self.n_items),
+                "ability": np.array([own["ability"]]),
+                "weights": np.array([w_attempts, own["w_correct"], w_incorrect])}
+
+    def student_weights(self) -> tuple[float, float, float]:
+        """``(w_attempts, w_correct, w_incorrect)`` of this student."""
+        return tuple(float(w) for w in self.params["weights"]) if "weights" in self.params else self.weights
 
     def _start_memory(self, intro_times):
         self.last_seen = intro_times.astype(np.float64)
 
     def half_lives(self) -> np.ndarray:
         """``h_i`` of every item now (seconds)."""
-        w_attempts, w_correct, w_incorrect = self.weights
+        w_attempts, w_correct, w_incorrect = self.student_weights()
         log_h = (w_attempts * self.attempts + w_correct * self.correct + w_incorrect * (self.attempts - self.correct)
                  + self.params["difficulty"] + self.params["ability"][0])
         # Clamped so that h is a positive finite float: recall stays defined (0 ** 0 style NaNs cannot occur).

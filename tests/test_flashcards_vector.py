@@ -1,0 +1,100 @@
+"""Vectorised Flashcards (EFC, HLR): sub-env i is the single env seeded seed + i; student populations are disjoint."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import teachgym
+from teachgym.students.tutoring.actr import ACTR_POPULATION
+from teachgym.students.tutoring.forgetting import EFC_POPULATION, HLR_POPULATION
+
+CASES = [
+    ("teachgym/Flashcards-HLR-v1", {"n_steps": 30, "score_every": 7}),
+    ("teachgym/Flashcards-HLR-v1", {"n_steps": 30, "population": "train", "answer_timing": "after_delay",
+                                    "reward_mode": "log_likelihood", "oracle": True, "oracle_lookahead": 10.0}),
+    ("teachgym/Flashcards-HLR-v1", {"n_steps": 30, "population": "held_out", "n_items": 7}),
+    ("teachgym/Flashcards-EFC-v1", {"n_steps": 30, "population": "held_out", "score_every": 10}),
+    ("teachgym/Flashcards-EFC-v1", {"n_steps": 30, "answer_timing": "after_delay", "oracle": True}),
+]
+INFO_KEYS = ("lesson", "task", "outcome", "score", "mean_recall", "budget_used", "episode_start")
+
+
+@pytest.mark.parametrize("env_id,kwargs", CASES)
+def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
+    n, seed = 4, 11
+    vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
+    singles = [gym.make(env_id, **kwargs) for _ in range(n)]
+    obs, info = vec.reset(seed=seed)
+    single_resets = [env.reset(seed=seed + i) for i, env in enumerate(singles)]
+    assert np.array_equal(obs, np.stack([o for o, _ in single_resets]))
+    assert np.array_equal(info["score"], [i["score"] for _, i in single_resets]) and info["_score"].all()
+    log = single_resets[0][1]["tutor_log"]  # batched the Gymnasium way: a dict of per-sub-env arrays
+    assert all(info["tutor_log"][k][0] == v for k, v in log.items() if k != "fields") and info["_tutor_log"].all()
+    rng = np.random.default_rng(0)
+    recalled = 0.0
+    for t in range(2 * kwargs["n_steps"] + 1):  # across an autoreset into the second episode
+        actions = rng.integers(0, min(vec.single_action_space.n, 4 + t // 3), size=n)
+        obs, rewards, terminated, truncated, info = vec.step(actions)
+        results = []
+        for i, env in enumerate(singles):
+            if t == kwargs["n_steps"]:  # NEXT_STEP: the step after truncation resets
+                o, inf = env.reset()
+                results.append((o, 0.0, False, False, inf))
+            else:
+                results.append(env.step(int(actions[i])))
+        assert np.array_equal(obs, np.stack([r[0] for r in results])), t
+        assert np.array_equal(rewards, [r[1] for r in results]), t
+        assert np.array_equal(truncated, [r[3] for r in results]) and not terminated.any()
+        for key in INFO_KEYS:
+            present = [key in r[4] for r in results]
+            assert np.array_equal(info.get(f"_{key}", np.zeros(n, bool)), present), (t, key)
+            if any(present):
+                assert np.array_equal(info[key], np.stack([r[4][key] for r in results])), (t, key)
+        recalled += float(np.sum(info.get("outcome", 0.0)))
+    assert 0 < recalled < 2 * kwargs["n_steps"] * n  # answers of both kinds were drawn
+
+
+def test_same_step_autoreset_and_invalid_batches():
+    vec = gym.make_vec("teachgym/Flashcards-HLR-v1", num_envs=3, vectorization_mode="vector_entry_point", n_steps=2,
+                       autoreset_mode="SameStep")
+    vec.reset(seed=0)
+    vec.step(np.array([0, 1, 2]))
+    obs, _, _, truncated, info = vec.step(np.array([0, 1, 2]))
+    assert truncated.all() and info["episode_start"].all() and info["final_info"]["score"].shape == (3,)
+    assert info["final_obs"][1][31] == 1.0 and obs[:, :60].sum() == 0.0  # item 1 reviewed once; new log
+    with pytest.raises(teachgym.InvalidLessonError, match=r"actions\[2\]"):
+        vec.step(np.array([0, 1, 30]))
+    with pytest.raises(teachgym.ConfigError, match="model"):
+        from teachgym.envs.tutoring.flashcards_vector import FlashcardsVectorEnv
+
+        FlashcardsVectorEnv(num_envs=2, model="actr")
+    with pytest.raises(teachgym.ConfigError, match="population"):
+        gym.make("teachgym/Flashcards-HLR-v1", population="test")
+
+
+@pytest.mark.parametrize("model,bands", [("efc", EFC_POPULATION), ("hlr", HLR_POPULATION), ("actr", ACTR_POPULATION)])
+def test_train_and_held_out_students_are_disjoint(model, bands):
+    env = gym.make(f"teachgym/Flashcards-{model.upper()}-v1", population="train").unwrapped
+    drawn = {"train": [], "held_out": []}
+    for part in drawn:
+        env = gym.make(f"teachgym/Flashcards-{model.upper()}-v1", population=part).unwrapped
+        for seed in range(40):
+            env.reset(seed=seed)
+            params = env.student.params
+            own = {"hlr": lambda: {"ability": params["ability"][0], "w_correct": params["weights"][1]},
+                   "efc": lambda: {"strength_gain": params["strength_gain"][0]},
+                   "actr": lambda: {"student_offset": params["student_offset"][0]}}[model]()
+            for name, value in own.items():
+                assert bands[name].part_of(value) == part, (name, value)
+            drawn[part].append(next(iter(own.values())))
+    assert len(set(drawn["train"])) == 40 and not set(drawn["train"]) & set(drawn["held_out"])
+
+
+def test_default_population_is_unchanged():
+    default = teachgym.run("teachgym/Flashcards-HLR-v1", "threshold", 0, n_steps=60)
+    same = teachgym.run("teachgym/Flashcards-HLR-v1", "threshold", 0, n_steps=60, population=None)
+    held_out = teachgym.run("teachgym/Flashcards-HLR-v1", "threshold", 0, n_steps=60, population="held_out")
+    assert same.curve == default.curve and np.array_equal(same.lessons, default.lessons)
+    assert np.array_equal(same.outcomes, default.outcomes) and held_out.curve != default.curve
