@@ -12,6 +12,14 @@ of its recent window. A leaf that holds more than ``max_region_size`` pairs is
 split along the random cut (dimension and threshold) that maximises
 ``n_left * n_right * |ALP_left - ALP_right|``; if no cut leaves both children
 wide and populated enough, the leaf forgets its oldest pairs instead.
+
+The one budget-dependent default is relative to the teaching budget the env
+publishes at reset (``info["teaching_budget"]``): teachDeepRL's
+``max_region_size`` 200 on the ALP-GMM paper's 20,000-episode toy runs is
+``budget / 100`` (exactly 200 on the toy env, so the reference runs are
+reproduced), at least :data:`MIN_REGION_SIZE`. ``alp_window`` and
+``min_region_size`` follow it unless given. Without a published budget the
+paper's 200 is used.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
+from teachgym.teachers.common.budget import budget_relative, published_budget
 from teachgym.validation import ConfigError, check_float, check_int
 
 # Outcomes are clipped here so that sums over two windows of them stay finite.
@@ -30,6 +39,15 @@ _OUTCOME_LIMIT = 1e300
 # teachDeepRL redraws each split attempt until both children are populated; drawing
 # this many candidates per attempt at once does the same without a Python loop.
 _CANDIDATES_PER_ATTEMPT = 4
+
+PAPER_MAX_REGION_SIZE = 200  # teachDeepRL's split size in the toy experiment ...
+PAPER_BUDGET = 20_000  # ... of 20,000 episodes
+MIN_REGION_SIZE = 20  # the ALP of a full region then compares two halves of at least 10 outcomes
+
+
+def budget_max_region_size(teaching_budget: int | None) -> int:
+    """The default ``max_region_size`` for a run of ``teaching_budget`` steps: the paper's share of the budget."""
+    return budget_relative(teaching_budget, PAPER_MAX_REGION_SIZE, PAPER_BUDGET, MIN_REGION_SIZE)
 
 
 class _Region:
@@ -63,7 +81,9 @@ class RIACTeacher(Teacher):
     ``sample_leaves_only``.
 
     Args:
-        max_region_size: pairs a region holds; a leaf holding more is split.
+        max_region_size: pairs a region holds; a leaf holding more is split (paper: 200 of
+            20,000 episodes; None: the same share of the env's teaching budget, resolved at the
+            first :meth:`act` after a reset, see :func:`budget_max_region_size`).
         alp_window: recent pairs the ALP is computed on (default ``max_region_size``).
         nb_split_attempts: random cuts tried per split.
         min_region_size: pairs each child must receive for a cut to be valid
@@ -80,19 +100,18 @@ class RIACTeacher(Teacher):
 
     supported_spaces = (spaces.Box,)
 
-    def __init__(self, max_region_size: int = 200, alp_window: int | None = None, nb_split_attempts: int = 50,
+    def __init__(self, max_region_size: int | None = None, alp_window: int | None = None, nb_split_attempts: int = 50,
                  min_region_size: float | None = None, min_dims_range_ratio: float = 1 / 15,
                  discard_ratio: float = 0.25, random_task_ratio: float = 0.2, worst_task_ratio: float = 0.1,
                  mutation_std: float = 0.1, sample_leaves_only: bool = False):
         super().__init__()
-        self.max_region_size = check_int("max_region_size", max_region_size, low=2)
-        window = self.max_region_size if alp_window is None else alp_window
-        self.alp_window = check_int("alp_window", window, low=2)
+        self.max_region_size_given = (None if max_region_size is None
+                                      else check_int("max_region_size", max_region_size, low=2))
+        self.alp_window_given = None if alp_window is None else check_int("alp_window", alp_window, low=2)
+        self.min_region_size_given = (None if min_region_size is None
+                                      else check_float("min_region_size", min_region_size, low=0.0))
+        self._size_regions(self.max_region_size_given or PAPER_MAX_REGION_SIZE)
         self.nb_split_attempts = check_int("nb_split_attempts", nb_split_attempts, low=1)
-        # Both children of a full leaf (max_region_size + 1 pairs) must be able to reach it.
-        min_size = self.max_region_size / 20 if min_region_size is None else min_region_size
-        self.min_region_size = check_float("min_region_size", min_size, low=0.0,
-                                           high=(self.max_region_size + 1) / 2)
         self.min_dims_range_ratio = check_float("min_dims_range_ratio", min_dims_range_ratio, low=0.0, high=0.5)
         self.discard_ratio = check_float("discard_ratio", discard_ratio, low=0.0, high=1.0, low_open=True)
         self.random_task_ratio = check_float("random_task_ratio", random_task_ratio, low=0.0, high=1.0)
@@ -105,6 +124,15 @@ class RIACTeacher(Teacher):
             raise ConfigError(f"sample_leaves_only must be True or False, got {sample_leaves_only!r}")
         self.sample_leaves_only = bool(sample_leaves_only)
 
+    def _size_regions(self, max_region_size: int) -> None:
+        """Set ``max_region_size`` and the sizes that default to a share of it."""
+        self.max_region_size = max_region_size
+        self.alp_window = self.alp_window_given or max_region_size
+        # Both children of a full leaf (max_region_size + 1 pairs) must be able to reach it.
+        min_size = max_region_size / 20 if self.min_region_size_given is None else self.min_region_size_given
+        self.min_region_size = check_float("min_region_size", min_size, low=0.0, high=(max_region_size + 1) / 2)
+        self._capacity = max_region_size + 1  # teachDeepRL's deques hold one pair more than the split size
+
     # -- Teacher API -------------------------------------------------------------
     def _setup(self) -> None:
         low = self.action_space.low.astype(np.float64).ravel()
@@ -114,13 +142,17 @@ class RIACTeacher(Teacher):
         self._low, self._high, self._dim = low, high, low.size
         self._bounds = list(zip(low.tolist(), high.tolist()))
         self._min_width = (high - low) * self.min_dims_range_ratio
-        self._capacity = self.max_region_size + 1  # teachDeepRL's deques hold one pair more than the split size
+        self._size_regions(self.max_region_size_given or PAPER_MAX_REGION_SIZE)
+        self._size_pending = self.max_region_size_given is None
         self._regions: list[_Region] = []
         self._alp = np.zeros(64)
         self._is_leaf = np.zeros(64, dtype=bool)
         self._root = self._new_region(low.copy(), high.copy(), [], [])
 
     def act(self, obs, info):
+        if self._size_pending:  # the first lesson of a run: the tree is still empty
+            self._size_pending = False
+            self._size_regions(budget_max_region_size(published_budget(info)))
         draw = self.rng.random()
         if draw < self.worst_task_ratio:
             task = self._near_worst_task()

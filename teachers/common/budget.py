@@ -1,0 +1,46 @@
+"""Budget-relative defaults: a setting a paper tuned for its run length, scaled to the env's.
+
+A window, a region size or a fit interval chosen for a paper's run is a share
+of that run's teacher steps. The env publishes its own run length at reset
+(``info["teaching_budget"]``, see :mod:`teachgym.info`), so a teacher given no
+explicit value resolves its default as the paper's share of that budget, never
+below a floor under which the statistic it feeds is mostly noise. At the
+paper's budget the default is the paper's value exactly, so a reproduction of
+the paper's run is unchanged; without a published budget the paper's value is
+used as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from teachgym import info as keys
+
+
+def published_budget(info: Any) -> int | None:
+    """``info["teaching_budget"]`` as a positive int, or None if ``info`` publishes no usable budget."""
+    if not isinstance(info, Mapping):
+        return None
+    budget = keys.TEACHING_BUDGET.get(info)
+    if isinstance(budget, bool):
+        return None
+    try:
+        budget = int(budget)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return budget if budget >= 1 else None
+
+
+def budget_relative(teaching_budget: int | None, paper_value: int, paper_budget: int, floor: int) -> int:
+    """``paper_value`` scaled from ``paper_budget`` to ``teaching_budget`` teacher steps, at least ``floor``.
+
+    Examples:
+        >>> budget_relative(20_000, 200, 20_000, 20), budget_relative(5000, 200, 20_000, 20)
+        (200, 50)
+        >>> budget_relative(500, 200, 20_000, 20), budget_relative(None, 200, 20_000, 20)
+        (20, 200)
+    """
+    if teaching_budget is None:
+        return paper_value
+    return max(floor, round(teaching_budget * paper_value / paper_budget))
