@@ -74,45 +74,73 @@ class ItemScoreReward:
         return [next(scores) if q is not None else -self.env.invalid_penalty for q in parsed]
 
 
-def train(args) -> dict:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+class TeacherTraining:
+    """The env, the warmed teacher's path and the GRPO session of one training run (see :func:`train`).
 
-    from teachgym.students.grpo.grpo import GRPOSession
+    ``beta`` > 0: TRL's ``GRPOTrainer`` builds its reference model from the
+    policy's ``config._name_or_path``, the warmed teacher's folder, so the KL
+    term anchors the teacher to the warmed weights saved there.
+    """
 
-    torch.set_num_threads(args.threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
-                           eval_every=args.eval_every, test_per_skill=args.test_per_skill,
-                           student=json.loads(args.student) if args.student else None)
-    env.reset(seed=args.seed)
-    warmed = warm_teacher(env, out, args.warmup_steps, args.seed, json.loads(args.teacher) if args.teacher else {})
-    model = AutoModelForCausalLM.from_pretrained(warmed)  # from a path, so TRL can rebuild the reference model
-    tokenizer = AutoTokenizer.from_pretrained(warmed)
-    reward = ItemScoreReward(env)
-    session = GRPOSession(model, tokenizer, reward, prompts_per_update=args.prompts, num_generations=args.generations,
-                          config_kwargs=dict(use_cpu=True, bf16=False, learning_rate=args.lr, beta=args.beta,
-                                             temperature=1.0, max_completion_length=10, seed=args.seed,
-                                             output_dir=str(out / "trainer")))
-    history, start = [], time.perf_counter()
-    for round_ in range(args.rounds):
-        reward.completions = []
-        stats = session.run([prompt_of(env)] * args.prompts, [""] * args.prompts, [0] * args.prompts, 1)
-        batch = [c.strip() for c in reward.completions][:env.batch_size]
+    def __init__(self, args):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from teachgym.students.grpo.grpo import GRPOSession
+
+        torch.set_num_threads(args.threads)
+        self.args, self.out = args, Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
+                                    eval_every=args.eval_every, test_per_skill=args.test_per_skill,
+                                    student=json.loads(args.student) if args.student else None)
+        self.env.reset(seed=args.seed)
+        self.warmed = warm_teacher(self.env, self.out, args.warmup_steps, args.seed,
+                                   json.loads(args.teacher) if args.teacher else {})
+        model = AutoModelForCausalLM.from_pretrained(self.warmed)  # from a path: TRL rebuilds the reference from it
+        self.tokenizer = AutoTokenizer.from_pretrained(self.warmed)
+        self.reward = ItemScoreReward(self.env)
+        self.session = GRPOSession(model, self.tokenizer, self.reward, prompts_per_update=args.prompts,
+                                   num_generations=args.generations,
+                                   config_kwargs=dict(use_cpu=True, bf16=False, learning_rate=args.lr, beta=args.beta,
+                                                      temperature=1.0, max_completion_length=10, seed=args.seed,
+                                                      output_dir=str(self.out / "trainer")))
+        self.history: list[dict] = []
+
+    def round(self) -> dict:
+        """One GRPO update of the teacher on the current prompt, then one student step on its problems."""
+        env, args = self.env, self.args
+        self.reward.completions = []
+        stats = self.session.run([prompt_of(env)] * args.prompts, [""] * args.prompts, [0] * args.prompts, 1)
+        batch = [c.strip() for c in self.reward.completions][:env.batch_size]
         batch += [""] * (env.batch_size - len(batch))  # an unused slot counts as an invalid problem
         _, step_reward, _, _, info = env.step(tuple(batch))
-        history.append({"round": round_, "grpo_reward": stats.get("reward_mean", float("nan")),
-                        "step_reward": float(step_reward), "frontier_share": info["frontier_share"],
-                        "valid": float(np.mean(info["problem_valid"]))})
-    seconds = time.perf_counter() - start
-    session.model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
-    summary = {"rounds": args.rounds, "seconds_per_round": seconds / max(1, args.rounds), "score": env.score(),
-               "beta": args.beta, "prompts": args.prompts, "generations": args.generations, "history": history}
-    (out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer", "skills": list(SKILLS),
-                                                           **summary}, indent=1))
-    return summary
+        row = {"round": len(self.history), "grpo_reward": stats.get("reward_mean", float("nan")),
+               "kl": stats.get("kl", float("nan")), "step_reward": float(step_reward),
+               "frontier_share": info["frontier_share"], "valid": float(np.mean(info["problem_valid"]))}
+        self.history.append(row)
+        return row
+
+    def save(self, seconds: float) -> dict:
+        """Save the teacher (safetensors, tokenizer, ``teachgym_teacher.json``); the run's summary."""
+        args = self.args
+        self.session.model.save_pretrained(self.out, safe_serialization=True)
+        self.tokenizer.save_pretrained(self.out)
+        summary = {"rounds": len(self.history), "seconds_per_round": seconds / max(1, len(self.history)),
+                   "score": self.env.score(), "beta": args.beta, "prompts": args.prompts,
+                   "generations": args.generations, "history": self.history}
+        (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
+                                                                    "skills": list(SKILLS), **summary}, indent=1))
+        return summary
+
+
+def train(args) -> dict:
+    """Warm the teacher, train it ``args.rounds`` rounds with GRPO, save it; the run's summary."""
+    run = TeacherTraining(args)
+    start = time.perf_counter()
+    for _ in range(args.rounds):
+        run.round()
+    return run.save(time.perf_counter() - start)
 
 
 def parse(argv=None):

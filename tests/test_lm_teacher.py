@@ -174,3 +174,30 @@ def test_grpo_bandits_learn_from_the_per_skill_signals_not_the_outcome_fallback(
         # Learnability reads the success rate p, not the outcome (the mean item score p(1-p)).
         assert learnability.success[arm] == pytest.approx(info["arm_reward_mean"][arm])
         assert learnability.success[arm] != pytest.approx(info["outcome"])
+
+
+def test_grpo_teacher_is_anchored_to_the_warmed_weights_by_trl_reference_model(tmp_path):
+    import runpy
+    from pathlib import Path
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "train_lm_teacher.py"))
+    tiny = '{"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32'
+    # A short, fast warm-up that still writes mostly valid problems, so GRPO groups have reward variance.
+    run = script["TeacherTraining"](script["parse"](
+        ["--out", str(tmp_path / "teacher"), "--rounds", "3", "--prompts", "2", "--generations", "4",
+         "--warmup-steps", "60", "--eval-every", "3", "--test-per-skill", "4", "--lr", "1e-2", "--beta", "0.1",
+         "--student", tiny + "}", "--teacher", tiny + ', "warmup_lr": 0.03}']))
+    trainer = run.session.trainer
+    ref, policy = trainer.ref_model, run.session.model
+    assert ref is not None and ref is not policy and trainer.beta == 0.1
+    warmed = dict(AutoModelForCausalLM.from_pretrained(run.warmed).named_parameters())
+    for _ in range(3):
+        row = run.round()
+    ref_params, policy_params = dict(ref.named_parameters()), dict(policy.named_parameters())
+    assert set(ref_params) == set(warmed) == set(policy_params)
+    assert all(torch.equal(ref_params[k], warmed[k]) for k in warmed)  # the reference is the warmed teacher
+    assert not all(torch.equal(policy_params[k], warmed[k]) for k in warmed)  # the policy moved away from it
+    assert np.isfinite(row["kl"]) and row["kl"] > 0.0  # and the loss measures how far
