@@ -2,6 +2,8 @@
 
     python scripts/train_learned_teacher.py --env-id teachgym/ToyCurriculumDiscrete-v0 --total-timesteps 2000000
     python scripts/train_learned_teacher.py --env-id teachgym/ToyCurriculum-v0 --history 2 --eval-seeds 20
+    python scripts/train_learned_teacher.py --env-id teachgym/Flashcards-HLR-v1 --policy itemwise --history 1 \
+        --gamma 0.9 --num-envs 64 --total-timesteps 1000000
 
 Writes ``{out_dir}/{run_name}/``: ``teacher.safetensors`` (loads without unpickling),
 ``checkpoint.safetensors`` (the run resumes from it when started again with the same
@@ -38,6 +40,14 @@ class Args:
     """observations the policy sees at once"""
     seed: int = 0
     """seed of the networks and of the training students"""
+    policy: str = "mlp"
+    """"mlp" (SB3's MlpPolicy) or "itemwise" (tutoring envs: one network shared by the items; needs --history 1)"""
+    gamma: float = 0.99
+    """PPO's discount"""
+    rollout_steps: int = 128
+    """PPO n_steps per student between updates"""
+    batch_size: int = 2048
+    """PPO minibatch size"""
     checkpoint_every: int = 500_000
     """teacher steps between checkpoints (0: none)"""
     out_dir: str = "runs/learned"
@@ -61,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     config = lt.LearnedTeacherConfig(
         env_id=args.env_id, env_kwargs=parse_kwargs(args.env_kwargs, "env_kwargs"),
         total_timesteps=args.total_timesteps, num_envs=args.num_envs, history=args.history, seed=args.seed,
+        policy=args.policy, gamma=args.gamma, rollout_steps=args.rollout_steps, batch_size=args.batch_size,
         checkpoint_every=args.checkpoint_every, out_dir=args.out_dir, run_name=args.run_name,
         eval_seeds=args.eval_seeds, baselines=list(args.baselines), jobs=args.jobs, progress=args.progress)
     path, report = lt.train(config)
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(rollout {report['rollout_s']:.1f} s of which env {report['env_s']:.1f} s, update {report['update_s']:.1f} s)")
     if config.eval_seeds:
         baselines = config.baselines or lt.default_baselines(config.env_id, config.env_kwargs)
-        teachers = {"learned": {"path": str(path)}, **{name: name for name in baselines}}
+        teachers = {"learned": {"path": str(path), "policy": config.policy}, **{name: name for name in baselines}}
         scores = lt.evaluate(config.env_id, teachers, config.eval_seeds, config.env_kwargs, config.jobs)
         comparison = lt.paired_comparison(scores, "learned")
         (path.parent / "evaluation.json").write_text(json.dumps({"scores": scores, "paired": comparison}, indent=2))

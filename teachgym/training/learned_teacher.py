@@ -25,7 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.validation import ConfigError, check_float, check_int
+from teachgym.validation import ConfigError, check_choice, check_float, check_int
+
+#: the policy input of ``policy="itemwise"`` (:func:`teachgym.teachers.tutoring.ppo_tutor.tutor_features`)
+ITEMWISE_FEATURES = "rates"
 
 
 @dataclass
@@ -51,6 +54,9 @@ class LearnedTeacherConfig:
     gamma: float = 0.99
     ent_coef: float = 0.01
     net_arch: list[int] = field(default_factory=lambda: [64, 64])
+    policy: str = "mlp"
+    """"mlp" (SB3's MlpPolicy on the stacked observations) or "itemwise" (tutoring envs: one network shared by the
+    items on the log-scaled tutor's log with correct rates, teachgym.teachers.tutoring.itemwise_policy; history 1)"""
     checkpoint_every: int = 500_000
     """teacher steps between checkpoints (0: none)"""
     out_dir: str = "runs/learned"
@@ -73,15 +79,19 @@ class LearnedTeacherConfig:
         self.learning_rate = check_float("learning_rate", self.learning_rate, low=0.0, low_open=True)
         self.eval_seeds = check_int("eval_seeds", self.eval_seeds, low=0)
         self.jobs = check_int("jobs", self.jobs, low=1)
+        self.policy = check_choice("policy", self.policy, ("mlp", "itemwise"))
+        if self.policy == "itemwise" and self.history != 1:
+            raise ConfigError(f"history must be 1 with policy='itemwise' (the tutor's log holds the session), "
+                              f"got {self.history}")
         if "population" in self.env_kwargs:
             raise ConfigError("env_kwargs must not set population: training uses 'train', evaluation 'held_out'")
 
 
 def default_baselines(env_id: str, env_kwargs: dict[str, Any]) -> list[str]:
-    """The registered non-privileged curriculum teachers that can teach ``env_id`` (bandits, not RL policies)."""
+    """The registered non-privileged curriculum and env-family teachers that can teach ``env_id`` (not RL policies)."""
     import gymnasium as gym
 
-    from teachgym.registry import compatibility, teacher_meta, teacher_registry
+    from teachgym.registry import compatibility, env_meta, teacher_meta, teacher_registry
 
     env = gym.make(env_id, **env_kwargs)
     names = []
@@ -89,7 +99,8 @@ def default_baselines(env_id: str, env_kwargs: dict[str, Any]) -> list[str]:
         meta = teacher_meta(name)
         entry = str(teacher_registry.entry(name).entry_point)
         trained = ".learned." in entry or "sb3_policy" in entry
-        if trained or meta.privileged or meta.required_kwargs or meta.family not in ("curriculum", "generic"):
+        families = ("curriculum", "generic", env_meta(env_id).family)
+        if trained or meta.privileged or meta.required_kwargs or meta.family not in families:
             continue
         if not compatibility(name, env):
             names.append(name)
@@ -167,14 +178,20 @@ def train(config: LearnedTeacherConfig, verbose: int = 0) -> tuple[Path, dict[st
     (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2))
     env = TeacherVecEnv(config.env_id, config.num_envs, config.history, config.seed, population="train",
                         **config.env_kwargs)
+    policy, policy_kwargs = "MlpPolicy", {"net_arch": list(config.net_arch)}
+    if config.policy == "itemwise":
+        from teachgym.teachers.tutoring.itemwise_policy import ItemwisePolicy
+        from teachgym.training.tutor_vec import TutorFeatures
+
+        env, policy, policy_kwargs = TutorFeatures(env, ITEMWISE_FEATURES), ItemwisePolicy, {"linear_skip": True}
     checkpoint = run_dir / "checkpoint.safetensors"
     if checkpoint.is_file():
         model = load_teacher_model(checkpoint, env)
     else:
-        model = PPO("MlpPolicy", env, learning_rate=config.learning_rate, n_steps=config.rollout_steps,
+        model = PPO(policy, env, learning_rate=config.learning_rate, n_steps=config.rollout_steps,
                     batch_size=config.batch_size, n_epochs=config.n_epochs, gamma=config.gamma,
                     ent_coef=config.ent_coef, seed=config.seed, device="cpu", verbose=verbose,
-                    policy_kwargs={"net_arch": list(config.net_arch)})
+                    policy_kwargs=policy_kwargs)
     formats = ["csv"] + (["tensorboard"] if importlib.util.find_spec("tensorboard") else [])
     model.set_logger(configure(str(run_dir), formats + (["stdout"] if verbose else [])))
     timing = _Timing(env)
@@ -199,7 +216,11 @@ def _score(args: tuple[str, Any, int, dict[str, Any]]) -> float:
     from teachgym.utils.threads import torch_threads
 
     env_id, teacher, seed, env_kwargs = args
-    if isinstance(teacher, dict):  # a learned teacher file: built in the worker
+    if isinstance(teacher, dict) and teacher.get("policy") == "itemwise":  # an item-shared tutor file
+        from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
+
+        teacher = PPOTutor(model_path=teacher["path"], features=ITEMWISE_FEATURES)
+    elif isinstance(teacher, dict):  # a learned teacher file: built in the worker
         from teachgym.teachers.learned.ppo_teacher import LearnedTeacher
 
         teacher = LearnedTeacher(path=teacher["path"])
@@ -211,7 +232,8 @@ def evaluate(env_id: str, teachers: dict[str, Any], seeds: int, env_kwargs: dict
              jobs: int = 2) -> dict[str, list[float]]:
     """Headline scores on held-out students ``0..seeds-1``: ``{name: [score per seed]}``.
 
-    ``teachers`` maps a name to a registered teacher name or ``{"path": teacher file}``.
+    ``teachers`` maps a name to a registered teacher name or ``{"path": teacher file}`` (with
+    ``"policy": "itemwise"`` for an item-shared tutor).
     """
     env_kwargs = dict(env_kwargs or {})
     tasks = [(env_id, spec, seed, env_kwargs) for spec in teachers.values() for seed in range(seeds)]
