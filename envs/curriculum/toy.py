@@ -10,7 +10,7 @@ from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
 from teachgym.students.curriculum.competence_grid import CompetenceGridStudent, draw_grid_student
 from teachgym.students.populations import check_population
-from teachgym.validation import ConfigError, check_choice, check_floats, check_int
+from teachgym.validation import ConfigError, check_choice, check_float, check_floats, check_int
 
 RUGGED_SEED = 0  # the one fixed landscape of cell_order="shuffled": the same for every seed
 
@@ -84,6 +84,18 @@ class ToyCurriculumEnv(TeacherEnv):
       need not share prerequisites; no schedule is published. The observation
       lists competences in the teacher's task layout in every case.
 
+    A third changes the student: ``forgetting`` (default 0: the paper's student,
+    who never forgets) is the competence, in the paper's units (one per
+    episode, cap 100), that every cell *not* practised in an episode loses in
+    that episode, never below 0. A cell that falls to the mastery threshold
+    (75) or below stops counting as mastered, and one below it no longer
+    unlocks its successors, exactly as if it had never reached it (the origin
+    cell is always unlocked). With ``forgetting=0.01`` a cell at full
+    competence, left alone, drops out of mastery after 2,500 episodes; one just
+    mastered (76) after 100. Mastery must be kept, not only reached: the
+    mastered fraction (and the ``mastery_gain`` reward) can fall, and a teacher
+    that never returns to a region loses it.
+
     ## Episode End
 
     Never terminates; truncated after ``n_steps`` student episodes. The headline
@@ -97,13 +109,15 @@ class ToyCurriculumEnv(TeacherEnv):
     import gymnasium as gym, teachgym
     env = gym.make("teachgym/ToyCurriculum-v0", n_cells=10, n_dims=2, n_useless_dims=0,
                    n_steps=20_000, reward_mode="mastery_gain", outcome_noise=0.0, population=None,
-                   task_range=(0.0, 1.0), cell_order="ascending")
+                   task_range=(0.0, 1.0), cell_order="ascending", forgetting=0.0)
     env = gym.make("teachgym/ToyCurriculumDiscrete-v0", arms_per_dim=5)
     ```
 
     ## Version History
 
-    * v0: initial version (paper defaults: 10 cells x 2 dims, 20,000 episodes).
+    * v0: initial version (paper defaults: 10 cells x 2 dims, 20,000 episodes). Options added since
+      without a version bump, because their defaults keep the env bit for bit: ``population``,
+      ``task_range`` and ``cell_order``, then ``forgetting``.
     """
 
     REWARD_MODES = ("mastery_gain", "outcome")
@@ -111,7 +125,8 @@ class ToyCurriculumEnv(TeacherEnv):
     def __init__(self, n_cells: int = 10, n_dims: int = 2, n_useless_dims: int = 0, n_steps: int = 20_000,
                  lesson_mode: str = "box", arms_per_dim: int = 5, reward_mode: str = "mastery_gain",
                  outcome_noise: float = 0.0, score_every: int | None = 1000, population: str | None = None,
-                 task_range: tuple[float, float] = (0.0, 1.0), cell_order: str = "ascending"):
+                 task_range: tuple[float, float] = (0.0, 1.0), cell_order: str = "ascending",
+                 forgetting: float = 0.0):
         n_useless_dims = check_int("n_useless_dims", n_useless_dims, low=0, high=64)
         low, high = check_floats("task_range", task_range, length=2, low=-1e6, high=1e6)
         if not (low <= 0.0 and high >= 1.0):
@@ -124,6 +139,7 @@ class ToyCurriculumEnv(TeacherEnv):
         self.population = check_population(population)
         self.student = CompetenceGridStudent(n_cells=n_cells, n_dims=n_dims, outcome_noise=outcome_noise)
         n_dims = self.student.n_dims
+        self.forgetting = check_float("forgetting", forgetting, low=0.0, high=float(self.student.max_competence))
         arms_per_dim = check_int("arms_per_dim", arms_per_dim, low=1, high=self.student.n_cells)
         lows, highs = [low] * n_dims + [0.0] * n_useless_dims, [high] * n_dims + [1.0] * n_useless_dims
         if self.lesson_mode == "box":
@@ -168,6 +184,8 @@ class ToyCurriculumEnv(TeacherEnv):
         return moved
 
     def _teach(self, task: np.ndarray) -> Taught:
+        if self.forgetting > 0.0:
+            return self._teach_and_forget(task)
         if self._profiled:
             task = self._student_task(task)
             if not isinstance(task, np.ndarray):  # unfeasible or trivial: the student learns nothing
@@ -176,6 +194,32 @@ class ToyCurriculumEnv(TeacherEnv):
         outcome = self.student.learn(task).outcome
         if self.reward_mode == "mastery_gain":
             return Taught(outcome, (self.student.n_mastered - before) / self._n_grid)
+        return Taught(outcome, outcome)
+
+    def _teach_and_forget(self, task: np.ndarray) -> Taught:
+        """:meth:`_teach` followed by forgetting in every cell but the one practised."""
+        student = self.student
+        before = student.n_mastered
+        if self._profiled:
+            task = self._student_task(task)
+        if isinstance(task, np.ndarray):
+            outcome = student.learn(task).outcome
+            practised = student.cell_of(task)
+        else:  # unfeasible or trivial: the student learns nothing, and practises no cell
+            outcome, practised = task, None
+        batch = student.batch
+        competence, threshold = batch.competence[0], batch.unlock_threshold
+        kept = competence[practised] if practised is not None else 0.0
+        was_unlocking = competence >= threshold
+        np.maximum(competence - self.forgetting, 0.0, out=competence)
+        if practised is not None:
+            competence[practised] = kept
+        batch.competence01[0] = competence / batch.max_competence
+        batch.n_mastered[0] = np.count_nonzero(competence > threshold)
+        if np.any(was_unlocking & (competence < threshold)):
+            batch.refresh_unlocked(slice(None))
+        if self.reward_mode == "mastery_gain":
+            return Taught(outcome, (student.n_mastered - before) / self._n_grid)
         return Taught(outcome, outcome)
 
     def _observation(self) -> np.ndarray:

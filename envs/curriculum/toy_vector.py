@@ -36,9 +36,11 @@ class ToyCurriculumVectorEnv(TeacherVectorEnv):
     def __init__(self, num_envs: int = 1, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  max_episode_steps: int | None = None, **kwargs: Any):
         env = ToyCurriculumEnv(**kwargs)
-        if env.task_range != (0.0, 1.0) or env.cell_order != "ascending":
-            raise ConfigError("the vector ToyCurriculum env supports only the default task_range=(0, 1) and "
-                              f"cell_order='ascending'; got task_range={env.task_range}, cell_order={env.cell_order!r}")
+        if env.task_range != (0.0, 1.0) or env.cell_order != "ascending" or env.forgetting != 0.0:
+            raise ConfigError("the vector ToyCurriculum env supports only the default task_range=(0, 1), "
+                              f"cell_order='ascending' and forgetting=0; got task_range={env.task_range}, "
+                              f"cell_order={env.cell_order!r}, forgetting={env.forgetting} (use the single env, "
+                              "gym.make, for these profiles)")
         super().__init__(env, num_envs, autoreset_mode)
         student = env.student
         self.population, self.reward_mode = env.population, env.reward_mode
