@@ -198,6 +198,35 @@ def test_dump_fast_paths_choose_what_its_general_path_chooses(kwargs):
     assert np.array_equal(fast.upper_bounds(), general.upper_bounds())
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"temperature": 1e-4, "explore": 0.0}, {"alpha": 1.0, "initial_value": 1e308},
+                                    {"temperature": 1e-300}])
+def test_sec_fast_paths_choose_what_its_general_path_chooses(kwargs):
+    """SEC's fast act and the shared fast update against the base classes' general ones, including overflow."""
+    from teachgym.teachers.common.bandit import BanditTeacher
+    from teachgym.teachers.grpo.arm_signals import ArmTeacher
+    from teachgym.teachers.grpo.sec import SECTeacher
+
+    class GeneralSEC(SECTeacher):
+        act = ArmTeacher.act
+        update = BanditTeacher.update
+
+    fast, general = SECTeacher(**kwargs), GeneralSEC(**kwargs)
+    space = spaces.Discrete(7, start=1)
+    for teacher in (fast, general):
+        teacher.reset(space, None, seed=3)
+    rng = np.random.default_rng(1)
+    skill = np.zeros(7)
+    info = {"outcome": 0.0}
+    for step in range(3000):
+        lesson = fast.act(None, info)
+        assert lesson == general.act(None, info), step
+        skill[lesson - 1] += 0.1 * rng.random() * (1.0 - skill[lesson - 1])
+        info = {"outcome": float(skill.mean() + rng.normal(0.0, 0.01)) if step % 89 else math.inf}
+        fast.update(lesson, 0.0, None, info)
+        general.update(lesson, 0.0, None, info)
+    assert np.array_equal(fast.values, general.values)
+
+
 def test_a_converged_recall_model_does_not_halve_steps_whose_gain_is_rounding_noise(monkeypatch):
     """In this recorded run the fit converges early; a rejected step is then tested once, not 12 times."""
     from teachgym.teachers.tutoring.recall_model import RecallModel

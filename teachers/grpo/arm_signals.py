@@ -14,15 +14,21 @@ that the teachers run on any env) are read by the bandit base,
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
 
+from teachgym import info as keys
 from teachgym.lessons import MixtureBox
-from teachgym.teachers.common.bandit import BanditTeacher, sample_index
+from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, sample_index
+from teachgym.utils.numeric import finite_float
 from teachgym.validation import check_float
+
+_OUTCOME, _ARM_ADVANTAGE_ABS, _ADVANTAGE_ABS_MEAN = keys.OUTCOME.name, keys.ARM_ADVANTAGE_ABS.name, keys.ADVANTAGE_ABS_MEAN.name
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -67,6 +73,12 @@ class ArmTeacher(BanditTeacher):
     signal they learn from: ``"advantage"`` or ``"success"`` (see
     :mod:`teachgym.teachers.common.bandit`).
 
+    :meth:`update` has a fast path for the common case of an ``"advantage"``
+    teacher off the GRPO envs (an int lesson, no per-arm signal in ``info``: the
+    learning-progress fall-back), and :meth:`softmax_sample` draws an arm from
+    ``softmax(scores / temperature)`` in place; both do the arithmetic of the
+    general path, operation for operation, so they make the same choices.
+
     Args:
         explore: probability of a uniformly random lesson instead (epsilon
             exploration; for Box lessons also what makes two seeds differ on a
@@ -98,3 +110,63 @@ class ArmTeacher(BanditTeacher):
         weights = np.nan_to_num(self.distribution(info), nan=0.0, posinf=1.0, neginf=0.0).reshape(space.shape)
         low, high = space.low.astype(np.float64), space.high.astype(np.float64)
         return np.clip(low + weights * (high - low), low, high).astype(space.dtype)
+
+    def _reset_arms(self) -> None:
+        self._scores = np.zeros(self.n_arms)  # work buffers of softmax_sample
+        self._scalar = np.zeros(())
+        self._observes = type(self)._observe is not BanditTeacher._observe  # the fast update skips a no-op hook
+
+    def softmax_sample(self, scores: np.ndarray, temperature: float) -> int:
+        """A 0-based arm drawn from ``softmax(scores / temperature)``, computed in place in ``scores``.
+
+        The same draw as ``sample_index(stable_softmax(scores, temperature), self.rng)``: the same NumPy operations
+        on the same values, with 0-d arrays for the scalars and no temporaries.
+        """
+        listed = scores.tolist()
+        largest = max(listed)
+        lowest = (min(listed) - largest) / temperature
+        if not (math.isfinite(lowest) and math.isfinite(sum(listed))):
+            return sample_index(stable_softmax(scores, temperature), self.rng)
+        scalar = self._scalar
+        scalar[()] = largest
+        np.subtract(scores, scalar, out=scores)
+        scalar[()] = temperature
+        np.divide(scores, scalar, out=scores)
+        if lowest < -700.0:
+            np.maximum(scores, -700.0, out=scores)
+        np.exp(scores, out=scores)
+        np.divide(scores, np.add.reduce(scores, 0, None, scalar), out=scores)
+        cumulative = list(itertools.accumulate(scores.tolist()))
+        total = cumulative[-1]
+        if not (math.isfinite(total) and total > 0.0):
+            return int(self.rng.integers(self.n_arms))
+        return min(bisect.bisect_right(cumulative, self.rng.random() * total), self.n_arms - 1)
+
+    def update(self, action, reward, obs, info) -> None:
+        if (not self._discrete or type(action) is not int or self.signal != "advantage" or type(info) is not dict
+                or _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info):
+            return super().update(action, reward, obs, info)
+        # The general path's steps for an int lesson and the learning-progress signal.
+        self.steps += 1
+        arm = action - self._start
+        if not 0 <= arm < self.n_arms:
+            return
+        outcome = info.get(_OUTCOME)
+        if type(outcome) is not float:
+            outcome = finite_float(outcome)
+        elif not math.isfinite(outcome):
+            outcome = None
+        if self._observes:
+            self._observe(arm, outcome)
+        if outcome is None:
+            return
+        # outcome_change() and the progress scale's update() and __call__(), inline
+        previous = self._last_outcome[arm]
+        self._last_outcome[arm] = outcome
+        if previous != previous:
+            return
+        change = min(abs(outcome - previous), MAX_PROGRESS)
+        scale = self._progress_scale
+        if change > scale.largest:
+            scale.largest = change
+        self._learn(arm, change / scale.largest if scale.largest > 0.0 else 0.0, 1.0)

@@ -8,12 +8,8 @@ import math
 
 import numpy as np
 
-from teachgym import info as keys
 from teachgym.teachers.grpo.arm_signals import ArmTeacher, stable_softmax
-from teachgym.utils.numeric import finite_float
 from teachgym.validation import check_float, check_int
-
-_OUTCOME, _ARM_ADVANTAGE_ABS, _ADVANTAGE_ABS_MEAN = keys.OUTCOME.name, keys.ARM_ADVANTAGE_ABS.name, keys.ADVANTAGE_ABS_MEAN.name
 
 
 class DUMPTeacher(ArmTeacher):
@@ -28,10 +24,9 @@ class DUMPTeacher(ArmTeacher):
     Off the GRPO envs the signal is the absolute learning progress of
     ``info["outcome"]`` (see :mod:`teachgym.teachers.common.bandit`).
 
-    :meth:`act` and :meth:`update` have fast paths for the common case (a
-    Discrete lesson; every arm measured; no per-arm GRPO signal in ``info``)
-    that do the same arithmetic as the general ones, in place and without their
-    layers of calls, so they make the same choices.
+    :meth:`act` has a fast path for the common case (a Discrete lesson; every
+    arm measured) that does the same arithmetic as the general one, in place and
+    without its layers of calls, so it makes the same choices.
 
     Args:
         window: recent values kept per arm, >= 1.
@@ -60,9 +55,8 @@ class DUMPTeacher(ArmTeacher):
         self._integer_counts = True
         self._huge = False  # a value so large that a mean may overflow
         self._measured = [False] * self.n_arms
-        self._scores = np.zeros(self.n_arms)  # work buffers of the fast act
-        self._scalar = np.zeros(())
-        self._c, self._temperature = np.array(self.c), np.array(self.temperature)
+        super()._reset_arms()
+        self._c = np.array(self.c)
         mantissa, exponent = math.frexp(self.c)
         self._c_squared = self.c * self.c if mantissa == 0.5 and abs(exponent) < 100 else None
 
@@ -108,24 +102,7 @@ class DUMPTeacher(ArmTeacher):
             np.divide(scalar, self.counts, out=scores)
             np.sqrt(scores, out=scores)
         np.add(self._means, scores, out=scores)
-        listed = scores.tolist()
-        scalar[()] = largest = max(listed)
-        lowest = (min(listed) - largest) / self.temperature
-        if not math.isfinite(lowest):  # an overflow: the general path (for finite scores it computes the same)
-            probabilities = stable_softmax(scores, self.temperature)
-        else:
-            probabilities = scores
-            np.subtract(scores, scalar, out=scores)
-            np.divide(scores, self._temperature, out=scores)
-            if lowest < -700.0:
-                np.maximum(scores, -700.0, out=scores)
-            np.exp(scores, out=scores)
-            np.divide(scores, np.add.reduce(scores, 0, None, scalar), out=scores)
-        cumulative = list(itertools.accumulate(probabilities.tolist()))
-        total = cumulative[-1]
-        if not (math.isfinite(total) and total > 0.0):
-            return self._start + int(rng.integers(self.n_arms))
-        return self._start + min(bisect.bisect_right(cumulative, rng.random() * total), self.n_arms - 1)
+        return self._start + self.softmax_sample(scores, self.temperature)
 
     def _draw_unmeasured(self, rng: np.random.Generator) -> int:
         """The general path's draw while some arms are unmeasured (and no signal is huge): their scores are +inf,
@@ -136,27 +113,6 @@ class DUMPTeacher(ArmTeacher):
         cumulative = list(itertools.accumulate(itertools.repeat(share, len(unmeasured))))
         index = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
         return unmeasured[index] if index < len(unmeasured) else self.n_arms - 1
-
-    def update(self, action, reward, obs, info) -> None:
-        if not self._discrete or type(action) is not int or _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info:
-            return super().update(action, reward, obs, info)
-        # The general path's steps for an int lesson and the learning-progress signal.
-        self.steps += 1
-        arm = action - self._start
-        if not 0 <= arm < self.n_arms:
-            return
-        outcome = info.get(_OUTCOME)
-        if type(outcome) is not float:
-            outcome = finite_float(outcome)
-        elif not math.isfinite(outcome):
-            outcome = None
-        self._observe(arm, outcome)
-        if outcome is None:
-            return
-        change = self.outcome_change(arm, outcome)
-        if change is not None:
-            self._progress_scale.update(change)
-            self._learn(arm, self._progress_scale(change), 1.0)
 
     def _learn(self, arm: int, value: float, weight: float) -> None:
         recent, window, start, size = self._recent, self.window, self._starts[arm], self._sizes[arm]

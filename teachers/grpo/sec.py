@@ -38,7 +38,18 @@ class SECTeacher(ArmTeacher):
         self.initial_value = check_float("initial_value", initial_value)
 
     def _reset_arms(self) -> None:
+        super()._reset_arms()
         self.values = np.full(self.n_arms, self.initial_value)
+
+    def act(self, obs, info):
+        if not self._discrete:
+            return super().act(obs, info)
+        rng = self.rng
+        if self.explore > 0.0 and rng.random() < self.explore:
+            return self._start + int(rng.integers(self.n_arms))
+        scores = self._scores
+        scores[:] = self.values
+        return self._start + self.softmax_sample(scores, self.temperature)
 
     def distribution(self, info) -> np.ndarray:
         return stable_softmax(self.values, self.temperature)
