@@ -137,6 +137,7 @@ class TeacherMeta:
     required_info: tuple[str, ...]
     required_kwargs: tuple[str, ...]
     description: str = ""
+    env_ids: tuple[str, ...] = ()
 
 
 def teacher_meta(teacher: Any) -> TeacherMeta:
@@ -158,6 +159,7 @@ def teacher_meta(teacher: Any) -> TeacherMeta:
         required_info=tuple(getattr(cls, "required_info", ())),
         required_kwargs=tuple(k for k in getattr(cls, "required_kwargs", ()) if not entry or k not in entry.kwargs),
         description=entry.description if entry else (cls.__doc__ or "").strip().split("\n")[0],
+        env_ids=tuple(getattr(cls, "env_ids", ())),
     )
 
 
@@ -253,6 +255,9 @@ def compatibility(teacher: Any, env: Any) -> list[str]:
     missing = [k for k in meta.required_info if k not in have]
     if missing:
         problems.append(f"teacher {meta.name!r} needs info keys {missing}, which the env does not publish")
+    env_id = getattr(getattr(env, "spec", None), "id", None)
+    if meta.env_ids and env_id not in meta.env_ids:
+        problems.append(f"teacher {meta.name!r} is made for the envs {list(meta.env_ids)} only; this env is {env_id}")
     return problems
 
 

@@ -34,6 +34,8 @@ class Teacher(abc.ABC):
     required_info: ClassVar[tuple[str, ...]] = ()
     #: constructor arguments without a default that every use must give (e.g. ``path`` of a trained model)
     required_kwargs: ClassVar[tuple[str, ...]] = ()
+    #: the env ids the teacher is made for (a policy trained on them); empty: any env its spaces and info fit
+    env_ids: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.action_space: spaces.Space | None = None
