@@ -56,7 +56,11 @@ def warm_teacher(env: ProblemWriterEnv, out: Path, steps: int, seed: int, teache
 
 
 class ItemScoreReward:
-    """TRL reward: the env's item score of each completion under the current student (before it trains)."""
+    """TRL reward: the env's item score of each completion under the current student (before it trains).
+
+    Learnability ``p (1 - p)`` or the first-order influence on the env's probes; an invalid
+    completion costs the env's penalty.
+    """
 
     __name__ = "item_score"
 
@@ -69,8 +73,15 @@ class ItemScoreReward:
         self.completions += texts
         parsed = [solve(t.strip()) if t.strip() not in self.env._held_out else None for t in texts]
         items = [(t.strip(), q[1]) for t, q in zip(texts, parsed) if q is not None]
-        p, _ = self.env.student.probabilities(items)
-        scores = iter((p * (1.0 - p)).tolist())
+        if self.env.item_score == "influence":
+            from teachgym.envs.grpo.influence import influence_scores
+
+            student = self.env.student
+            values = influence_scores(student.model, student.tokenizer, items, self.env.probes, self.env.lr)
+        else:
+            p, _ = self.env.student.probabilities(items)
+            values = p * (1.0 - p)
+        scores = iter(values.tolist())
         return [next(scores) if q is not None else -self.env.invalid_penalty for q in parsed]
 
 
@@ -93,6 +104,7 @@ class TeacherTraining:
         self.out.mkdir(parents=True, exist_ok=True)
         self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
+                                    item_score=args.item_score,
                                     student=json.loads(args.student) if args.student else None)
         self.env.reset(seed=args.seed)
         self.warmed = warm_teacher(self.env, self.out, args.warmup_steps, args.seed,
@@ -152,6 +164,8 @@ def parse(argv=None):
     parser.add_argument("--warmup-steps", type=int, default=300, help="SFT steps imitating the uniform generator")
     parser.add_argument("--beta", type=float, default=0.04, help="KL weight toward the warmed teacher (> 0)")
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--item-score", choices=("learnability", "influence"), default="learnability",
+                        help="the env's item score that rewards each problem (measured before the student trains)")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--student", default="", help="JSON TinyLMConfig fields of the student")

@@ -201,3 +201,35 @@ def test_grpo_teacher_is_anchored_to_the_warmed_weights_by_trl_reference_model(t
     assert all(torch.equal(ref_params[k], warmed[k]) for k in warmed)  # the reference is the warmed teacher
     assert not all(torch.equal(policy_params[k], warmed[k]) for k in warmed)  # the policy moved away from it
     assert np.isfinite(row["kl"]) and row["kl"] > 0.0  # and the loss measures how far
+
+
+def test_influence_item_score_is_the_first_order_predicted_probe_loss_decrease():
+    import copy as copy_module
+
+    from teachgym.envs.grpo.influence import influence_scores, one_step_gains, probe_loss
+
+    env = make(batch_size=3, item_score="influence", probes_per_skill=2, lr=1e-2)
+    env.reset(seed=4)
+    unwrapped = env.unwrapped
+    assert len(unwrapped.probes) == 2 * (len(SKILLS) - 1)
+    assert {p for p, _ in unwrapped.probes} <= unwrapped._held_out  # never trained on
+    assert not {p for p, _ in unwrapped.probes} & {p for items in unwrapped.test.values() for p, _ in items}
+    student = unwrapped.student
+    problems = ("3+4=", "c:abe=", "h:abc=")
+    problems = tuple(p if p not in unwrapped._held_out else next(q for q in all_problems(solve(p)[0])
+                                                                   if q not in unwrapped._held_out) for p in problems)
+    items = [(p, solve(p)[1]) for p in problems]
+    model = copy_module.deepcopy(student.model).double()  # float64: a tiny loss change is above rounding
+    # At a tiny step the real decrease of the probe loss after a plain gradient step on one item matches it.
+    tiny_step = 1e-4
+    predicted = influence_scores(model, student.tokenizer, items, unwrapped.probes, tiny_step)
+    real = one_step_gains(model, student.tokenizer, items, unwrapped.probes, tiny_step)
+    assert np.all(predicted != 0) and np.allclose(real, predicted, rtol=0.05, atol=1e-9)
+    # The env's item score is the same estimate at its own step size (lr), measured before the student trains.
+    before = probe_loss(model, student.tokenizer, unwrapped.probes)
+    _, reward, _, _, info = env.step(problems)
+    assert np.allclose(info["item_scores"], predicted * (1e-2 / tiny_step), rtol=1e-3)
+    assert reward == pytest.approx(float(np.mean(info["item_scores"])))
+    assert probe_loss(student.model, student.tokenizer, unwrapped.probes) != before  # the student did train
+    with pytest.raises(Exception, match="optimizer"):
+        one_step_gains(model, student.tokenizer, items, unwrapped.probes, 1e-3, optimizer="lbfgs")

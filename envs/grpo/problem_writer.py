@@ -25,6 +25,13 @@ Item scores (``item_score``):
   looks unlearnable; a low temperature makes ``p`` track what greedy evaluation
   measures, so ``p (1 - p)`` peaks at the student's frontier.
 - ``"gain"``: the item's ``p`` after the step minus before (measured after training).
+- ``"influence"``: the first-order one-step influence ``lr * g_i . g_T`` of the item
+  on the student's mean SFT loss on ``probes_per_skill`` probe problems of each
+  learnable skill (held out from training in this mode; see
+  :mod:`teachgym.envs.grpo.influence`): the predicted probe-loss decrease of a
+  plain gradient step of size ``lr`` on the item alone. It is an estimate, not a
+  measurement: ``benchmarks/bench_lm_influence.py`` compares it with real
+  one-step gains (recorded in ``benchmarks/results/lm_influence.json``).
 
 Spaces:
 
@@ -220,6 +227,7 @@ class ProblemWriterEnv(TeacherEnv):
         test_per_skill: held-out test problems per skill (at most half of the skill's problems).
         lr: the student's AdamW learning rate.
         student: TinyLMConfig fields of the student (warm-up fields are ignored).
+        probes_per_skill: probe problems per learnable skill of the "influence" item score.
     """
 
     published_info = (ITEM_SCORES.name, PROBLEM_VALID.name, SKILL_HISTOGRAM.name, FRONTIER_SHARE.name,
@@ -229,11 +237,12 @@ class ProblemWriterEnv(TeacherEnv):
     def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "skill", observation: str = "vector",
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
-                 student: dict | None = None):
+                 student: dict | None = None, probes_per_skill: int = 8):
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
         self.obs_mode = check_choice("observation", observation, ("vector", "text"))
-        self.item_score = check_choice("item_score", item_score, ("learnability", "gain"))
+        self.item_score = check_choice("item_score", item_score, ("learnability", "gain", "influence"))
+        self.probes_per_skill = check_int("probes_per_skill", probes_per_skill, low=1, high=50)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
         self.replay = check_int("replay", replay, low=0)
@@ -267,6 +276,14 @@ class ProblemWriterEnv(TeacherEnv):
         self.test = {s: [(p, solve(p)[1]) for p in test_rng.permutation(all_problems(s))[:min(self.test_per_skill, len(all_problems(s)) // 2)]]
                      for s in SKILLS}
         self._held_out = {p for items in self.test.values() for p, _ in items}
+        self.probes: list[tuple[str, str]] = []
+        if self.item_score == "influence":  # a fixed draw per learnable skill, disjoint from the test set
+            probe_rng = np.random.default_rng(54321)
+            for s in SKILLS:
+                if s != DISTRACTOR:
+                    pool = [p for p in probe_rng.permutation(all_problems(s)) if p not in self._held_out]
+                    self.probes += [(p, solve(p)[1]) for p in pool[:self.probes_per_skill]]
+            self._held_out |= {p for p, _ in self.probes}
         self.student = None
 
     # -- hooks ---------------------------------------------------------------------------------
@@ -309,10 +326,14 @@ class ProblemWriterEnv(TeacherEnv):
         skills = [q[0] for q in parsed if q is not None]
         with global_rngs_preserved():
             p_before, _ = self.student.probabilities(items)
+            if self.item_score == "influence":
+                from teachgym.envs.grpo.influence import influence_scores
+
+                scores = influence_scores(self.student.model, self.student.tokenizer, items, self.probes, self.lr)
             self.student.train(items)
             if self.item_score == "gain":
                 scores = self.student.probabilities(items)[0] - p_before
-            else:
+            elif self.item_score == "learnability":
                 scores = p_before * (1.0 - p_before)
             if (self._t + 1) % self.eval_every == 0 or self._t + 1 >= self.n_steps:
                 self._evaluate()
