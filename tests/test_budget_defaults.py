@@ -87,3 +87,52 @@ def test_riac_default_at_the_papers_budget_is_the_explicit_paper_value_bit_for_b
     np.testing.assert_array_equal(default, explicit)
     shorter = _drive(RIACTeacher(), BOX, 5000, 900)  # regions of 50 split earlier: other lessons
     assert not np.array_equal(default, shorter)
+
+
+BANDITS = [("tscl-window", 10), ("tscl-sampling", 10), ("dump", 20)]
+
+
+def _drive_arms(teacher, n_arms, budget, steps, seed=0):
+    """Like :func:`_drive` on ``n_arms`` arms whose skill rises with practice at different rates, with noise."""
+    teacher.reset(spaces.Discrete(n_arms), None, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    skill, rates = np.zeros(n_arms), np.linspace(0.002, 0.05, n_arms)
+    info, lessons = _start(budget), []
+    for _ in range(steps):
+        arm = int(teacher.act(None, info))
+        lessons.append(arm)
+        skill[arm] += rates[arm] * (1.0 - skill[arm])
+        info = {"outcome": float(skill[arm] + rng.normal(0.0, 0.05))}
+        teacher.update(arm, 0.0, None, info)
+    return np.array(lessons)
+
+
+@pytest.mark.parametrize("name, paper", BANDITS)
+def test_bandit_windows_follow_the_budget_above_the_reference(name, paper):
+    space = spaces.Discrete(25)
+    for budget, window in ((None, paper), (400, paper), (5000, paper), (20_000, 4 * paper), (12_345, round(paper * 2.469))):
+        teacher = teachgym.make_teacher(name)
+        teacher.reset(space, None, seed=0)
+        teacher.act(None, _start(budget))
+        assert teacher.window == window, (budget, teacher.window)
+    teacher = teachgym.make_teacher(name, window=7)
+    teacher.reset(space, None, seed=0)
+    teacher.act(None, _start(20_000))
+    assert teacher.window == 7  # a given value is kept
+
+
+@pytest.mark.parametrize("name, paper", BANDITS)
+def test_bandit_default_is_the_old_value_bit_for_bit_up_to_the_reference_and_differs_beyond(name, paper):
+    default = _drive_arms(teachgym.make_teacher(name), 9, 5000, 600, seed=1)
+    explicit = _drive_arms(teachgym.make_teacher(name, window=paper), 9, 5000, 600, seed=1)
+    np.testing.assert_array_equal(default, explicit)
+    longer = _drive_arms(teachgym.make_teacher(name), 9, 40_000, 600, seed=1)  # 8x the window
+    assert not np.array_equal(default, longer)
+
+
+def test_a_bandit_fed_before_its_first_lesson_keeps_its_buffers():
+    teacher = teachgym.make_teacher("tscl-window")
+    teacher.reset(spaces.Discrete(4), None, seed=0)
+    teacher.update(1, 0.0, None, {"outcome": 0.5})
+    teacher.act(None, _start(20_000))
+    assert teacher.window == 10 and teacher._filled[1] == 1

@@ -17,6 +17,11 @@ from typing import Any
 
 from teachgym import info as keys
 
+#: The budget, in teacher steps, at which a bandit's window is taken as given when its paper states no
+#: budget in teacher steps (TSCL, DUMP): the 5,000-step Discrete competence-grid runs that every
+#: leaderboard suite gives the bandits, where their windows were used and checked.
+BANDIT_REFERENCE_BUDGET = 5000
+
 
 def published_budget(info: Any) -> int | None:
     """``info["teaching_budget"]`` as a positive int, or None if ``info`` publishes no usable budget."""

@@ -9,6 +9,15 @@ steepest, in either direction, so forgetting (a negative slope) is revisited too
   last K score changes, Thompson-sampling style, and no explicit exploration.
 
 Scores are the env's ``info["outcome"]`` on the practised task.
+
+The window K is relative to the teaching budget the env publishes at reset
+(``info["teaching_budget"]``), resolved at the first lesson of a run unless
+given: the paper's K = 10 at 5,000 teacher steps, the same share of longer
+runs, and never below the paper's 10 (a slope or a draw from fewer recent
+points is mostly noise). The paper states no budget in teacher steps, so the
+reference is this project's
+(:data:`~teachgym.teachers.common.budget.BANDIT_REFERENCE_BUDGET`). Without a
+published budget K is 10.
 """
 
 from __future__ import annotations
@@ -16,7 +25,16 @@ from __future__ import annotations
 import numpy as np
 
 from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, argmax_random, random_choice, sample_index
+from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative, published_budget
 from teachgym.validation import check_choice, check_float, check_int
+
+PAPER_WINDOW = 10  # Matiisen et al.'s K, for both algorithms
+MAX_WINDOW = 100_000
+
+
+def budget_window(teaching_budget: int | None) -> int:
+    """The default window K for a run of ``teaching_budget`` teacher steps (at least the paper's 10)."""
+    return min(MAX_WINDOW, budget_relative(teaching_budget, PAPER_WINDOW, BANDIT_REFERENCE_BUDGET, PAPER_WINDOW))
 
 
 def regression_slope(times: np.ndarray, scores: np.ndarray) -> float:
@@ -37,7 +55,29 @@ def regression_slope(times: np.ndarray, scores: np.ndarray) -> float:
         return float(np.clip(slope * span, -MAX_PROGRESS, MAX_PROGRESS))
 
 
-class TSCLWindowTeacher(BanditTeacher):
+class _BudgetWindowTeacher(BanditTeacher):
+    """A bandit teacher whose per-arm window defaults to :func:`budget_window`, resolved at the first lesson."""
+
+    def _init_window(self, window: int | None, low: int) -> None:
+        self.window_given = None if window is None else check_int("window", window, low=low, high=MAX_WINDOW)
+        self.window = self.window_given or PAPER_WINDOW
+
+    def _setup(self) -> None:
+        self.window = self.window_given or PAPER_WINDOW
+        self._window_pending = self.window_given is None
+        super()._setup()
+
+    def act(self, obs, info):
+        if self._window_pending:
+            self._window_pending = False
+            window = budget_window(published_budget(info))
+            if window != self.window and self.steps == 0:  # nothing recorded yet: resize the empty buffers
+                self.window = window
+                self._reset_arms()
+        return self._start + self._choose(info)
+
+
+class TSCLWindowTeacher(_BudgetWindowTeacher):
     """TSCL "Window": argmax |slope| of each task's recent learning curve.
 
     Each task keeps a FIFO of its last ``window`` (step, outcome) pairs; its
@@ -47,7 +87,8 @@ class TSCLWindowTeacher(BanditTeacher):
     |slope|.
 
     Args:
-        window: FIFO length K (the paper: 10).
+        window: FIFO length K (the paper: 10; None: relative to the teaching budget, see
+            :func:`budget_window`).
         policy: "epsilon-greedy" or "boltzmann".
         epsilon: probability of a uniformly random task (epsilon-greedy; the paper: 0.1).
         temperature: Boltzmann temperature, in outcome units per step. The default
@@ -55,10 +96,10 @@ class TSCLWindowTeacher(BanditTeacher):
             that gains 1 % of its outcome range per visit among 25 tasks.
     """
 
-    def __init__(self, window: int = 10, policy: str = "epsilon-greedy", epsilon: float = 0.1,
+    def __init__(self, window: int | None = None, policy: str = "epsilon-greedy", epsilon: float = 0.1,
                  temperature: float = 4e-4):
         super().__init__()
-        self.window = check_int("window", window, low=2, high=100_000)
+        self._init_window(window, low=2)
         self.policy = check_choice("policy", policy, ("epsilon-greedy", "boltzmann"))
         self.epsilon = check_float("epsilon", epsilon, low=0.0, high=1.0)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
@@ -118,7 +159,7 @@ class TSCLWindowTeacher(BanditTeacher):
         return sample_index(np.exp(logits - logits.max()), self.rng)
 
 
-class TSCLSamplingTeacher(BanditTeacher):
+class TSCLSamplingTeacher(_BudgetWindowTeacher):
     """TSCL "Sampling": draw one recent reward per task, practise argmax |draw|.
 
     A task's reward is its outcome change since it was last practised; each task
@@ -134,13 +175,14 @@ class TSCLSamplingTeacher(BanditTeacher):
     that probability, as the Window teacher does.
 
     Args:
-        window: buffer length K (the paper's setting: 10).
+        window: buffer length K (the paper's setting: 10; None: relative to the teaching
+            budget, see :func:`budget_window`).
         epsilon: probability of a uniformly random task (default 0, the paper's algorithm).
     """
 
-    def __init__(self, window: int = 10, epsilon: float = 0.0):
+    def __init__(self, window: int | None = None, epsilon: float = 0.0):
         super().__init__()
-        self.window = check_int("window", window, low=1, high=100_000)
+        self._init_window(window, low=1)
         self.epsilon = check_float("epsilon", epsilon, low=0.0, high=1.0)
 
     def _reset_arms(self) -> None:

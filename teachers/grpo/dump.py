@@ -1,4 +1,13 @@
-"""DUMP-style distribution-level curriculum: UCB on recent mean |advantage|."""
+"""DUMP-style distribution-level curriculum: UCB on recent mean |advantage|.
+
+The window of recent values per arm is relative to the teaching budget the env
+publishes at reset (``info["teaching_budget"]``), resolved at the first lesson of
+a run unless given: 20 at 5,000 teacher steps, the same share of longer runs,
+never below 20. The 20 is this project's default, not a value from the paper,
+which states no budget in teacher steps; the reference is the bandits' one
+(:data:`~teachgym.teachers.common.budget.BANDIT_REFERENCE_BUDGET`). Without a
+published budget the window is 20.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +17,17 @@ import math
 
 import numpy as np
 
+from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative, published_budget
 from teachgym.teachers.grpo.arm_signals import ArmTeacher, stable_softmax
 from teachgym.validation import check_float, check_int
+
+DEFAULT_WINDOW = 20  # at BANDIT_REFERENCE_BUDGET teacher steps
+MAX_WINDOW = 1_000_000
+
+
+def budget_window(teaching_budget: int | None) -> int:
+    """The default window for a run of ``teaching_budget`` teacher steps (at least 20)."""
+    return min(MAX_WINDOW, budget_relative(teaching_budget, DEFAULT_WINDOW, BANDIT_REFERENCE_BUDGET, DEFAULT_WINDOW))
 
 
 class DUMPTeacher(ArmTeacher):
@@ -29,17 +47,32 @@ class DUMPTeacher(ArmTeacher):
     without its layers of calls, so it makes the same choices.
 
     Args:
-        window: recent values kept per arm, >= 1.
+        window: recent values kept per arm, >= 1 (None: relative to the teaching budget, see
+            :func:`budget_window`).
         c: exploration constant, >= 0.
         temperature: softmax temperature, > 0.
         explore: probability of a uniformly random lesson.
     """
 
-    def __init__(self, window: int = 20, c: float = 0.5, temperature: float = 0.1, explore: float = 0.05):
+    def __init__(self, window: int | None = None, c: float = 0.5, temperature: float = 0.1, explore: float = 0.05):
         super().__init__(explore=explore)
-        self.window = check_int("window", window, low=1, high=1_000_000)
+        self.window_given = None if window is None else check_int("window", window, low=1, high=MAX_WINDOW)
+        self.window = self.window_given or DEFAULT_WINDOW
         self.c = check_float("c", c, low=0.0)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
+
+    def _setup(self) -> None:
+        self.window = self.window_given or DEFAULT_WINDOW
+        self._window_pending = self.window_given is None
+        super()._setup()
+
+    def _resolve_window(self, info) -> None:
+        """At the first lesson of a run: the budget-relative window, if nothing is recorded yet."""
+        self._window_pending = False
+        window = budget_window(published_budget(info))
+        if window != self.window and self.steps == 0:
+            self.window = window
+            self._reset_arms()
 
     def _reset_arms(self) -> None:
         # Each arm's last ``window`` values, oldest first, at [start, start + size) of its slot of 2 * window values
@@ -81,6 +114,8 @@ class DUMPTeacher(ArmTeacher):
         return stable_softmax(self.upper_bounds(), self.temperature)
 
     def act(self, obs, info):
+        if self._window_pending:
+            self._resolve_window(info)
         if not self._discrete or self._huge or not self._integer_counts:
             return super().act(obs, info)
         rng = self.rng
