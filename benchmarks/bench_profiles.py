@@ -2,6 +2,11 @@
 
     python benchmarks/bench_profiles.py --db runs/profiles.sqlite --jobs 2              # profiles, both tracks
     python benchmarks/bench_profiles.py --time-suites quick --jobs 2                     # CPU time of suites
+    python benchmarks/bench_profiles.py --db runs/profiles.sqlite --rerun-defaults riac  # after a default changed
+
+A stored run is keyed by env, env kwargs, teacher (with its explicit kwargs) and seed, not by the code,
+so after a teacher's default changes its stored default runs are stale: ``--rerun-defaults`` deletes
+them (the teacher named without kwargs, on the suite's envs) before the sweep, which then re-runs them.
 
 Claims measured (each from the stored runs, through the leaderboard's own statistics):
 
@@ -54,6 +59,19 @@ def sweep(suite, store, jobs: int, track: str, seeds: int | None = None, backend
         ran += run_sweep(tuning.evaluation_specs(tuning.chosen(store), by_label), store, jobs=jobs).ran
     return {"runs": ran, "backend": backend, "cpu_s": round(cpu_seconds() - start_cpu, 1), "wall_s": round(time.perf_counter() - start_wall, 1),
             "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
+
+
+def forget_default_runs(db: str, teachers: list[str], labels: list[str]) -> int:
+    """Delete the stored runs of ``teachers`` at their defaults on the env ``labels``; how many were deleted."""
+    import sqlite3
+
+    if not teachers or not Path(db).exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        cursor = conn.execute(
+            f"DELETE FROM runs WHERE teacher IN ({','.join('?' * len(teachers))}) "
+            f"AND env_label IN ({','.join('?' * len(labels))})", [*teachers, *labels])
+        return cursor.rowcount
 
 
 def kendall_tau(a: list[str], b: list[str]) -> float:
@@ -133,6 +151,8 @@ def main() -> None:
     parser.add_argument("--time-suites", help="comma-separated suites to time, each into a fresh store")
     parser.add_argument("--seeds", type=int, help="override the suites' seed counts (timing)")
     parser.add_argument("--backend", choices=["local", "ray"], default="local", help="for --time-suites")
+    parser.add_argument("--rerun-defaults", default="",
+                        help="comma-separated teachers whose defaults changed: their stored default runs are re-run")
     args = parser.parse_args()
     pin_one_thread()
     print(f"machine: {machine()}")
@@ -159,6 +179,10 @@ def main() -> None:
     name = f"leaderboard_{args.suite}"
     earlier = Path(__file__).parent / "results" / f"{name}.json"
     earlier_times = json.loads(earlier.read_text())["summary"].get("times", {}) if earlier.exists() else {}
+    rerun = [t for t in args.rerun_defaults.split(",") if t]
+    forgotten = forget_default_runs(args.db, rerun, [e.label for e in suite.envs])
+    if rerun:
+        print(f"deleted {forgotten} stored default runs of {rerun}", flush=True)
     with RunStore(args.db) as store:
         for track in args.tracks.split(","):
             times[track] = sweep(suite, store, args.jobs, track)
@@ -177,6 +201,8 @@ def main() -> None:
                     e.title: entries[e.title]["vs_random_ci"].get("alp-gmm") for e in box}
         summary["gridworld lessons"] = gridworld_lessons(store, suite)
     summary["times"] = times
+    if rerun:
+        summary["re-run defaults"] = {"teachers": rerun, "stored runs deleted": forgotten}
     for track in args.tracks.split(","):
         sep = summary[track]["separation"]
         print(f"\n{track}: winners {sep['winners']}\n  unsolved: {sep['unsolved (no teacher beats random)']}")
