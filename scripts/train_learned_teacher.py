@@ -3,7 +3,7 @@
     python scripts/train_learned_teacher.py --env-id teachgym/ToyCurriculumDiscrete-v0 --total-timesteps 2000000
     python scripts/train_learned_teacher.py --env-id teachgym/ToyCurriculum-v0 --history 2 --eval-seeds 20
     python scripts/train_learned_teacher.py --env-id teachgym/Flashcards-HLR-v1 --policy itemwise --history 1 \
-        --gamma 0.9 --num-envs 64 --total-timesteps 1000000
+        --gamma 0.9 --num-envs 16 --rollout-steps 100 --batch-size 400 --n-epochs 10 --ent-coef 0.001
 
 Writes ``{out_dir}/{run_name}/``: ``teacher.safetensors`` (loads without unpickling),
 ``checkpoint.safetensors`` (the run resumes from it when started again with the same
@@ -48,6 +48,10 @@ class Args:
     """PPO n_steps per student between updates"""
     batch_size: int = 2048
     """PPO minibatch size"""
+    n_epochs: int = 4
+    """PPO epochs over each rollout"""
+    ent_coef: float = 0.01
+    """PPO entropy bonus"""
     checkpoint_every: int = 500_000
     """teacher steps between checkpoints (0: none)"""
     out_dir: str = "runs/learned"
@@ -72,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         env_id=args.env_id, env_kwargs=parse_kwargs(args.env_kwargs, "env_kwargs"),
         total_timesteps=args.total_timesteps, num_envs=args.num_envs, history=args.history, seed=args.seed,
         policy=args.policy, gamma=args.gamma, rollout_steps=args.rollout_steps, batch_size=args.batch_size,
+        n_epochs=args.n_epochs, ent_coef=args.ent_coef,
         checkpoint_every=args.checkpoint_every, out_dir=args.out_dir, run_name=args.run_name,
         eval_seeds=args.eval_seeds, baselines=list(args.baselines), jobs=args.jobs, progress=args.progress)
     path, report = lt.train(config)

@@ -98,7 +98,7 @@ def default_baselines(env_id: str, env_kwargs: dict[str, Any]) -> list[str]:
     for name in teacher_registry.names():
         meta = teacher_meta(name)
         entry = str(teacher_registry.entry(name).entry_point)
-        trained = ".learned." in entry or "sb3_policy" in entry
+        trained = ".learned." in entry or "sb3_policy" in entry or bool(meta.env_ids)  # env_ids: a trained policy
         families = ("curriculum", "generic", env_meta(env_id).family)
         if trained or meta.privileged or meta.required_kwargs or meta.family not in families:
             continue
@@ -211,11 +211,11 @@ def train(config: LearnedTeacherConfig, verbose: int = 0) -> tuple[Path, dict[st
     return path, report
 
 
-def _score(args: tuple[str, Any, int, dict[str, Any]]) -> float:
+def _score(args: tuple[str, Any, int, dict[str, Any], str]) -> float:
     from teachgym.loop import run
     from teachgym.utils.threads import torch_threads
 
-    env_id, teacher, seed, env_kwargs = args
+    env_id, teacher, seed, env_kwargs, population = args
     if isinstance(teacher, dict) and teacher.get("policy") == "itemwise":  # an item-shared tutor file
         from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
@@ -225,18 +225,22 @@ def _score(args: tuple[str, Any, int, dict[str, Any]]) -> float:
 
         teacher = LearnedTeacher(path=teacher["path"])
     with torch_threads(1):
-        return run(env_id, teacher, seed, population="held_out", **env_kwargs).score
+        return run(env_id, teacher, seed, population=population, **env_kwargs).score
 
 
 def evaluate(env_id: str, teachers: dict[str, Any], seeds: int, env_kwargs: dict[str, Any] | None = None,
-             jobs: int = 2) -> dict[str, list[float]]:
+             jobs: int = 2, population: str = "held_out", first_seed: int = 0) -> dict[str, list[float]]:
     """Headline scores on held-out students ``0..seeds-1``: ``{name: [score per seed]}``.
+
+    ``population="train"`` (with ``first_seed`` past the training seeds) scores students of the training
+    population instead, to tell what does not generalise from what was not learned.
 
     ``teachers`` maps a name to a registered teacher name or ``{"path": teacher file}`` (with
     ``"policy": "itemwise"`` for an item-shared tutor).
     """
     env_kwargs = dict(env_kwargs or {})
-    tasks = [(env_id, spec, seed, env_kwargs) for spec in teachers.values() for seed in range(seeds)]
+    tasks = [(env_id, spec, seed, env_kwargs, population) for spec in teachers.values()
+             for seed in range(first_seed, first_seed + seeds)]
     with ProcessPoolExecutor(jobs) as pool:
         scores = list(pool.map(_score, tasks))
     return {name: scores[k * seeds:(k + 1) * seeds] for k, name in enumerate(teachers)}

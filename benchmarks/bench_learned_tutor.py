@@ -1,0 +1,154 @@
+"""A PPO tutor trained on Flashcards-HLR's train population, tested on held-out students.
+
+    python benchmarks/bench_learned_tutor.py --run-dir runs/learned/hlr-itemwise-s0 --seeds 10 [--ship]
+
+1. **Train** (unless ``--run-dir`` already holds a finished run): the item-shared
+   tutor policy (``scripts/train_learned_teacher.py --policy itemwise``) with PPO on
+   the batched env over the ``train`` population; teacher steps/s and where the
+   time went (env, policy and rollout bookkeeping, update), and the learning curve
+   (mean per-step recall of the training episodes).
+2. **Held-out comparison** in the leaderboard's protocol: ``teachgym.run(env_id,
+   teacher, seed)`` with the env's default settings for seeds ``0..seeds-1``, every
+   teacher on the same ``held_out`` students; the score is the final mean recall
+   (%). Baselines: every registered non-privileged teacher that can teach the env
+   (the fitted threshold tutor, round-robin, Leitner, SM-2, mastery, the bandits,
+   random). Paired differences learned - baseline with 95 % bootstrap CIs.
+3. The same comparison against the best held-out baseline on ``train``-population
+   students (seeds 1000..), which the tutor could have met in training: the gap
+   between the two says what does not generalise.
+4. ``--ship`` copies the teacher file into the package
+   (``teachers/learned/weights/<env>.safetensors``) with its card (``<env>.json``),
+   which the ``ppo-teacher`` loads.
+
+Nothing here is tuned on the held-out students: the training settings are those of
+``scripts/train_rl_tutor.py`` (gamma 0.9, 1600-sample rollouts, minibatch 400, 10
+epochs, entropy bonus 0.001), fixed before any held-out run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import pin_one_thread, record  # noqa: E402
+
+ENV_ID = "teachgym/Flashcards-HLR-v1"
+TRAINING = {"policy": "itemwise", "history": 1, "gamma": 0.9, "num_envs": 16, "rollout_steps": 100,
+            "batch_size": 400, "n_epochs": 10, "ent_coef": 0.001}
+
+
+def train_or_load(run_dir: Path, steps: int, seed: int) -> tuple[Path, dict]:
+    """The run's teacher file and training report; trains first if the run is not finished."""
+    report_path, teacher = run_dir / "training.json", run_dir / "teacher.safetensors"
+    if report_path.is_file() and teacher.is_file():
+        return teacher, json.loads(report_path.read_text())
+    from teachgym.training.learned_teacher import LearnedTeacherConfig, train
+
+    config = LearnedTeacherConfig(env_id=ENV_ID, total_timesteps=steps, seed=seed, out_dir=str(run_dir.parent),
+                                  run_name=run_dir.name, progress=False, checkpoint_every=100_000, eval_seeds=0,
+                                  **TRAINING)
+    return train(config)
+
+
+def learning_curve(run_dir: Path, points: int = 12) -> list[tuple[int, float]]:
+    """(teacher steps, mean per-step recall of the last training episodes), about ``points`` of them."""
+    with open(run_dir / "progress.csv") as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("rollout/ep_rew_mean")]
+    picked = rows[:: max(1, len(rows) // points)] + rows[-1:]
+    steps = {int(r["time/total_timesteps"]): float(r["rollout/ep_rew_mean"]) / float(r["rollout/ep_len_mean"])
+             for r in picked}
+    return [(k, round(v, 4)) for k, v in sorted(steps.items())]
+
+
+def card(teacher: Path, report: dict, steps_command: str) -> dict:
+    """The shipped teacher's card: which env, how it reads it, how it was trained."""
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the envs)
+    from teachgym.training.learned_teacher import ITEMWISE_FEATURES
+
+    env = gym.make(ENV_ID)
+    _, info = env.reset(seed=0)
+    env.close()
+    return {"env_id": ENV_ID, "weights": f"{ENV_ID.split('/')[-1]}.safetensors", "policy": "itemwise",
+            "features": ITEMWISE_FEATURES, "action_space": repr(env.action_space),
+            "observation_shape": list(env.observation_space.shape), "tutor_log": info["tutor_log"],
+            "trained_on": "population='train'", "teacher_steps": report.get("teacher_steps"),
+            "training": {**TRAINING, "command": steps_command}, "source_file": teacher.name}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-dir", default="runs/learned/hlr-itemwise-s0")
+    parser.add_argument("--train-steps", type=int, default=600_000)
+    parser.add_argument("--train-seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=10, help="held-out students (leaderboard seeds 0..seeds-1)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--ship", action="store_true", help="copy the teacher file and its card into the package")
+    args = parser.parse_args()
+    pin_one_thread()
+    from teachgym.training import learned_teacher as lt
+
+    run_dir = Path(args.run_dir)
+    teacher, report = train_or_load(run_dir, args.train_steps, args.train_seed)
+    learned = {"path": str(teacher), "policy": "itemwise"}
+    baselines = lt.default_baselines(ENV_ID, {})
+    start = time.perf_counter()
+    scores = lt.evaluate(ENV_ID, {"ppo": learned, **{b: b for b in baselines}}, args.seeds, jobs=args.jobs)
+    paired = lt.paired_comparison(scores, "ppo")
+    best = max(paired, key=lambda name: paired[name]["baseline_mean"])
+    train_scores = lt.evaluate(ENV_ID, {"ppo": learned, best: best}, args.seeds, jobs=args.jobs, population="train",
+                               first_seed=1000)
+    train_paired = lt.paired_comparison(train_scores, "ppo")[best]
+    eval_seconds = time.perf_counter() - start
+    row = paired[best]
+    summary = {
+        "env": ENV_ID, "held_out_students": args.seeds, "ppo_held_out": round(row["learned_mean"], 3),
+        "best_baseline": best, "best_baseline_held_out": round(row["baseline_mean"], 3),
+        "ppo_minus_best": round(row["mean_difference"], 3), "ci_low": round(row["ci_low"], 3),
+        "ci_high": round(row["ci_high"], 3), "beats_best": bool(row["ci_low"] > 0),
+        "ppo_train_population": round(train_paired["learned_mean"], 3),
+        f"{best}_train_population": round(train_paired["baseline_mean"], 3),
+        "ppo_minus_best_train_population": round(train_paired["mean_difference"], 3),
+        "train_population_ci": [round(train_paired["ci_low"], 3), round(train_paired["ci_high"], 3)],
+        "teacher_steps": report.get("teacher_steps"), "train_seconds": round(report.get("seconds", 0.0), 1),
+        "train_steps_per_s": round(report.get("steps_per_s") or 0.0, 1),
+        "train_env_share": round(report["env_s"] / report["seconds"], 3),
+        "train_update_share": round(report["update_s"] / report["seconds"], 3),
+        "eval_seconds": round(eval_seconds, 1),
+        "paired": {name: {k: round(v, 3) if isinstance(v, float) else v for k, v in p.items()}
+                   for name, p in sorted(paired.items(), key=lambda kv: -kv[1]["baseline_mean"])},
+        "learning_curve_mean_recall_per_step": learning_curve(run_dir),
+    }
+    notes = ("Final mean recall (%) of 30 items after 200 reviews, held-out students (population='held_out'), "
+             "seeds 0..N-1 as the leaderboard runs them; paired by seed. Training: PPO, item-shared policy on the "
+             "tutor's log, train population only; settings fixed from scripts/train_rl_tutor.py before any held-out "
+             "run. Training ran with 1 torch thread on the shared 2-core machine; steps/s depend on its load.")
+    path = record("learned_tutor_hlr", "tutoring", summary, {"held_out": scores, "train_population": train_scores},
+                  notes=notes)
+    print(json.dumps({k: v for k, v in summary.items() if k != "paired"}, indent=1))
+    print(f"recorded {path}")
+    if args.ship:
+        from teachgym.teachers.learned.ppo_teacher import WEIGHTS
+
+        WEIGHTS.mkdir(exist_ok=True)
+        name = ENV_ID.split("/")[-1]
+        shutil.copyfile(teacher, WEIGHTS / f"{name}.safetensors")
+        command = (f"python benchmarks/bench_learned_tutor.py --run-dir {args.run_dir} "
+                   f"--train-steps {args.train_steps} --train-seed {args.train_seed}")
+        (WEIGHTS / f"{name}.json").write_text(json.dumps(card(teacher, report, command), indent=1) + "\n")
+        print(f"shipped {WEIGHTS / name}.safetensors")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
