@@ -28,10 +28,12 @@ register_env("teachgym/ToyCurriculum-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv",
 register_env("teachgym/ToyCurriculumDiscrete-v0", f"{_CURRICULUM}.toy:ToyCurriculumEnv", family="curriculum",
              score="% of competence-grid cells mastered", smoke=_FAST, kwargs={"lesson_mode": "regions"},
              vector_entry_point=_TOY_VECTOR)
+_GRID_VECTOR = f"{_CURRICULUM}.gridworld_vector:GridworldCurriculumVectorEnv"
 register_env("teachgym/GridworldCurriculum-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
-             family="curriculum", score=_GRID_SCORE, smoke=_FAST)
+             family="curriculum", score=_GRID_SCORE, smoke=_FAST, vector_entry_point=_GRID_VECTOR)
 register_env("teachgym/GridworldCurriculumDiscrete-v0", f"{_CURRICULUM}.gridworld:GridworldCurriculumEnv",
-             family="curriculum", score=_GRID_SCORE, smoke=_FAST, kwargs={"lesson_mode": "regions"})
+             family="curriculum", score=_GRID_SCORE, smoke=_FAST, kwargs={"lesson_mode": "regions"},
+             vector_entry_point=_GRID_VECTOR)
 
 _DEEP = "teachgym.envs.deeprl"
 register_env("teachgym/MountainCarCurriculum-v0", f"{_DEEP}.mountain_car:MountainCarCurriculumEnv", family="deeprl",

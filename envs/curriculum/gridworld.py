@@ -10,7 +10,8 @@ from gymnasium import spaces
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
 from teachgym.lessons import BoxLessons, RegionLessons
-from teachgym.students.curriculum.tabular_q import TASK_NAMES, TabularQStudent
+from teachgym.students.curriculum.tabular_q import TASK_NAMES, TabularQStudent, draw_q_student
+from teachgym.students.populations import check_population
 from teachgym.validation import check_choice, check_int
 
 # Fixed task sets in the student's task coordinates (start_distance, slip, time_pressure).
@@ -71,7 +72,14 @@ class GridworldCurriculumEnv(TeacherEnv):
     ## Starting State
 
     The Q-table is all zeros (the greedy policy moves at random); the budget is
-    unused.
+    unused. With ``population="train"`` or ``"held_out"`` every reset draws a new
+    learner from that part of the Q-learner population
+    (:func:`~teachgym.students.curriculum.tabular_q.draw_q_student`: step size
+    0.1-0.9 on a log scale and exploration rate 0.02-0.3, each in disjoint
+    interleaved bands, :mod:`teachgym.students.populations`); the maze, the tasks
+    and the observation are unchanged, so the teacher must infer which learner it
+    faces. ``population=None`` (default) is the one learner set by ``epsilon`` and
+    ``learning_rate``.
 
     ## Episode End
 
@@ -89,7 +97,7 @@ class GridworldCurriculumEnv(TeacherEnv):
     ```python
     import gymnasium as gym, teachgym
     env = gym.make("teachgym/GridworldCurriculum-v0", n_steps=500, episodes_per_step=2,
-                   reward_mode="probe_gain", score_every=50, max_slip=0.6, epsilon=0.1)
+                   reward_mode="probe_gain", score_every=50, max_slip=0.6, epsilon=0.1, population=None)
     env = gym.make("teachgym/GridworldCurriculumDiscrete-v0", arms_per_dim=4)
     ```
 
@@ -107,8 +115,9 @@ class GridworldCurriculumEnv(TeacherEnv):
 
     def __init__(self, n_steps: int = 500, episodes_per_step: int = 2, lesson_mode: str = "box",
                  arms_per_dim: int = 4, reward_mode: str = "probe_gain", score_every: int | None = 50,
-                 **student_kwargs):
+                 population: str | None = None, **student_kwargs):
         self.reward_mode = check_choice("reward_mode", reward_mode, self.REWARD_MODES)
+        self.population = check_population(population)
         self.lesson_mode = check_choice("lesson_mode", lesson_mode, ("box", "regions"))
         self.episodes_per_step = check_int("episodes_per_step", episodes_per_step, low=1, high=1_000_000)
         self.student = TabularQStudent(**student_kwargs)
@@ -125,7 +134,7 @@ class GridworldCurriculumEnv(TeacherEnv):
         self._probe_success = np.zeros(len(self.probe_set))
 
     def _reset_student(self, rng: np.random.Generator) -> None:
-        self.student.reset(rng)
+        self.student.reset(rng, None if self.population is None else draw_q_student(rng, self.population))
         self._probe_success = self.student.evaluate(self.probe_set)
 
     def _teach(self, task: np.ndarray) -> Taught:

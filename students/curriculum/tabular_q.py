@@ -51,9 +51,15 @@ from typing import Any
 import numpy as np
 
 from teachgym.student import LearnReport, Student
+from teachgym.students.populations import Interleaved
 from teachgym.validation import ConfigError, check_float, check_int
 
 TASK_NAMES = ("start_distance", "slip", "time_pressure")
+
+#: the Q-learner population: step size and exploration rate in disjoint interleaved bands
+#: (:mod:`teachgym.students.populations`); the maze, slip and step limits stay the env's
+Q_LEARNING_RATE = Interleaved(0.1, 0.9, bands=4, log=True)
+Q_EPSILON = Interleaved(0.02, 0.3, bands=4)
 
 # A goal room (top left, distances 1-3) whose only exit is the lava-lined corridor on row 2.
 DEFAULT_MAZE = (
@@ -100,6 +106,7 @@ class TabularQStudent(Student):
         if isinstance(maze, str):
             raise ConfigError("maze must be a sequence of row strings, not one string")
         self._build_maze(tuple(maze))
+        self._settings = {"learning_rate": self.learning_rate, "epsilon": self.epsilon}
         self._rng = np.random.default_rng(0)
         self._q = np.zeros((self.n_states, _N_ACTIONS))
 
@@ -170,7 +177,13 @@ class TabularQStudent(Student):
         return np.maximum(1, np.rint(factor * self.max_distance)).astype(np.intp)
 
     # -- Student API -------------------------------------------------------------------
-    def reset(self, rng: np.random.Generator) -> None:
+    def reset(self, rng: np.random.Generator, params: dict[str, float] | None = None) -> None:
+        """A fresh (all-zero) Q-table drawing its randomness from ``rng``; ``params`` (``learning_rate``,
+        ``epsilon``, from :func:`draw_q_student`) replace the constructor's values for this student."""
+        for name, value in {**self._settings, **(params or {})}.items():
+            if name not in self._settings:
+                raise ConfigError(f"params may set {sorted(self._settings)}, got {name!r}")
+            setattr(self, name, check_float(name, value, low=0.0, high=1.0))
         self._rng = rng
         self._q = np.zeros((self.n_states, _N_ACTIONS))
 
@@ -186,7 +199,7 @@ class TabularQStudent(Student):
         if task.shape[0] != 1:
             raise ConfigError(f"learn() takes one task, got {task.shape[0]}")
         rng, q, next_state = self._rng, self._q, self._next
-        starts = self._starts_at[int(self.start_distance(task)[0])]
+        starts = self.start_cells(int(self.start_distance(task)[0]))
         slip = float(self.slip_probability(task)[0])
         limit = int(self.step_limit(task)[0])
         alpha, gamma = self.learning_rate, self.discount
@@ -200,16 +213,8 @@ class TabularQStudent(Student):
             n = state.size
             env_steps += n
             # One draw per step: 4 tie-breakers, a random-move coin, a random move.
-            u = rng.random((n, 6))
-            values = q[state]
-            ties = values == values.max(axis=1, keepdims=True)
-            action = np.argmax(ties * u[:, :4], axis=1)  # uniform among the greedy actions
-            action = np.where(u[:, 4] < random_move, (u[:, 5] * _N_ACTIONS).astype(np.intp), action)
-            new_state = next_state[state, action]
-            ended = self._terminal[new_state]
-            # Time-limit cut-offs still bootstrap: the step limit is not part of the state.
-            target = self._reward[new_state] + gamma * np.where(ended, 0.0, q[new_state].max(axis=1))
-            q[state, action] += alpha * (target - q[state, action])
+            new_state, ended = q_learning_step(q, 0, state, rng.random((n, UNIFORMS_PER_STEP)), random_move,
+                                               next_state, self._terminal, self._reward, alpha, gamma)
             successes += int(np.count_nonzero(new_state == self.goal))
             state = new_state[~ended]
             if state.size == 0:
@@ -224,7 +229,11 @@ class TabularQStudent(Student):
         between greedy actions are split evenly, and success means reaching the
         goal within the task's step limit.
         """
-        greedy = self._q == self._q.max(axis=1, keepdims=True)
+        return self.greedy_success(self._q, probes)
+
+    def greedy_success(self, q: np.ndarray, probes) -> np.ndarray:
+        """:meth:`evaluate` for the Q-table ``q`` (``(n_states, 4)``) instead of this student's own."""
+        greedy = q == q.max(axis=1, keepdims=True)
         return self._success(probes, greedy / greedy.sum(axis=1, keepdims=True))
 
     def optimal_success(self, tasks) -> np.ndarray:
@@ -269,6 +278,10 @@ class TabularQStudent(Student):
             final[:, limit == k] = value[:, limit == k]
         return np.einsum("ts,st->t", start, final[:, column])
 
+    def start_cells(self, distance: int) -> np.ndarray:
+        """The free cells at shortest-path ``distance`` from the goal (the start cells of a task)."""
+        return self._starts_at[distance]
+
     def q_table(self) -> np.ndarray:
         """A copy of the Q-table, shape ``(n_states, 4)``.
 
@@ -278,7 +291,8 @@ class TabularQStudent(Student):
         return self._q.copy()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"q": self._q.copy(), "rng": self._rng.bit_generator.state}
+        return {"q": self._q.copy(), "rng": self._rng.bit_generator.state,
+                "learning_rate": self.learning_rate, "epsilon": self.epsilon}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         q = np.asarray(state["q"], dtype=np.float64)
@@ -286,3 +300,47 @@ class TabularQStudent(Student):
             raise ConfigError(f"state['q'] must have shape {self._q.shape}, got {q.shape}")
         self._q = q.copy()
         self._rng.bit_generator.state = state["rng"]
+        self.learning_rate = float(state.get("learning_rate", self.learning_rate))
+        self.epsilon = float(state.get("epsilon", self.epsilon))
+
+
+UNIFORMS_PER_STEP = 6  # per episode and step: 4 tie-breakers, a random-move coin, a random move
+
+
+def q_learning_step(q: np.ndarray, rows, state: np.ndarray, u: np.ndarray, random_move, moves: np.ndarray,
+                    terminal: np.ndarray, reward: np.ndarray, alpha, gamma) -> tuple[np.ndarray, np.ndarray]:
+    """One epsilon-greedy Q-learning step of many episodes, updating ``q`` in place.
+
+    The one step both :class:`TabularQStudent` (one Q-table) and the batched student
+    (one table per student, stacked) take, so both learn identically.
+
+    Args:
+        q: ``(rows, 4)`` Q-values; episode ``j`` reads and writes rows ``rows[j] + cell``.
+        rows: each episode's first row in ``q`` (0 for a single table), scalar or ``(n,)``.
+        state: ``(n,)`` each episode's cell.
+        u: ``(n, 6)`` uniforms (:data:`UNIFORMS_PER_STEP`): 4 tie-breakers, a random-move coin, a random move.
+        random_move: probability that the move is random (exploration or slip), scalar or ``(n,)``.
+        moves: ``(cells, 4)`` the cell each action leads to.
+        terminal: ``(cells,)`` goal or lava.
+        reward: ``(cells,)`` reward for entering each cell.
+        alpha, gamma: step size and discount, scalars or ``(n,)``.
+
+    Returns:
+        ``(new_state, ended)``: each episode's next cell and whether it ended there.
+    """
+    here = rows + state
+    values = q[here]
+    ties = values == values.max(axis=1, keepdims=True)
+    action = np.argmax(ties * u[:, :4], axis=1)  # uniform among the greedy actions
+    action = np.where(u[:, 4] < random_move, (u[:, 5] * _N_ACTIONS).astype(np.intp), action)
+    new_state = moves[state, action]
+    ended = terminal[new_state]
+    # Time-limit cut-offs still bootstrap: the step limit is not part of the state.
+    target = reward[new_state] + gamma * np.where(ended, 0.0, q[rows + new_state].max(axis=1))
+    q[here, action] += alpha * (target - q[here, action])
+    return new_state, ended
+
+
+def draw_q_student(rng: np.random.Generator, part: str) -> dict[str, float]:
+    """Parameters of one Q-learner of the ``part`` population (``learning_rate``, ``epsilon``)."""
+    return {"learning_rate": Q_LEARNING_RATE.draw(rng, part), "epsilon": Q_EPSILON.draw(rng, part)}
