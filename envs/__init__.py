@@ -50,7 +50,8 @@ for _model in ("EFC", "HLR", "ACTR"):
                  score="mean recall probability over the deck, %", smoke=_FAST, kwargs={"model": _model.lower()},
                  **_vector)
 register_env("teachgym/PrerequisiteTutor-BKT-v1", f"{_TUTORING}.prerequisites:PrerequisiteTutorEnv",
-             family="tutoring", score="% of skills mastered and retained", smoke=_FAST)
+             family="tutoring", score="% of skills mastered and retained", smoke=_FAST,
+             vector_entry_point=f"{_TUTORING}.prerequisites_vector:PrerequisiteTutorVectorEnv")
 # 10 days of a 20-card deck, 5 new cards a day.
 _SRS_SMOKE = {"deck_size": 20, "new_per_day": 5, "n_steps": 10}
 for _suffix, _mode in (("", "cards"), ("Retention", "retention")):

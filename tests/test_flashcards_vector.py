@@ -1,4 +1,5 @@
-"""Vectorised Flashcards (EFC, HLR): sub-env i is the single env seeded seed + i; student populations are disjoint."""
+"""Vectorised tutoring envs (Flashcards EFC and HLR, PrerequisiteTutor-BKT): sub-env i is the single env seeded
+seed + i; student populations are disjoint."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 import teachgym
 from teachgym.students.tutoring.actr import ACTR_POPULATION
+from teachgym.students.tutoring.bkt import BKT_POPULATION
 from teachgym.students.tutoring.forgetting import EFC_POPULATION, HLR_POPULATION
 
 CASES = [
@@ -17,8 +19,14 @@ CASES = [
     ("teachgym/Flashcards-HLR-v1", {"n_steps": 30, "population": "held_out", "n_items": 7}),
     ("teachgym/Flashcards-EFC-v1", {"n_steps": 30, "population": "held_out", "score_every": 10}),
     ("teachgym/Flashcards-EFC-v1", {"n_steps": 30, "answer_timing": "after_delay", "oracle": True}),
+    # 300 steps x ~14 uniforms per step: the students' blocks of drawn-ahead uniforms are refilled mid-episode
+    ("teachgym/PrerequisiteTutor-BKT-v1", {"n_steps": 300, "score_every": 7}),
+    ("teachgym/PrerequisiteTutor-BKT-v1", {"n_steps": 40, "population": "train", "oracle": True, "n_skills": 6,
+                                           "n_layers": 2}),
+    ("teachgym/PrerequisiteTutor-BKT-v1", {"n_steps": 40, "population": "held_out"}),
 ]
-INFO_KEYS = ("lesson", "task", "outcome", "score", "mean_recall", "budget_used", "episode_start")
+INFO_KEYS = ("lesson", "task", "outcome", "score", "mean_recall", "mastered_fraction", "expected_retention",
+             "budget_used", "episode_start")
 
 
 @pytest.mark.parametrize("env_id,kwargs", CASES)
@@ -35,7 +43,7 @@ def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
     rng = np.random.default_rng(0)
     recalled = 0.0
     for t in range(2 * kwargs["n_steps"] + 1):  # across an autoreset into the second episode
-        actions = rng.integers(0, min(vec.single_action_space.n, 4 + t // 3), size=n)
+        actions = rng.integers(0, min(vec.single_action_space.n, 2 + t // 10), size=n)  # widening, so skills unlock
         obs, rewards, terminated, truncated, info = vec.step(actions)
         results = []
         for i, env in enumerate(singles):
@@ -74,18 +82,20 @@ def test_same_step_autoreset_and_invalid_batches():
         gym.make("teachgym/Flashcards-HLR-v1", population="test")
 
 
-@pytest.mark.parametrize("model,bands", [("efc", EFC_POPULATION), ("hlr", HLR_POPULATION), ("actr", ACTR_POPULATION)])
+@pytest.mark.parametrize("model,bands", [("efc", EFC_POPULATION), ("hlr", HLR_POPULATION), ("actr", ACTR_POPULATION),
+                                         ("bkt", BKT_POPULATION)])
 def test_train_and_held_out_students_are_disjoint(model, bands):
-    env = gym.make(f"teachgym/Flashcards-{model.upper()}-v1", population="train").unwrapped
+    env_id = "teachgym/PrerequisiteTutor-BKT-v1" if model == "bkt" else f"teachgym/Flashcards-{model.upper()}-v1"
     drawn = {"train": [], "held_out": []}
     for part in drawn:
-        env = gym.make(f"teachgym/Flashcards-{model.upper()}-v1", population=part).unwrapped
+        env = gym.make(env_id, population=part).unwrapped
         for seed in range(40):
             env.reset(seed=seed)
             params = env.student.params
             own = {"hlr": lambda: {"ability": params["ability"][0], "w_correct": params["weights"][1]},
                    "efc": lambda: {"strength_gain": params["strength_gain"][0]},
-                   "actr": lambda: {"student_offset": params["student_offset"][0]}}[model]()
+                   "actr": lambda: {"student_offset": params["student_offset"][0]},
+                   "bkt": lambda: dict(zip(BKT_POPULATION, params["own"]))}[model]()
             for name, value in own.items():
                 assert bands[name].part_of(value) == part, (name, value)
             drawn[part].append(next(iter(own.values())))

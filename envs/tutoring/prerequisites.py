@@ -26,7 +26,12 @@ class PrerequisiteTutorEnv(TeacherEnv):
     with probability ``learn``, ten times lower while a prerequisite is not
     mastered; mastered skills are forgotten over time unless reviewed. Every
     reset draws a new student (per-skill guess/slip/learn/forget and a learning
-    speed) unless ``student_seed`` fixes one.
+    speed) unless ``student_seed`` fixes one. ``population="train"`` or
+    ``"held_out"`` draws each student's learning speed and forgetting multiplier
+    from two disjoint parts of a wider population
+    (:data:`teachgym.students.tutoring.bkt.BKT_POPULATION`), so a tutor trained on
+    ``"train"`` students can be tested on ``"held_out"`` ones; ``None`` (default)
+    is the distribution above.
 
     ## Action Space
 
@@ -73,7 +78,8 @@ class PrerequisiteTutorEnv(TeacherEnv):
     ```python
     import gymnasium as gym, teachgym
     env = gym.make("teachgym/PrerequisiteTutor-BKT-v1", n_skills=12, n_layers=4, max_parents=2,
-                   graph_seed=0, n_steps=100, retention_steps=100, oracle=False, student_seed=None)
+                   graph_seed=0, n_steps=100, retention_steps=100, oracle=False, student_seed=None,
+                   population=None)
     ```
 
     ``prerequisites=[[], [0], [0, 1], ...]`` gives the graph explicitly;
@@ -92,7 +98,7 @@ class PrerequisiteTutorEnv(TeacherEnv):
     def __init__(self, n_skills: int = 12, n_layers: int = 4, max_parents: int = 2, graph_seed: int = 0,
                  prerequisites: list[list[int]] | None = None, n_steps: int = 100, retention_steps: int = 100,
                  oracle: bool = False, student_seed: int | None = None, student_kwargs: dict | None = None,
-                 score_every: int | None = None):
+                 score_every: int | None = None, population: str | None = None):
         if prerequisites is None:
             graph_rng = np.random.default_rng(check_int("graph_seed", graph_seed, low=0))
             prerequisites = layered_prerequisites(n_skills, n_layers, max_parents, graph_rng)
@@ -100,8 +106,9 @@ class PrerequisiteTutorEnv(TeacherEnv):
         self.n_skills = len(self.prerequisites)
         self.retention_steps = check_int("retention_steps", retention_steps, low=0)
         self.oracle = check_bool("oracle", oracle)
-        self.student = PrerequisiteBKTStudent(self.prerequisites, student_seed=student_seed,
+        self.student = PrerequisiteBKTStudent(self.prerequisites, student_seed=student_seed, population=population,
                                               **check_mapping("student_kwargs", student_kwargs))
+        self.population = self.student.population
         super().__init__(DiscreteLessons(self.n_skills, names=("skill",)), n_steps=n_steps, score_every=score_every)
         self.observation_space = tutor_log_space(self.n_skills, self.oracle, float(self.n_steps), float(self.n_steps))
 

@@ -24,6 +24,12 @@ per-student learning speed ``exp(N(0, 0.5))`` multiplies every learn rate
 (capped at 1). The means sit inside the ranges reported for fitted BKT models
 (guess <= 0.3, slip <= 0.1-0.3, learn 0.05-0.3; Corbett & Anderson, 1995;
 Baker et al., 2008); the spreads are this module's choice.
+
+With ``population="train"`` / ``"held_out"`` each student first draws its
+learning speed in [0.5, 2) and a multiplier of its forgetting rates in [0.5, 2)
+(log-uniform, interleaved bands: :data:`BKT_POPULATION`; train and held-out
+students never share a value), then its skills as above, with the speed in
+place of ``exp(N(0, speed_std))``.
 """
 
 from __future__ import annotations
@@ -34,10 +40,13 @@ from typing import Any
 import numpy as np
 
 from teachgym.student import LearnReport, Student
+from teachgym.students.populations import Interleaved, check_population
 from teachgym.students.tutoring import lesson_id
 from teachgym.validation import ConfigError, check_float, check_int
 
 POPULATION_MEANS = {"init": 0.05, "learn": 0.2, "guess": 0.2, "slip": 0.1, "forget": 0.01}
+#: per-student parameters of the train / held-out populations, drawn in this order
+BKT_POPULATION = {"speed": Interleaved(0.5, 2.0, log=True), "forget_scale": Interleaved(0.5, 2.0, log=True)}
 
 
 def layered_prerequisites(n_skills: int, n_layers: int, max_parents: int, rng: np.random.Generator) -> list[list[int]]:
@@ -88,12 +97,15 @@ class PrerequisiteBKTStudent(Student):
         speed_std: std of the student's log learning speed.
         blocked_factor: learn-rate multiplier while a prerequisite is not mastered.
         consolidation: how much each practice of a mastered skill slows its forgetting.
+        population: None (the distribution above), or ``"train"`` / ``"held_out"``
+            (the student's speed and forgetting from that part, see the module docstring).
     """
 
     def __init__(self, prerequisites: Sequence[Sequence[int]], student_seed: int | None = None,
                  means: dict[str, float] | None = None, concentration: float = 20.0, speed_std: float = 0.5,
-                 blocked_factor: float = 0.1, consolidation: float = 1.0):
+                 blocked_factor: float = 0.1, consolidation: float = 1.0, population: str | None = None):
         self.prerequisites = check_prerequisites(prerequisites)
+        self.population = check_population(population)
         self.n_skills = len(self.prerequisites)
         self.student_seed = None if student_seed is None else check_int("student_seed", student_seed, low=0)
         self.means = dict(POPULATION_MEANS)
@@ -112,10 +124,15 @@ class PrerequisiteBKTStudent(Student):
         self._rng = rng
         param_rng = rng if self.student_seed is None else np.random.default_rng(self.student_seed)
         kappa = self.concentration
+        own = None if self.population is None else {k: b.draw(param_rng, self.population)
+                                                     for k, b in BKT_POPULATION.items()}
         self.params = {key: param_rng.beta(m * kappa, (1.0 - m) * kappa, self.n_skills)
                        for key, m in self.means.items()}
-        speed = float(np.exp(param_rng.normal(0.0, self.speed_std)))
+        speed = float(np.exp(param_rng.normal(0.0, self.speed_std))) if own is None else own["speed"]
         self.params["learn"] = np.minimum(1.0, self.params["learn"] * speed)
+        if own is not None:
+            self.params["forget"] = np.minimum(1.0, self.params["forget"] * own["forget_scale"])
+            self.params["own"] = np.array([own["speed"], own["forget_scale"]])  # the student's population draw
         self.mastered = param_rng.random(self.n_skills) < self.params["init"]
         self.reviews_since_mastery = np.zeros(self.n_skills, dtype=np.int64)
         self.step = 0
