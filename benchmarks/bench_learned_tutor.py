@@ -1,6 +1,12 @@
 """A PPO tutor trained on Flashcards-HLR's train population, tested on held-out students.
 
     python benchmarks/bench_learned_tutor.py --run-dir runs/learned/hlr-itemwise-s0 --seeds 10 [--ship]
+    python benchmarks/bench_learned_tutor.py --env-speed      # the batched tutoring envs vs the single env
+
+0. ``--env-speed``: teacher steps/s of the batched tutoring envs (Flashcards EFC and
+   HLR, PrerequisiteTutor-BKT) at ``--num-envs`` students on one pinned core, next to
+   the single env measured in the same run (the ratio is what to read on a loaded
+   machine); recorded as ``vector_tutoring_envs``.
 
 1. **Train** (unless ``--run-dir`` already holds a finished run): the item-shared
    tutor policy (``scripts/train_learned_teacher.py --policy itemwise``) with PPO on
@@ -86,6 +92,39 @@ def card(teacher: Path, report: dict, steps_command: str) -> dict:
             "training": {**TRAINING, "command": steps_command}, "source_file": teacher.name}
 
 
+def env_speed(num_envs: int, seconds: float) -> dict[str, float]:
+    """Teacher steps/s of the batched and the single env, for each batched tutoring env."""
+    import gymnasium as gym
+
+    import teachgym  # noqa: F401  (registers the envs)
+
+    out: dict[str, float] = {"num_envs": num_envs}
+    rng = np.random.default_rng(0)
+    for env_id in ("teachgym/Flashcards-HLR-v1", "teachgym/Flashcards-EFC-v1", "teachgym/PrerequisiteTutor-BKT-v1"):
+        name = env_id.split("/")[-1]
+        vec = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", population="train")
+        n_actions = int(vec.single_action_space.n)
+        actions = [rng.integers(0, n_actions, num_envs) for _ in range(50)]
+        vec.reset(seed=0)
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for a in actions:
+                vec.step(a)
+            done += len(actions) * num_envs
+        out[f"{name}_vector_steps_per_s"] = round(done / (time.perf_counter() - start))
+        single = gym.make(env_id, population="train")
+        single.reset(seed=0)
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for a in actions:
+                if single.step(int(a[0]))[3]:
+                    single.reset()
+            done += len(actions)
+        out[f"{name}_single_steps_per_s"] = round(done / (time.perf_counter() - start))
+        out[f"{name}_vector_over_single"] = round(out[f"{name}_vector_steps_per_s"] / out[f"{name}_single_steps_per_s"], 1)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", default="runs/learned/hlr-itemwise-s0")
@@ -94,8 +133,19 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=10, help="held-out students (leaderboard seeds 0..seeds-1)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--ship", action="store_true", help="copy the teacher file and its card into the package")
+    parser.add_argument("--env-speed", action="store_true", help="only measure the batched envs' speed")
+    parser.add_argument("--num-envs", type=int, default=256, help="--env-speed: students per batch")
+    parser.add_argument("--seconds", type=float, default=3.0, help="--env-speed: seconds per measurement")
     args = parser.parse_args()
     pin_one_thread()
+    if args.env_speed:
+        summary = env_speed(args.num_envs, args.seconds)
+        path = record("vector_tutoring_envs", "tutoring", summary, notes=(
+            "Teacher steps/s on one pinned core, train population, random lessons; vector and single env measured "
+            "in the same run (compare the ratio; absolute numbers depend on the shared machine's load)."))
+        print(json.dumps(summary, indent=1))
+        print(f"recorded {path}")
+        return 0
     from teachgym.training import learned_teacher as lt
 
     run_dir = Path(args.run_dir)
