@@ -34,8 +34,8 @@ class Args:
     """env settings as key=value pairs (training and evaluation), e.g. n_steps=2000"""
     total_timesteps: int = 2_000_000
     """teacher steps to train for, summed over the batch"""
-    num_envs: int = 64
-    """students taught in parallel"""
+    num_envs: int = 256
+    """students taught in parallel (many students, short rollouts: fewer policy calls per teacher step)"""
     history: int = 2
     """observations the policy sees at once"""
     seed: int = 0
@@ -44,8 +44,8 @@ class Args:
     """"mlp" (SB3's MlpPolicy) or "itemwise" (tutoring envs: one network shared by the items; needs --history 1)"""
     gamma: float = 0.99
     """PPO's discount"""
-    rollout_steps: int = 128
-    """PPO n_steps per student between updates"""
+    rollout_steps: int = 64
+    """PPO n_steps per student between updates (num_envs * rollout_steps samples per update)"""
     batch_size: int = 2048
     """PPO minibatch size"""
     n_epochs: int = 4

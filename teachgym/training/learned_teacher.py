@@ -41,14 +41,14 @@ class LearnedTeacherConfig:
     """extra env arguments, for training and evaluation alike"""
     total_timesteps: int = 2_000_000
     """teacher steps to train for (summed over the batch)"""
-    num_envs: int = 64
-    """students taught in parallel"""
+    num_envs: int = 256
+    """students taught in parallel (many students, short rollouts: fewer policy calls per teacher step)"""
     history: int = 2
     """observations the policy sees at once (1: the current one)"""
     seed: int = 0
     learning_rate: float = 3e-4
-    rollout_steps: int = 128
-    """PPO n_steps per student between updates"""
+    rollout_steps: int = 64
+    """PPO n_steps per student between updates (num_envs * rollout_steps samples per update)"""
     batch_size: int = 2048
     n_epochs: int = 4
     gamma: float = 0.99
