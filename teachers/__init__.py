@@ -16,6 +16,8 @@ register_teacher("easy-to-hard", "teachgym.teachers.generic.easy_to_hard:EasyToH
 # Trained RL teachers (path= a saved model).
 register_teacher("sb3-policy", "teachgym.teachers.generic.sb3_policy:SB3PolicyTeacher",
                  "a trained Stable-Baselines3 policy (path=model)")
+register_teacher("ppo-teacher", "teachgym.teachers.generic.ppo_teacher:PPOTeacher",
+                 "the PPO teacher shipped for this env, trained on its train student population (needs the rl extra)")
 
 # Curriculum: continuous task spaces (Box).
 _CUR = "teachgym.teachers.curriculum"

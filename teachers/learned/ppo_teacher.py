@@ -1,16 +1,21 @@
-"""A teacher trained with PPO on a population of students, shipped with the package as a teacher file.
+"""Teachers trained with PPO on a population of students, shipped with the package as teacher files.
 
 Trained by ``scripts/train_learned_teacher.py`` on the batched env over the
-*train* population (:mod:`teachgym.training.learned_teacher`); it acts like any
-other teacher and enters the leaderboard by registry name (``ppo-teacher-toy``,
-...). The policy may look at a window of its last ``k`` observations (``k`` is
-read from the file: the policy's input size over the env's observation size),
-stacked exactly as during training (:class:`teachgym.training.vector_sb3.History`).
+*train* population (:mod:`teachgym.training.learned_teacher`); they act like any
+other teacher. One trained teacher per env ships in ``weights/`` (a
+``.safetensors`` policy and a JSON card per env; :data:`SHIPPED_ENVS`), which the
+registered ``ppo-teacher`` (:class:`teachgym.teachers.generic.ppo_teacher.PPOTeacher`)
+acts with; :class:`LearnedTeacher` acts with any teacher file. Its policy may look
+at a window of its last ``k`` observations (``k`` is read from the file: the
+policy's input size over the env's observation size), stacked exactly as during
+training (:class:`teachgym.training.vector_sb3.History`).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +24,10 @@ from teachgym.teachers.generic.sb3_policy import SB3PolicyTeacher
 from teachgym.validation import ConfigError
 
 SHIPPED = Path(__file__).resolve().parent
+#: the shipped trained teachers: ``<env name>.safetensors`` and its card ``<env name>.json`` per env
+WEIGHTS = SHIPPED / "weights"
+#: the envs a trained teacher ships for (each has a file pair in :data:`WEIGHTS`)
+SHIPPED_ENVS = ("teachgym/Flashcards-HLR-v1",)
 
 
 class LearnedTeacher(SB3PolicyTeacher):
@@ -57,3 +66,11 @@ class LearnedTeacher(SB3PolicyTeacher):
         obs = np.asarray(obs, dtype=np.float32).reshape(1, -1)
         window = self._history.start(obs) if keys.is_episode_start(info) else self._history.push(obs)
         return super().act(window[0], info)
+
+
+def shipped_card(env_id: str) -> dict[str, Any]:
+    """The JSON card of the teacher shipped for ``env_id`` (what it was trained on and how it reads the env)."""
+    if env_id not in SHIPPED_ENVS:
+        raise ConfigError(f"ppo-teacher ships trained weights for {list(SHIPPED_ENVS)}; got env {env_id!r}")
+    return json.loads((WEIGHTS / f"{env_id.split('/')[-1]}.json").read_text())
+

@@ -1,0 +1,58 @@
+"""The shipped ppo-teacher: loads its env's weights without unpickling, refuses every other env clearly."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import teachgym
+from teachgym.registry import compatibility, teacher_meta
+from teachgym.teachers.learned.ppo_teacher import SHIPPED_ENVS, WEIGHTS, shipped_card
+from teachgym.training.safe_policy import load_teacher
+
+
+def test_every_shipped_env_has_weights_and_a_card_that_match_the_env():
+    assert teacher_meta("ppo-teacher").env_ids == SHIPPED_ENVS and not teacher_meta("ppo-teacher").privileged
+    for env_id in SHIPPED_ENVS:
+        card = shipped_card(env_id)
+        env = gym.make(env_id)
+        _, info = env.reset(seed=0)
+        assert card["env_id"] == env_id and card["action_space"] == repr(env.action_space)
+        assert card["observation_shape"] == list(env.observation_space.shape)
+        assert card["tutor_log"] == json.loads(json.dumps(info["tutor_log"]))
+        assert card["trained_on"] == "population='train'" and card["teacher_steps"] > 0
+        saved = load_teacher(WEIGHTS / card["weights"])  # a plain teacher file: no pickle involved
+        assert saved.action_space.n == env.action_space.n
+        assert (WEIGHTS / card["weights"]).stat().st_size < 2_000_000
+
+
+def test_it_is_compatible_with_its_envs_only():
+    assert compatibility("ppo-teacher", "teachgym/Flashcards-HLR-v1") == []
+    for other in ("teachgym/Flashcards-EFC-v1", "teachgym/Flashcards-ACTR-v1", "teachgym/ToyCurriculumDiscrete-v0"):
+        (problem,) = compatibility("ppo-teacher", other)
+        assert "made for the envs ['teachgym/Flashcards-HLR-v1'] only" in problem
+
+
+def test_other_spaces_and_other_logs_are_refused_with_what_it_ships():
+    with pytest.raises(teachgym.ConfigError, match=r"no trained weights .* Discrete\(25\).*Flashcards-HLR-v1"):
+        teachgym.run("teachgym/ToyCurriculumDiscrete-v0", "ppo-teacher", 0, n_steps=5)
+    with pytest.raises(teachgym.ConfigError, match=r"observation shape \(61,\)"):
+        teachgym.run("teachgym/Flashcards-HLR-v1", "ppo-teacher", 0, n_steps=5, n_items=20)
+    with pytest.raises(teachgym.ConfigError, match="delay"):
+        teachgym.run("teachgym/Flashcards-HLR-v1", "ppo-teacher", 0, n_steps=5, delay=10.0)
+
+
+def test_it_teaches_held_out_students_deterministically_and_better_than_random():
+    runs = [teachgym.run("teachgym/Flashcards-HLR-v1", "ppo-teacher", seed, n_steps=100, population="held_out")
+            for seed in (0, 1, 0)]
+    assert runs[0] == runs[2] and not np.array_equal(runs[0].lessons, runs[1].lessons)
+    random = [teachgym.run("teachgym/Flashcards-HLR-v1", "random", seed, n_steps=100, population="held_out").score
+              for seed in (0, 1)]
+    assert np.mean([r.score for r in runs[:2]]) > np.mean(random)
+    sampled = teachgym.run("teachgym/Flashcards-HLR-v1", "ppo-teacher", 0, n_steps=20,
+                           teacher_kwargs={"deterministic": False})
+    assert sampled == teachgym.run("teachgym/Flashcards-HLR-v1", "ppo-teacher", 0, n_steps=20,
+                                   teacher_kwargs={"deterministic": False})
