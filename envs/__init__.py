@@ -70,7 +70,7 @@ for _domain in ("Math", "Code", "VQA"):
 
 register_env("teachgym/FineTuneRL-Linear-v0", "teachgym.envs.finetune_rl.linear:FineTuneRLLinearEnv",
              family="finetune_rl", score="% of the optimal value (or of the budget left when eps-optimal)",
-             smoke=_FAST)
+             smoke=_FAST, vector_entry_point="teachgym.envs.finetune_rl.linear_vector:FineTuneRLLinearVectorEnv")
 # 4 teacher steps of 32 DQN steps, 300 offline transitions, one 30-step evaluation episode.
 register_env("teachgym/FineTuneRL-SB3-v1", "teachgym.envs.finetune_rl.sb3:FineTuneRLSB3Env", family="finetune_rl",
              score="greedy evaluation return, % of the task's return range", cost="medium",

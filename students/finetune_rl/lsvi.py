@@ -218,46 +218,70 @@ class LSVIStudent(Student):
         """LSVI for offline share ``share``: the cover policies and their estimates (cached)."""
         if self._plan is not None and self._plan_share == share:
             return self._plan
-        mdp, beta = self.mdp, self.bonus_scale
-        horizon, n_states, n_actions, dim = mdp.horizon, mdp.n_states, mdp.n_actions, mdp.dim
         c_off, c_on = self.source_weights(share)
-        w_off, w_on = c_off[:, None, None], c_on[:, None, None]
-        gram = self.ridge * np.eye(dim) + w_off * self.offline.cov + w_on * self.online.cov
-        inverse = np.linalg.inv(gram)
-        reward_sums = c_off[:, None] * self.offline.rew + c_on[:, None] * self.online.rew
-        reward_weights = np.einsum("hde,he->hd", inverse, reward_sums)
-        next_weights = inverse @ (w_off * self.offline.nxt + w_on * self.online.nxt)  # (H, d, S)
-        phi = self._flat_features
-        # The bonus scales with the remaining horizon: Q_h's range, hence its regression error, is H - h.
-        remaining = (horizon - np.arange(horizon))[:, None]
-        bonus = beta * remaining * np.sqrt(np.maximum(np.einsum("nd,hde,ne->hn", phi, inverse, phi), 0.0))
-        rewards = phi @ reward_weights.T  # (S*A, H): the regressed reward part of Q
-
-        # Columns: greedy (reward), optimistic (reward + bonus), coverage (bonus only).
-        reward_on = np.array([1.0, 1.0, 0.0])
-        bonus_on = np.array([0.0, 1.0, 1.0])
-        values = np.zeros((n_states, 3))
-        cover = np.zeros((len(COVER), horizon, n_states, n_actions))
-        cover[1] = 1.0 / n_actions
-        for h in range(horizon - 1, -1, -1):
-            q = rewards[:, h, None] * reward_on + bonus[h, :, None] * bonus_on + phi @ (next_weights[h] @ values)
-            q = np.clip(q, 0.0, horizon - h).reshape(n_states, n_actions, 3)
-            best = q.argmax(axis=1)  # (S, 3); ties go to the lowest action index
-            for column, k in enumerate((0, 2, 3)):
-                cover[k, h, np.arange(n_states), best[:, column]] = 1.0
-            values = q.max(axis=1)
-        value_estimate = float(mdp.start @ values[:, 0])
-
-        # Evaluate every cover policy: its value (reward) and its uncertainty (bonus), under its own actions.
-        n_cover = len(COVER)
-        values = np.zeros((n_states, 2 * n_cover))
-        reward_on = np.repeat([1.0, 0.0], n_cover)
-        bonus_on = 1.0 - reward_on
-        for h in range(horizon - 1, -1, -1):
-            q = rewards[:, h, None] * reward_on + bonus[h, :, None] * bonus_on + phi @ (next_weights[h] @ values)
-            q = np.clip(q, 0.0, horizon - h).reshape(n_states, n_actions, 2, n_cover)
-            values = np.einsum("ksa,sajk->sjk", cover[:, h], q).reshape(n_states, 2 * n_cover)
-        estimates = mdp.start @ values
-        self._plan = Plan(cover, value_estimate, estimates[:n_cover], estimates[n_cover:])
+        cover, value_estimate, cover_value, cover_uncertainty = plan_batch(
+            self.mdp, self._flat_features, self.ridge, self.bonus_scale, *(np.asarray(a)[None] for a in (
+                self.offline.cov, self.offline.rew, self.offline.nxt, self.online.cov, self.online.rew,
+                self.online.nxt, c_off, c_on)))
+        self._plan = Plan(cover[0], float(value_estimate[0]), cover_value[0], cover_uncertainty[0])
         self._plan_share = share
         return self._plan
+
+
+def plan_batch(mdp: LinearMDP, phi: np.ndarray, ridge: float, bonus_scale: float, off_cov: np.ndarray,
+               off_rew: np.ndarray, off_nxt: np.ndarray, on_cov: np.ndarray, on_rew: np.ndarray, on_nxt: np.ndarray,
+               c_off: np.ndarray, c_on: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """LSVI of ``B`` students at once (:meth:`LSVIStudent.plan` is the case ``B = 1``).
+
+    Args:
+        mdp: the MDP (its features, start distribution and sizes; never its model).
+        phi: ``(S * A, d)`` the flat features.
+        ridge, bonus_scale: the students' ``lambda`` and ``beta``.
+        off_cov, off_rew, off_nxt, on_cov, on_rew, on_nxt: ``(B, H, ...)`` each student's offline and
+            online statistics (``sum phi phi^T``, ``sum phi r``, ``sum phi e_{s'}^T``).
+        c_off, c_on: ``(B, H)`` per-sample regression weights (:meth:`LSVIStudent.source_weights`).
+
+    Returns:
+        ``(cover, value_estimate, cover_value, cover_uncertainty)`` with shapes ``(B, K, H, S, A)``,
+        ``(B,)``, ``(B, K)``, ``(B, K)``, as the fields of :class:`Plan`.
+    """
+    horizon, n_states, n_actions, dim = mdp.horizon, mdp.n_states, mdp.n_actions, mdp.dim
+    batch = off_cov.shape[0]
+    w_off, w_on = c_off[:, :, None, None], c_on[:, :, None, None]
+    gram = ridge * np.eye(dim) + w_off * off_cov + w_on * on_cov
+    inverse = np.linalg.inv(gram)
+    reward_sums = c_off[:, :, None] * off_rew + c_on[:, :, None] * on_rew
+    reward_weights = np.einsum("bhde,bhe->bhd", inverse, reward_sums)
+    next_weights = inverse @ (w_off * off_nxt + w_on * on_nxt)  # (B, H, d, S)
+    # The bonus scales with the remaining horizon: Q_h's range, hence its regression error, is H - h.
+    remaining = (horizon - np.arange(horizon))[:, None]
+    bonus = bonus_scale * remaining * np.sqrt(np.maximum(np.einsum("nd,bhde,ne->bhn", phi, inverse, phi), 0.0))
+    rewards = phi @ reward_weights.transpose(0, 2, 1)  # (B, S*A, H): the regressed reward part of Q
+
+    # Columns: greedy (reward), optimistic (reward + bonus), coverage (bonus only).
+    reward_on = np.array([1.0, 1.0, 0.0])
+    bonus_on = np.array([0.0, 1.0, 1.0])
+    values = np.zeros((batch, n_states, 3))
+    cover = np.zeros((batch, len(COVER), horizon, n_states, n_actions))
+    cover[:, 1] = 1.0 / n_actions
+    rows, cells = np.arange(batch)[:, None], np.arange(n_states)[None, :]
+    for h in range(horizon - 1, -1, -1):
+        q = rewards[:, :, h, None] * reward_on + bonus[:, h, :, None] * bonus_on + phi @ (next_weights[:, h] @ values)
+        q = np.clip(q, 0.0, horizon - h).reshape(batch, n_states, n_actions, 3)
+        best = q.argmax(axis=2)  # (B, S, 3); ties go to the lowest action index
+        for column, k in enumerate((0, 2, 3)):
+            cover[rows, k, h, cells, best[:, :, column]] = 1.0
+        values = q.max(axis=2)
+    value_estimate = np.array([mdp.start @ values[b, :, 0] for b in range(batch)])
+
+    # Evaluate every cover policy: its value (reward) and its uncertainty (bonus), under its own actions.
+    n_cover = len(COVER)
+    values = np.zeros((batch, n_states, 2 * n_cover))
+    reward_on = np.repeat([1.0, 0.0], n_cover)
+    bonus_on = 1.0 - reward_on
+    for h in range(horizon - 1, -1, -1):
+        q = rewards[:, :, h, None] * reward_on + bonus[:, h, :, None] * bonus_on + phi @ (next_weights[:, h] @ values)
+        q = np.clip(q, 0.0, horizon - h).reshape(batch, n_states, n_actions, 2, n_cover)
+        values = np.einsum("bksa,bsajk->bsjk", cover[:, :, h], q).reshape(batch, n_states, 2 * n_cover)
+    estimates = np.stack([mdp.start @ values[b] for b in range(batch)])
+    return cover, value_estimate, estimates[:, :n_cover], estimates[:, n_cover:]
