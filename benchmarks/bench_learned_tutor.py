@@ -19,6 +19,9 @@
    (%). Baselines: every registered non-privileged teacher that can teach the env
    (the fitted threshold tutor, round-robin, Leitner, SM-2, mastery, the bandits,
    random). Paired differences learned - baseline with 95 % bootstrap CIs.
+   Beside the headline score, the mean per-step recall (the env's reward, what the
+   tutor was trained on; Reddy et al.'s measure) of the tutor, the best baseline
+   and the threshold tutor on the same students, paired the same way.
 3. The same comparison against the best held-out baseline on ``train``-population
    students (seeds 1000..), which the tutor could have met in training: the gap
    between the two says what does not generalise.
@@ -125,6 +128,19 @@ def env_speed(num_envs: int, seconds: float) -> dict[str, float]:
     return out
 
 
+def per_step_recall(teacher: dict, names: list[str], seeds: int) -> dict[str, list[float]]:
+    """Mean per-step recall (mean reward) of the learned tutor and the teachers ``names`` on held-out seeds."""
+    import teachgym
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
+    from teachgym.training.learned_teacher import ITEMWISE_FEATURES
+
+    def one(spec, seed):
+        made = PPOTutor(model_path=spec["path"], features=ITEMWISE_FEATURES) if isinstance(spec, dict) else spec
+        return float(teachgym.run(ENV_ID, made, seed, population="held_out").rewards.mean())
+
+    return {name: [one(spec, seed) for seed in range(seeds)] for name, spec in {"ppo": teacher, **{n: n for n in names}}.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", default="runs/learned/hlr-itemwise-s0")
@@ -159,6 +175,8 @@ def main() -> int:
     train_scores = lt.evaluate(ENV_ID, {"ppo": learned, best: best}, args.seeds, jobs=args.jobs, population="train",
                                first_seed=1000)
     train_paired = lt.paired_comparison(train_scores, "ppo")[best]
+    recall = per_step_recall(learned, sorted({best, "threshold"}), args.seeds)
+    recall_paired = lt.paired_comparison(recall, "ppo")
     eval_seconds = time.perf_counter() - start
     row = paired[best]
     summary = {
@@ -166,6 +184,9 @@ def main() -> int:
         "best_baseline": best, "best_baseline_held_out": round(row["baseline_mean"], 3),
         "ppo_minus_best": round(row["mean_difference"], 3), "ci_low": round(row["ci_low"], 3),
         "ci_high": round(row["ci_high"], 3), "beats_best": bool(row["ci_low"] > 0),
+        "mean_recall_per_step_held_out": {name: round(float(np.mean(v)), 4) for name, v in recall.items()},
+        "mean_recall_per_step_ppo_minus": {name: [round(p["mean_difference"], 4), round(p["ci_low"], 4),
+                                                  round(p["ci_high"], 4)] for name, p in recall_paired.items()},
         "ppo_train_population": round(train_paired["learned_mean"], 3),
         f"{best}_train_population": round(train_paired["baseline_mean"], 3),
         "ppo_minus_best_train_population": round(train_paired["mean_difference"], 3),
@@ -183,8 +204,8 @@ def main() -> int:
              "seeds 0..N-1 as the leaderboard runs them; paired by seed. Training: PPO, item-shared policy on the "
              "tutor's log, train population only; settings fixed from scripts/train_rl_tutor.py before any held-out "
              "run. Training ran with 1 torch thread on the shared 2-core machine; steps/s depend on its load.")
-    path = record("learned_tutor_hlr", "tutoring", summary, {"held_out": scores, "train_population": train_scores},
-                  notes=notes)
+    path = record("learned_tutor_hlr", "tutoring", summary, {"held_out": scores, "train_population": train_scores,
+                                                             "held_out_mean_recall_per_step": recall}, notes=notes)
     print(json.dumps({k: v for k, v in summary.items() if k != "paired"}, indent=1))
     print(f"recorded {path}")
     if args.ship:
