@@ -178,7 +178,8 @@ def training_speed(steps: int, threads: list[int], repeats: int) -> dict[str, fl
             out[f"ppo_{label}_{key}"] = float(np.mean([r[key] for r in found]))
     for label in runs:
         if label != "old_defaults_t1":
-            out[f"ppo_{label}_over_old_defaults"] = out[f"ppo_{label}_steps_per_s"] / out["ppo_old_defaults_t1_steps_per_s"]
+            old = out["ppo_old_defaults_t1_steps_per_s"]
+            out[f"ppo_{label}_over_old_defaults"] = out[f"ppo_{label}_steps_per_s"] / old
     return out
 
 
@@ -241,9 +242,9 @@ def main(argv: list[str] | None = None) -> int:
                                                          for k, v in evaluation["paired"][best].items()}})
     print(json.dumps(summary, indent=2))
     record("vector", "curriculum", summary, per_seed,
-           notes="env speed: one pinned core (gridworld and FineTuneRL-Linear at --grid-envs learners). PPO speed: the settings of "
-                 "SETTINGS trained in turn (interleaved --repeats times) on 1 torch thread, the new defaults also on "
-                 "each --train-threads count; steps_per_cpu_s counts the process's CPU time. Learning curves: "
+           notes="env speed: one pinned core (gridworld and FineTuneRL-Linear at --grid-envs learners). "
+                 "PPO speed: the settings of SETTINGS trained in turn (interleaved --repeats times) on 1 torch "
+                 "thread, the new defaults also on each --train-threads count; steps_per_cpu_s counts the process's CPU time. Learning curves: "
                  "old and new defaults with the same seeds on --curve-env-kwargs (train population), training "
                  "return by quarter and held-out scores. held_out_*: from the --evaluation file. Ratios are "
                  "measured in the same run; the machine is shared (see load).")

@@ -68,8 +68,9 @@ class FineTuneRLLinearVectorEnv(TeacherVectorEnv):
 
     def _progress_info(self) -> dict[str, np.ndarray]:
         everyone = np.ones(self.num_envs, dtype=bool)
+        online = max(self._t, 0) * self.single_env.episodes_per_step
         progress = {keys.VALUE.name: 100.0 * self._value / self.optimal_value,
-                    keys.ONLINE_EPISODES.name: np.full(self.num_envs, max(self._t, 0) * self.single_env.episodes_per_step),
+                    keys.ONLINE_EPISODES.name: np.full(self.num_envs, online),
                     keys.EPS_OPTIMAL.name: self._eps_optimal(), keys.EPISODES_TO_EPS.name: self._streak_start.copy()}
         return {**progress, **{"_" + key: everyone for key in progress}}
 
