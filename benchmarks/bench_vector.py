@@ -245,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
            notes="env speed: one pinned core (gridworld and FineTuneRL-Linear at --grid-envs learners). "
                  "PPO speed: the settings of SETTINGS trained in turn (interleaved --repeats times) on 1 torch "
                  "thread, the new defaults also on each --train-threads count; steps_per_cpu_s counts the "
-                 "process's CPU time. Learning curves: old and new defaults with the same seeds on --curve-env-kwargs (train population), training "
-                 "return by quarter and held-out scores. held_out_*: from the --evaluation file. Ratios are "
-                 "measured in the same run; the machine is shared (see load).")
+                 "process's CPU time. Learning curves: old and new defaults with the same seeds on "
+                 "--curve-env-kwargs (train population), training return by quarter and held-out scores. "
+                 "held_out_*: from the --evaluation file. Ratios are measured in the same run; the machine is "
+                 "shared (see load).")
     return 0
 
 
