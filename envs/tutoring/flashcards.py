@@ -137,6 +137,9 @@ class FlashcardsEnv(TeacherEnv):
                    oracle_lookahead=0.0, student_seed=None, population=None)
     ```
 
+    ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` steps N
+    EFC or HLR students as one numpy batch (:mod:`teachgym.envs.tutoring.flashcards_vector`;
+    sub-env ``i`` equals this env seeded ``seed + i``).
     ``oracle_lookahead`` (seconds, oracle mode) reports the recall that far ahead
     (no reviews meanwhile): Reddy et al.'s Threshold tutor acted on its copy of
     the student two delays (10 s) ahead of the answer.

@@ -84,6 +84,9 @@ class PrerequisiteTutorEnv(TeacherEnv):
 
     ``prerequisites=[[], [0], [0, 1], ...]`` gives the graph explicitly;
     ``student_kwargs`` pass population settings to the student.
+    ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` steps N
+    students as one numpy batch (:mod:`teachgym.envs.tutoring.prerequisites_vector`;
+    sub-env ``i`` equals this env seeded ``seed + i``).
 
     ## Version History
 
