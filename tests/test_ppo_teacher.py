@@ -56,3 +56,26 @@ def test_it_teaches_held_out_students_deterministically_and_better_than_random()
                            teacher_kwargs={"deterministic": False})
     assert sampled == teachgym.run("teachgym/Flashcards-HLR-v1", "ppo-teacher", 0, n_steps=20,
                                    teacher_kwargs={"deterministic": False})
+
+
+def test_the_item_shared_tutor_trains_on_the_batched_env_and_resumes(tmp_path):
+    from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
+    from teachgym.training.learned_teacher import LearnedTeacherConfig, evaluate, train
+
+    config = LearnedTeacherConfig(env_id="teachgym/Flashcards-HLR-v1", env_kwargs={"n_steps": 20, "n_items": 5},
+                                  policy="itemwise", history=1, total_timesteps=160, num_envs=4, rollout_steps=20,
+                                  batch_size=40, n_epochs=1, out_dir=str(tmp_path), run_name="tiny", progress=False,
+                                  checkpoint_every=80, eval_seeds=0, jobs=1)
+    path, report = train(config)
+    saved = load_teacher(path)
+    assert saved.observation_space.shape == (5 * 4 + 1,)  # reviews, correct, since, rate per item + budget
+    assert type(saved.policy).__name__ == "ItemwisePolicy" and report["teacher_steps"] == 160
+    tutor = PPOTutor(model_path=str(path), features="rates")
+    result = teachgym.run("teachgym/Flashcards-HLR-v1", tutor, 0, n_steps=20, n_items=5, population="held_out")
+    scores = evaluate("teachgym/Flashcards-HLR-v1", {"ppo": {"path": str(path), "policy": "itemwise"}}, 1,
+                      {"n_steps": 20, "n_items": 5}, jobs=1)
+    assert scores["ppo"] == [result.score]
+    config.total_timesteps = 240  # resumes from the checkpoint
+    assert train(config)[1]["teacher_steps"] == 80
+    with pytest.raises(teachgym.ConfigError, match="history must be 1"):
+        LearnedTeacherConfig(env_id="teachgym/Flashcards-HLR-v1", policy="itemwise", history=2)
