@@ -24,7 +24,8 @@
    and the threshold tutor on the same students, paired the same way.
 3. The same comparison against the best held-out baseline on ``train``-population
    students (seeds 1000..), which the tutor could have met in training: the gap
-   between the two says what does not generalise.
+   between the two says what does not generalise. And on the env's default students
+   (``population=None``, what the leaderboard's suites run), which neither part is.
 4. ``--ship`` copies the teacher file into the package
    (``teachers/learned/weights/<env>.safetensors``) with its card (``<env>.json``),
    which the ``ppo-teacher`` loads.
@@ -175,6 +176,9 @@ def main() -> int:
     train_scores = lt.evaluate(ENV_ID, {"ppo": learned, best: best}, args.seeds, jobs=args.jobs, population="train",
                                first_seed=1000)
     train_paired = lt.paired_comparison(train_scores, "ppo")[best]
+    default_scores = lt.evaluate(ENV_ID, {"ppo": learned, best: best, "threshold": "threshold"}, args.seeds,
+                                 jobs=args.jobs, population=None)
+    default_paired = lt.paired_comparison(default_scores, "ppo")
     recall = per_step_recall(learned, sorted({best, "threshold"}), args.seeds)
     recall_paired = lt.paired_comparison(recall, "ppo")
     eval_seconds = time.perf_counter() - start
@@ -191,6 +195,10 @@ def main() -> int:
         f"{best}_train_population": round(train_paired["baseline_mean"], 3),
         "ppo_minus_best_train_population": round(train_paired["mean_difference"], 3),
         "train_population_ci": [round(train_paired["ci_low"], 3), round(train_paired["ci_high"], 3)],
+        "default_population": {name: [round(p["baseline_mean"], 3), round(p["mean_difference"], 3),
+                                      round(p["ci_low"], 3), round(p["ci_high"], 3)]
+                               for name, p in default_paired.items()},
+        "ppo_default_population": round(float(np.mean(default_scores["ppo"])), 3),
         "teacher_steps": report.get("teacher_steps"), "train_seconds": round(report.get("seconds", 0.0), 1),
         "train_steps_per_s": round(report.get("steps_per_s") or 0.0, 1),
         "train_env_share": round(report["env_s"] / report["seconds"], 3),
@@ -205,6 +213,7 @@ def main() -> int:
              "tutor's log, train population only; settings fixed from scripts/train_rl_tutor.py before any held-out "
              "run. Training ran with 1 torch thread on the shared 2-core machine; steps/s depend on its load.")
     path = record("learned_tutor_hlr", "tutoring", summary, {"held_out": scores, "train_population": train_scores,
+                                                             "default_population": default_scores,
                                                              "held_out_mean_recall_per_step": recall}, notes=notes)
     print(json.dumps({k: v for k, v in summary.items() if k != "paired"}, indent=1))
     print(f"recorded {path}")
