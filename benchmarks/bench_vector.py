@@ -142,15 +142,12 @@ def _train(steps: int, threads: int, env_kwargs: dict | None = None, seed: int =
     """One PPO run on ToyCurriculumDiscrete's train population: wall and CPU speed, time split, curve."""
     import csv
 
-    import torch
-
     from teachgym.training.learned_teacher import LearnedTeacherConfig, train
 
-    torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:
         config = LearnedTeacherConfig(total_timesteps=steps, out_dir=out_dir or tmp, progress=False,
                                       checkpoint_every=0, eval_seeds=0, seed=seed, env_kwargs=env_kwargs or {},
-                                      **settings)
+                                      torch_threads=threads, **settings)
         cpu = time.process_time()
         path, report = train(config)
         cpu = time.process_time() - cpu

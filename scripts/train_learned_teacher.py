@@ -52,6 +52,8 @@ class Args:
     """PPO epochs over each rollout"""
     ent_coef: float = 0.01
     """PPO entropy bonus"""
+    torch_threads: int = 1
+    """torch threads while training (two ran about 7x slower than one on a shared 2-core machine)"""
     checkpoint_every: int = 500_000
     """teacher steps between checkpoints (0: none)"""
     out_dir: str = "runs/learned"
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         env_id=args.env_id, env_kwargs=parse_kwargs(args.env_kwargs, "env_kwargs"),
         total_timesteps=args.total_timesteps, num_envs=args.num_envs, history=args.history, seed=args.seed,
         policy=args.policy, gamma=args.gamma, rollout_steps=args.rollout_steps, batch_size=args.batch_size,
-        n_epochs=args.n_epochs, ent_coef=args.ent_coef,
+        n_epochs=args.n_epochs, ent_coef=args.ent_coef, torch_threads=args.torch_threads,
         checkpoint_every=args.checkpoint_every, out_dir=args.out_dir, run_name=args.run_name,
         eval_seeds=args.eval_seeds, baselines=list(args.baselines), jobs=args.jobs, progress=args.progress)
     path, report = lt.train(config)

@@ -54,6 +54,9 @@ class LearnedTeacherConfig:
     gamma: float = 0.99
     ent_coef: float = 0.01
     net_arch: list[int] = field(default_factory=lambda: [64, 64])
+    torch_threads: int | None = 1
+    """torch intra-op threads while training (None: torch's default, one per core); on a shared 2-core
+    machine two threads trained about 7x slower than one (benchmarks/bench_vector.py)"""
     policy: str = "mlp"
     """"mlp" (SB3's MlpPolicy on the stacked observations) or "itemwise" (tutoring envs: one network shared by the
     items on the log-scaled tutor's log with correct rates, teachgym.teachers.tutoring.itemwise_policy; history 1)"""
@@ -76,6 +79,8 @@ class LearnedTeacherConfig:
         self.rollout_steps = check_int("rollout_steps", self.rollout_steps, low=2)
         self.batch_size = check_int("batch_size", self.batch_size, low=2)
         self.n_epochs = check_int("n_epochs", self.n_epochs, low=1)
+        if self.torch_threads is not None:
+            self.torch_threads = check_int("torch_threads", self.torch_threads, low=1, high=1024)
         self.learning_rate = check_float("learning_rate", self.learning_rate, low=0.0, low_open=True)
         self.eval_seeds = check_int("eval_seeds", self.eval_seeds, low=0)
         self.jobs = check_int("jobs", self.jobs, low=1)
@@ -198,8 +203,11 @@ def train(config: LearnedTeacherConfig, verbose: int = 0) -> tuple[Path, dict[st
     remaining = config.total_timesteps - model.num_timesteps
     start, done_before = time.perf_counter(), model.num_timesteps
     if remaining > 0:
-        model.learn(remaining, callback=[timing, _checkpointer(checkpoint, config.checkpoint_every)],
-                    reset_num_timesteps=False, progress_bar=config.progress)
+        from teachgym.utils.threads import torch_threads
+
+        with torch_threads(config.torch_threads):
+            model.learn(remaining, callback=[timing, _checkpointer(checkpoint, config.checkpoint_every)],
+                        reset_num_timesteps=False, progress_bar=config.progress)
     seconds = time.perf_counter() - start
     path = save_teacher(model, run_dir / "teacher.safetensors")
     save_teacher(model, checkpoint)
