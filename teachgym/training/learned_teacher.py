@@ -231,7 +231,7 @@ def _score(args: tuple[str, Any, int, dict[str, Any], str]) -> float:
     elif isinstance(teacher, dict):  # a learned teacher file: built in the worker
         from teachgym.teachers.learned.ppo_teacher import LearnedTeacher
 
-        teacher = LearnedTeacher(path=teacher["path"])
+        teacher = LearnedTeacher(path=teacher["path"], deterministic=teacher.get("deterministic", True))
     with torch_threads(1):
         return run(env_id, teacher, seed, population=population, **env_kwargs).score
 
@@ -244,7 +244,8 @@ def evaluate(env_id: str, teachers: dict[str, Any], seeds: int, env_kwargs: dict
     population instead, to tell what does not generalise from what was not learned.
 
     ``teachers`` maps a name to a registered teacher name or ``{"path": teacher file}`` (with
-    ``"policy": "itemwise"`` for an item-shared tutor).
+    ``"policy": "itemwise"`` for an item-shared tutor, ``"deterministic": False`` to draw each lesson from
+    the policy's probabilities with the teacher's own RNG instead of taking its most likely one).
     """
     env_kwargs = dict(env_kwargs or {})
     tasks = [(env_id, spec, seed, env_kwargs, population) for spec in teachers.values()
