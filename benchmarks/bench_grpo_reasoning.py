@@ -40,6 +40,7 @@ def main(argv=None) -> int:
                         default=["random", "rg-threshold", "learnability", "sec", "dump"])
     parser.add_argument("--threshold", type=float, default=0.3, help="target probe score (quality)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON result here")
+    parser.add_argument("--name", default=None, help="result name (default grpo_reasoning_<job>)")
     args = parser.parse_args(argv)
     args.env = ENV_ID
     args.env_kwargs = {**SETTINGS, **args.env_kwargs}
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "summary")}, indent=1, default=float))
     notes = f"{ENV_ID}, env kwargs {args.env_kwargs}"
     if args.job != "quality":
-        record(f"grpo_reasoning_{args.job}", "grpo",
+        record(args.name or f"grpo_reasoning_{args.job}", "grpo",
                {k: v for k, v in result.items() if k not in ("job", "env", "env_kwargs", "machine")}, notes=notes)
         return 0
     print(bench_grpo.markdown(result["summary"]))
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
                          "final test score %": {"mean": s["score_mean"], "ci95": list(s["ci_score"])}}
                for teacher, s in result["summary"].items()}
     per_seed = {teacher: finite(s["updates_to_threshold"]) for teacher, s in result["summary"].items()}
-    record("grpo_reasoning_quality", "grpo", summary,
+    record(args.name or "grpo_reasoning_quality", "grpo", summary,
            {"GRPO updates to the threshold (None: never)": per_seed},
            notes=f"{notes}; threshold {args.threshold} (mean probe score over all arms), seeds {args.seeds}; runs "
                  "that never reach it count as the whole budget; 95 % percentile-bootstrap CIs over seeds; "
