@@ -14,6 +14,12 @@ distractor ``hash`` (``h:xyz=`` -> two digits of a SHA-256 of the string): its
 answers are a function the student cannot learn from few examples, so a teacher
 that spends problems on it wastes them. The headline score is the student's
 greedy exact-match accuracy on held-out problems of the learnable skills.
+Item scores are computed on the problems the teacher writes, that is on the
+training pool, where the default student also *memorises*: after 600 uniform
+steps it answers 61 % / 80 % of the add / sub training pool but 13 % / 6 % of
+their held-out problems, and 14 % of the hash pool, whose ``p (1 - p)`` is then
+as high as that of add (``benchmarks/bench_lm_memorisation.py``). A teacher
+trained on these scores can drift towards the distractor.
 
 Item scores (``item_score``):
 
