@@ -3,9 +3,11 @@
 For each env in :data:`teachgym.teachers.learned.ppo_teacher.SHIPPED_ENVS` the
 package holds a policy trained with PPO on the env's ``train`` student population
 (``teachers/learned/weights/<env>.safetensors``, loaded without unpickling) and a
-card (``<env>.json``: the env, its spaces and tutor's log, the policy kind, the
-training command and steps). Retrain and ship one with
-``python benchmarks/bench_learned_tutor.py --ship``.
+card (``<env>.json``: the env, its spaces and tutor's log, the policy kind, whether it
+acts with its most likely lesson or draws one, the training command and steps).
+Retrain and ship one with ``python benchmarks/bench_learned_tutor.py --ship``
+(Flashcards-HLR) or ``python benchmarks/bench_learned_gridworld.py --ship``
+(GridworldCurriculumDiscrete).
 """
 
 from __future__ import annotations
@@ -31,17 +33,19 @@ class PPOTeacher(Teacher):
     with the training command, steps and population.
 
     Args:
-        deterministic: act with the policy's most likely lesson (default), or draw
-            it from the policy's probabilities with the teacher's own RNG.
+        deterministic: act with the policy's most likely lesson (True), or draw it
+            from the policy's probabilities with the teacher's own RNG (False).
+            None (default): as the env's card says (``"deterministic"``, True when
+            absent), the mode chosen on train-population students when it shipped.
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, spaces.Box)
     env_ids: ClassVar[tuple[str, ...]] = SHIPPED_ENVS
 
-    def __init__(self, deterministic: bool = True):
+    def __init__(self, deterministic: bool | None = None):
         super().__init__()
-        if not isinstance(deterministic, bool):
-            raise ConfigError(f"deterministic must be True or False, got {deterministic!r}")
+        if deterministic is not None and not isinstance(deterministic, bool):
+            raise ConfigError(f"deterministic must be True, False or None (the card's choice), got {deterministic!r}")
         self.deterministic = deterministic
         # Imported when the teacher is made, not in a run: importing SB3 draws from Python's global `random`.
         import stable_baselines3  # noqa: F401
@@ -69,11 +73,12 @@ class PPOTeacher(Teacher):
 
     def _load(self, card: dict[str, Any]) -> Teacher:
         path = str(WEIGHTS / card["weights"])
+        deterministic = card.get("deterministic", True) if self.deterministic is None else self.deterministic
         if card["policy"] == "itemwise":
             from teachgym.teachers.tutoring.ppo_tutor import PPOTutor
 
-            return PPOTutor(model_path=path, deterministic=self.deterministic, features=card["features"])
-        return LearnedTeacher(path=path, deterministic=self.deterministic)
+            return PPOTutor(model_path=path, deterministic=deterministic, features=card["features"])
+        return LearnedTeacher(path=path, deterministic=deterministic)
 
     def _check_log(self, info: dict[str, Any]) -> None:
         """Refuse a tutor's log other than the one the policy was trained on (another delay, answer timing)."""

@@ -27,7 +27,7 @@ SHIPPED = Path(__file__).resolve().parent
 #: the shipped trained teachers: ``<env name>.safetensors`` and its card ``<env name>.json`` per env
 WEIGHTS = SHIPPED / "weights"
 #: the envs a trained teacher ships for (each has a file pair in :data:`WEIGHTS`)
-SHIPPED_ENVS = ("teachgym/Flashcards-HLR-v1",)
+SHIPPED_ENVS = ("teachgym/Flashcards-HLR-v1", "teachgym/GridworldCurriculumDiscrete-v0")
 
 
 class LearnedTeacher(SB3PolicyTeacher):
