@@ -28,7 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import bootstrap_ci, pin_one_thread, record  # noqa: E402
 
-from teachgym.envs.grpo.problem_writer import SKILLS, ProblemWriterEnv, all_problems, random_problem, solve  # noqa: E402
+from teachgym.envs.grpo.problem_writer import (  # noqa: E402
+    SKILLS, ProblemWriterEnv, all_problems, random_problem, solve)
 
 
 def measure(seed: int, steps: int) -> dict:
