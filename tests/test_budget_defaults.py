@@ -136,3 +136,26 @@ def test_a_bandit_fed_before_its_first_lesson_keeps_its_buffers():
     teacher.update(1, 0.0, None, {"outcome": 0.5})
     teacher.act(None, _start(20_000))
     assert teacher.window == 10 and teacher._filled[1] == 1
+
+
+@pytest.mark.parametrize("name", ["ucb", "thompson"])
+def test_discounted_bandits_memory_follows_the_budget_above_the_reference(name):
+    space = spaces.Discrete(25)
+    for budget, discount in ((None, 0.99), (400, 0.99), (5000, 0.99), (20_000, 1.0 - 1.0 / 400), (7_500, 1.0 - 1.0 / 150)):
+        teacher = teachgym.make_teacher(name)
+        teacher.reset(space, None, seed=0)
+        teacher.act(None, _start(budget))
+        assert teacher.discount == discount and teacher._progress.discount == discount, (budget, teacher.discount)
+    teacher = teachgym.make_teacher(name, discount=0.9)
+    teacher.reset(space, None, seed=0)
+    teacher.act(None, _start(20_000))
+    assert teacher.discount == 0.9 and teacher._progress.discount == 0.9  # a given value is kept
+
+
+@pytest.mark.parametrize("name", ["ucb", "thompson"])
+def test_discounted_bandits_default_is_the_old_value_bit_for_bit_up_to_the_reference_and_differs_beyond(name):
+    default = _drive_arms(teachgym.make_teacher(name), 9, 5000, 600, seed=2)
+    explicit = _drive_arms(teachgym.make_teacher(name, discount=0.99), 9, 5000, 600, seed=2)
+    np.testing.assert_array_equal(default, explicit)
+    longer = _drive_arms(teachgym.make_teacher(name), 9, 40_000, 600, seed=2)  # 8x the memory
+    assert not np.array_equal(default, longer)

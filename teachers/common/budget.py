@@ -49,3 +49,25 @@ def budget_relative(teaching_budget: int | None, paper_value: int, paper_budget:
     if teaching_budget is None:
         return paper_value
     return max(floor, round(teaching_budget * paper_value / paper_budget))
+
+
+#: The discount of the discounted bandits (UCB, Thompson) at :data:`BANDIT_REFERENCE_BUDGET`: statistics that
+#: live about 100 steps. This project's value; D-UCB's theory ties it to the horizon and to the number of
+#: changes of the rewards, which a teacher does not know.
+REFERENCE_DISCOUNT = 0.99
+REFERENCE_MEMORY = 100  # 1 / (1 - REFERENCE_DISCOUNT), in teacher steps
+
+
+def budget_discount(teaching_budget: int | None) -> float:
+    """The default discount for a run of ``teaching_budget`` teacher steps.
+
+    The statistics' memory ``1 / (1 - discount)`` is the same share of the budget as 100 steps of
+    :data:`BANDIT_REFERENCE_BUDGET`, never shorter than 100 steps; so it is :data:`REFERENCE_DISCOUNT` at the
+    reference budget, on shorter runs and without a published budget.
+
+    Examples:
+        >>> budget_discount(5000), budget_discount(500), budget_discount(None), budget_discount(20_000)
+        (0.99, 0.99, 0.99, 0.9975)
+    """
+    memory = budget_relative(teaching_budget, REFERENCE_MEMORY, BANDIT_REFERENCE_BUDGET, REFERENCE_MEMORY)
+    return REFERENCE_DISCOUNT if memory == REFERENCE_MEMORY else 1.0 - 1.0 / memory

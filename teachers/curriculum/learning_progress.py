@@ -1,4 +1,4 @@
-"""Discounted statistics of absolute learning progress, shared by discounted UCB and Thompson sampling.
+"""Discounted statistics of absolute learning progress, and the base of discounted UCB and Thompson sampling.
 
 The bandit base and the per-arm learning progress it reads are in
 :mod:`teachgym.teachers.common.bandit`.
@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
-from teachgym.teachers.common.bandit import ProgressScale, random_choice
+from teachgym.teachers.common.bandit import BanditTeacher, ProgressScale, random_choice
+from teachgym.teachers.common.budget import REFERENCE_DISCOUNT, budget_discount, published_budget
+from teachgym.validation import check_float
 
 # A count that was 1 shrinks to d ** k after k ticks; below this many ticks d ** k stays far above the smallest float.
 _SAFE_LOG_COUNT = 700.0
@@ -59,3 +61,41 @@ class DiscountedProgress:
         if self._n_measured == len(self._measured) and self._ticks < self._safe_ticks:
             return None
         return random_choice(self.untried(), rng)
+
+
+class DiscountedBandit(BanditTeacher):
+    """Base of the bandits on :class:`DiscountedProgress` (discounted UCB, Thompson sampling).
+
+    Without an explicit ``discount`` the discount is relative to the teaching budget the env publishes at reset
+    (:func:`teachgym.teachers.common.budget.budget_discount`), resolved at a run's first lesson: 0.99 (statistics
+    that live about 100 steps) up to 5,000 teacher steps and without a published budget, the same share of
+    longer runs.
+    """
+
+    def _init_discount(self, discount: float | None) -> None:
+        self.discount_given = None if discount is None else check_float("discount", discount, low=0.0, high=1.0,
+                                                                          low_open=True)
+        self.discount = self.discount_given or REFERENCE_DISCOUNT
+
+    def _setup(self) -> None:
+        self.discount = self.discount_given or REFERENCE_DISCOUNT
+        self._discount_pending = self.discount_given is None
+        super()._setup()
+
+    def act(self, obs, info):
+        if self._discount_pending:
+            self._discount_pending = False
+            discount = budget_discount(published_budget(info))
+            if discount != self.discount and self.steps == 0:  # nothing recorded yet: start the statistics again
+                self.discount = discount
+                self._reset_arms()
+        return self._start + self._choose(info)
+
+    def _reset_arms(self) -> None:
+        self._progress = DiscountedProgress(self.n_arms, self.discount)
+
+    def _observe(self, arm: int, outcome: float | None) -> None:
+        self._progress.tick()  # the clock ticks every step, also on steps that measure no progress
+
+    def _learn(self, arm: int, progress: float, weight: float) -> None:
+        self._progress.add(arm, progress)

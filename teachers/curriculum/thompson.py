@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from teachgym.teachers.common.bandit import BanditTeacher, argmax_random
-from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
+from teachgym.teachers.common.bandit import argmax_random
+from teachgym.teachers.curriculum.learning_progress import DiscountedBandit
 from teachgym.validation import check_float
 
 
-class ThompsonTeacher(BanditTeacher):
+class ThompsonTeacher(DiscountedBandit):
     """Gaussian Thompson sampling on each task's recent absolute LP.
 
     Each task's reward ``r`` is its absolute LP divided by the running max of
@@ -17,31 +17,23 @@ class ThompsonTeacher(BanditTeacher):
     Gaussian with known noise ``sigma`` and a flat prior,
     ``N(S_i / N_i, sigma^2 / N_i)``, where ``N_i`` and ``S_i`` are discounted
     counts and reward sums shared with discounted UCB
-    (:class:`DiscountedProgress`). Discounting lets the posterior of a
+    (:class:`~teachgym.teachers.curriculum.learning_progress.DiscountedProgress`). Discounting lets the posterior of a
     neglected task widen again, so a task whose progress may have changed is
     revisited (the Gaussian analogue of discounted Thompson sampling, Raj &
     Kalyani, 2017). Each step draws one mean per task and practises the argmax;
     untried tasks (``N_i = 0``) come first.
 
     Args:
-        discount: the discount factor, in (0, 1] (default 0.99, as for UCB).
+        discount: the discount factor, in (0, 1]. None (default): relative to the teaching budget, as
+            for UCB (0.99 up to 5,000 teacher steps).
         sigma: reward noise scale, > 0 (default 0.5: the largest standard
             deviation of a reward bounded in [0, 1]).
     """
 
-    def __init__(self, discount: float = 0.99, sigma: float = 0.5):
+    def __init__(self, discount: float | None = None, sigma: float = 0.5):
         super().__init__()
-        self.discount = check_float("discount", discount, low=0.0, high=1.0, low_open=True)
+        self._init_discount(discount)
         self.sigma = check_float("sigma", sigma, low=0.0, low_open=True)
-
-    def _reset_arms(self) -> None:
-        self._progress = DiscountedProgress(self.n_arms, self.discount)
-
-    def _observe(self, arm: int, outcome: float | None) -> None:
-        self._progress.tick()
-
-    def _learn(self, arm: int, progress: float, weight: float) -> None:
-        self._progress.add(arm, progress)
 
     def _choose(self, info) -> int:
         untried = self._progress.untried_arm(self.rng)

@@ -6,16 +6,16 @@ import math
 
 import numpy as np
 
-from teachgym.teachers.common.bandit import BanditTeacher, argmax_random
-from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
+from teachgym.teachers.common.bandit import argmax_random
+from teachgym.teachers.curriculum.learning_progress import DiscountedBandit
 from teachgym.validation import check_float
 
 
-class UCBTeacher(BanditTeacher):
+class UCBTeacher(DiscountedBandit):
     """D-UCB: an upper confidence bound on each task's recent absolute LP.
 
     A task's learning progress changes as the student learns, so statistics are
-    discounted (:class:`DiscountedProgress`): every step multiplies each task's
+    discounted (:class:`~teachgym.teachers.curriculum.learning_progress.DiscountedProgress`): every step multiplies each task's
     count ``N_i`` and reward sum ``S_i`` by ``discount``, then adds ``(1, r)``
     to the practised task, ``r`` being its absolute LP divided by the running
     max of absolute LP (rewards in [0, 1], so the paper's bound ``B`` is 1).
@@ -28,24 +28,17 @@ class UCBTeacher(BanditTeacher):
     ``c = 2 sqrt(0.6)`` is that with ``B = 1`` and ``xi = 0.6``.
 
     Args:
-        discount: the discount factor gamma, in (0, 1] (default 0.99: statistics
-            live about 100 steps); 1 gives undiscounted UCB counts.
+        discount: the discount factor gamma, in (0, 1]; 1 gives undiscounted UCB counts. None
+            (default): relative to the teaching budget, 0.99 (statistics that live about 100 steps) up to
+            5,000 teacher steps, the same share of longer runs (see
+            :class:`~teachgym.teachers.curriculum.learning_progress.DiscountedBandit`).
         c: exploration constant, >= 0.
     """
 
-    def __init__(self, discount: float = 0.99, c: float = 2.0 * math.sqrt(0.6)):
+    def __init__(self, discount: float | None = None, c: float = 2.0 * math.sqrt(0.6)):
         super().__init__()
-        self.discount = check_float("discount", discount, low=0.0, high=1.0, low_open=True)
+        self._init_discount(discount)
         self.c = check_float("c", c, low=0.0)
-
-    def _reset_arms(self) -> None:
-        self._progress = DiscountedProgress(self.n_arms, self.discount)
-
-    def _observe(self, arm: int, outcome: float | None) -> None:
-        self._progress.tick()  # the clock ticks every step, also on steps that measure no progress
-
-    def _learn(self, arm: int, progress: float, weight: float) -> None:
-        self._progress.add(arm, progress)
 
     def upper_bounds(self) -> np.ndarray:
         """Each task's index; +inf for untried tasks."""
