@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--curve-env-kwargs", default='{"n_cells": 4, "arms_per_dim": 4, "n_steps": 500}',
                         help="JSON env arguments of the curve runs (a grid PPO can learn in a short run)")
     parser.add_argument("--evaluation", help="evaluation.json written by scripts/train_learned_teacher.py")
+    parser.add_argument("--name", default="vector", help="result name under benchmarks/results/")
     args = parser.parse_args(argv)
     pin_one_thread()
     summary = {"num_envs": args.num_envs, **env_speed(args.num_envs, args.seconds),
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         summary.update({"held_out_best_bandit": best, **{f"held_out_vs_best_{k}": v
                                                          for k, v in evaluation["paired"][best].items()}})
     print(json.dumps(summary, indent=2))
-    record("vector", "curriculum", summary, per_seed,
+    record(args.name, "curriculum", summary, per_seed,
            notes="env speed: one pinned core (gridworld and FineTuneRL-Linear at --grid-envs learners). "
                  "PPO speed: the settings of SETTINGS trained in turn (interleaved --repeats times) on 1 torch "
                  "thread, the new defaults also on each --train-threads count; steps_per_cpu_s counts the "
