@@ -217,7 +217,7 @@ def part_throughput(args) -> None:
                   flush=True)
         summary[f"{n_envs}_envs"] = rows
         per_rep[f"{n_envs}_envs"] = runs
-    record("integrations_throughput", "integrations", summary, per_rep,
+    record(args.name, "integrations", summary, per_rep,
            notes=f"CartPole-v1 x N in AsyncVectorEnv (NEXT_STEP autoreset), random actions. Each repetition keeps a "
                  f"native and a wrapped vector env alive and steps them in {args.blocks} alternating blocks of "
                  f"800/N steps; ratio = wrapped / native steps per second (and native / wrapped CPU per env step: "
@@ -402,6 +402,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--mc-timesteps", type=int, default=153_600)
     parser.add_argument("--out-dir", default="runs/bench_integrations")
+    parser.add_argument("--name", default="integrations_throughput", help="throughput: result name under benchmarks/results/")
     args = parser.parse_args()
     if args.part == "mountaincar" and not args.conditions:
         args.conditions = "target,linear,alp-gmm"
