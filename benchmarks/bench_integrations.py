@@ -402,7 +402,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--mc-timesteps", type=int, default=153_600)
     parser.add_argument("--out-dir", default="runs/bench_integrations")
-    parser.add_argument("--name", default="integrations_throughput", help="throughput: result name under benchmarks/results/")
+    parser.add_argument("--name", default="integrations_throughput",
+                        help="throughput: result name under benchmarks/results/")
     args = parser.parse_args()
     if args.part == "mountaincar" and not args.conditions:
         args.conditions = "target,linear,alp-gmm"
