@@ -138,6 +138,7 @@ class TeacherMeta:
     required_kwargs: tuple[str, ...]
     description: str = ""
     env_ids: tuple[str, ...] = ()
+    required_packages: tuple[tuple[str, str], ...] = ()
 
 
 def teacher_meta(teacher: Any) -> TeacherMeta:
@@ -160,7 +161,15 @@ def teacher_meta(teacher: Any) -> TeacherMeta:
         required_kwargs=tuple(k for k in getattr(cls, "required_kwargs", ()) if not entry or k not in entry.kwargs),
         description=entry.description if entry else (cls.__doc__ or "").strip().split("\n")[0],
         env_ids=tuple(getattr(cls, "env_ids", ())),
+        required_packages=tuple(dict(getattr(cls, "required_packages", {})).items()),
     )
+
+
+def missing_packages(meta: TeacherMeta) -> list[tuple[str, str]]:
+    """The ``(package, extra)`` pairs of ``meta.required_packages`` that are not installed."""
+    import importlib.util
+
+    return [(package, extra) for package, extra in meta.required_packages if importlib.util.find_spec(package) is None]
 
 
 @dataclass(frozen=True)
@@ -240,6 +249,11 @@ def compatibility(teacher: Any, env: Any) -> list[str]:
     import gymnasium as gym
 
     meta = teacher_meta(teacher)
+    missing = missing_packages(meta)
+    if missing:
+        extras = ",".join(sorted({extra for _, extra in missing}))
+        return [f"teacher {meta.name!r} needs {', '.join(package for package, _ in missing)}, which is not installed "
+                f"(pip install 'teachgym[{extras}]')"]
     if isinstance(env, str):
         made = gym.make(env, **env_meta(env).smoke)
         try:

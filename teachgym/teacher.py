@@ -36,6 +36,9 @@ class Teacher(abc.ABC):
     required_kwargs: ClassVar[tuple[str, ...]] = ()
     #: the env ids the teacher is made for (a policy trained on them); empty: any env its spaces and info fit
     env_ids: ClassVar[tuple[str, ...]] = ()
+    #: packages the teacher imports beyond the base install, each with the extra that installs it
+    #: (``{"stable_baselines3": "rl"}``); where one is missing, :func:`teachgym.registry.compatibility` says so
+    required_packages: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         self.action_space: spaces.Space | None = None

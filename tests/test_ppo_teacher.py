@@ -96,3 +96,25 @@ def test_the_item_shared_tutor_trains_on_the_batched_env_and_resumes(tmp_path):
     assert train(config)[1]["teacher_steps"] == 80
     with pytest.raises(teachgym.ConfigError, match="history must be 1"):
         LearnedTeacherConfig(env_id="teachgym/Flashcards-HLR-v1", policy="itemwise", history=2)
+
+
+def test_without_its_packages_ppo_teacher_is_skipped_by_a_sweep_not_failed(monkeypatch):
+    """The main job installs no extras: a suite's ppo-teacher is then left out with the install command, not run."""
+    import importlib.util
+
+    from teachgym.leaderboard import get_suite, plan
+    from teachgym.registry import compatibility
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "stable_baselines3" else find_spec(name, *a))
+    why = compatibility("ppo-teacher", "teachgym/Flashcards-HLR-v1")
+    assert len(why) == 1 and "stable_baselines3" in why[0] and "teachgym[rl]" in why[0]
+    skipped = []
+    specs = plan(get_suite("tutoring"), seeds=1, skipped=skipped)
+    assert not any(spec.teacher == "ppo-teacher" for spec in specs)
+    assert any(spec.teacher == "threshold" for spec in specs)
+    assert [(t, label) for t, label, _ in skipped] == [("ppo-teacher", "teachgym/Flashcards-HLR-v1")]
+    assert "teachgym[rl]" in skipped[0][2]
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert any(spec.teacher == "ppo-teacher" for spec in plan(get_suite("tutoring"), seeds=1))

@@ -41,6 +41,7 @@ class PPOTeacher(Teacher):
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, spaces.Box)
     env_ids: ClassVar[tuple[str, ...]] = SHIPPED_ENVS
+    required_packages: ClassVar[dict[str, str]] = {"stable_baselines3": "rl", "torch": "rl", "safetensors": "rl"}
 
     def __init__(self, deterministic: bool | None = None):
         super().__init__()
@@ -48,7 +49,11 @@ class PPOTeacher(Teacher):
             raise ConfigError(f"deterministic must be True, False or None (the card's choice), got {deterministic!r}")
         self.deterministic = deterministic
         # Imported when the teacher is made, not in a run: importing SB3 draws from Python's global `random`.
-        import stable_baselines3  # noqa: F401
+        try:
+            import stable_baselines3  # noqa: F401
+        except ImportError as error:
+            raise ConfigError("ppo-teacher runs its policy with stable-baselines3 and torch: "
+                              "pip install 'teachgym[rl]'") from error
 
         self._inner: Teacher | None = None
         self._card: dict[str, Any] = {}

@@ -103,6 +103,10 @@ def plan(suite: Suite, teachers: Iterable[str] | None = None, seeds: int | None 
             names = [t for t in chosen if t not in misfits]
         else:
             names = list(entry.teachers or compatible_teachers(entry))
+            for teacher, why in _not_installed(names).items():  # a suite's teacher whose optional packages are absent
+                if skipped is not None:
+                    skipped.append((teacher, entry.label, why))
+                names.remove(teacher)
         entry_seeds = n_seeds if seeds is not None else entry.seeds or n_seeds
         for name in names:
             for seed in range(entry_seeds):
@@ -112,6 +116,23 @@ def plan(suite: Suite, teachers: Iterable[str] | None = None, seeds: int | None 
         raise ConfigError("; ".join(f"teacher {t!r} can run on none of the suite's envs ({'; '.join(reasons[t])})"
                                     for t in nowhere))
     return specs
+
+
+def _not_installed(teachers: list[str]) -> dict[str, str]:
+    """Why each of ``teachers`` whose optional packages are not installed cannot run (others are left out)."""
+    from teachgym.registry import missing_packages, teacher_meta
+
+    out = {}
+    for teacher in teachers:
+        try:
+            missing = missing_packages(teacher_meta(parse_teacher_spec(teacher)[0]))
+        except Exception:  # noqa: BLE001 - unknown or unimportable: check_specs reports it with the others
+            continue
+        if missing:
+            extras = ",".join(sorted({extra for _, extra in missing}))
+            out[teacher] = (f"needs {', '.join(package for package, _ in missing)}, which is not installed "
+                            f"(pip install 'teachgym[{extras}]')")
+    return out
 
 
 def _misfits(teachers: list[str], entry: SuiteEnv) -> dict[str, str]:
