@@ -252,7 +252,7 @@ def compatibility(teacher: Any, env: Any) -> list[str]:
     missing = missing_packages(meta)
     if missing:
         extras = ",".join(sorted({extra for _, extra in missing}))
-        return [f"teacher {meta.name!r} needs {', '.join(package for package, _ in missing)}, which is not installed "
+        return [f"teacher {meta.name!r} needs {', '.join(package for package, _ in missing)}, not installed here "
                 f"(pip install 'teachgym[{extras}]')"]
     if isinstance(env, str):
         made = gym.make(env, **env_meta(env).smoke)

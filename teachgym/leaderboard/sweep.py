@@ -130,7 +130,7 @@ def _not_installed(teachers: list[str]) -> dict[str, str]:
             continue
         if missing:
             extras = ",".join(sorted({extra for _, extra in missing}))
-            out[teacher] = (f"needs {', '.join(package for package, _ in missing)}, which is not installed "
+            out[teacher] = (f"needs {', '.join(package for package, _ in missing)}, not installed here "
                             f"(pip install 'teachgym[{extras}]')")
     return out
 
