@@ -211,3 +211,23 @@ def test_unsupported_action_space_is_refused_with_a_clear_error():
 def test_invalid_hyperparameters_name_the_field(name, kwargs, field):
     with pytest.raises(teachgym.ConfigError, match=field):
         teachgym.make_teacher(name, **kwargs)
+
+
+def test_declared_required_packages_name_real_extras_that_install_them():
+    """Every ``required_packages`` entry names an extra of pyproject.toml whose requirements include the package."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from teachgym.registry import teacher_meta, teacher_registry
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    declared = {name: teacher_meta(name).required_packages for name in teacher_registry.names()}
+    assert declared["ppo-teacher"] and declared["goal-gan"]  # the check below has something to check
+    for name, packages in declared.items():
+        for package, extra in packages:
+            assert extra in extras, (name, extra)
+            requirements = {re.split(r"[<>=!\[ ;]", requirement, maxsplit=1)[0].lower().replace("-", "_")
+                            for requirement in extras[extra]}
+            assert package.lower() in requirements, (name, package, extra)

@@ -90,6 +90,7 @@ class GoalGANTeacher(Teacher):
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Box,)
+    required_packages: ClassVar[dict[str, str]] = {"torch": "rl"}
 
     def __init__(self, update_every: int | None = None, gan_steps: int = 50, goid_low: float = 0.1,
                  goid_high: float = 0.9, random_prob: float = 0.2, replay_prob: float = 0.1,

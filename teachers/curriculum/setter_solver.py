@@ -51,6 +51,7 @@ class SetterSolverTeacher(Teacher):
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Box,)
+    required_packages: ClassVar[dict[str, str]] = {"torch": "rl"}
 
     def __init__(self, update_every: int | None = None, train_steps: int = 50, coverage: float = 0.05,
                  noise_dim: int = 4, hidden: int = 32, lr: float = 1e-3, window: int | None = None,

@@ -49,6 +49,7 @@ class SB3PolicyTeacher(Teacher):
     """
 
     supported_spaces = (spaces.Box, spaces.Discrete)
+    required_packages = {"stable_baselines3": "rl", "torch": "rl"}
     required_kwargs = ("path",)  # a trained model
 
     def __init__(self, path: str | None = None, algo: str = "auto", deterministic: bool = True,

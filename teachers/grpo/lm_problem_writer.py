@@ -32,6 +32,7 @@ class LMProblemWriterTeacher(Teacher):
     """
 
     supported_spaces: ClassVar = (spaces.Tuple,)
+    required_packages: ClassVar[dict[str, str]] = {"torch": "llm", "transformers": "llm"}
     required_kwargs: ClassVar[tuple[str, ...]] = ("path",)
 
     def __init__(self, path: str = "", temperature: float = 1.0):

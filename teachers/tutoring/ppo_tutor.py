@@ -79,6 +79,7 @@ class PPOTutor(Teacher):
     """
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete, spaces.MultiBinary)
+    required_packages: ClassVar[dict[str, str]] = {"stable_baselines3": "rl", "torch": "rl"}
 
     def __init__(self, model_path: str, deterministic: bool = True, features: str | None = None,
                  trust_pickle: bool = False):
