@@ -11,6 +11,7 @@ import teachgym
 from teachgym.students.tutoring.actr import ACTR_POPULATION
 from teachgym.students.tutoring.bkt import BKT_POPULATION
 from teachgym.students.tutoring.forgetting import EFC_POPULATION, HLR_POPULATION
+from tests.conftest import lockstep
 
 CASES = [
     ("teachgym/Flashcards-HLR-v1", {"n_steps": 30, "score_every": 7}),
@@ -31,35 +32,18 @@ INFO_KEYS = ("lesson", "task", "outcome", "score", "mean_recall", "mastered_frac
 
 @pytest.mark.parametrize("env_id,kwargs", CASES)
 def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
-    n, seed = 4, 11
-    vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
-    singles = [gym.make(env_id, **kwargs) for _ in range(n)]
-    obs, info = vec.reset(seed=seed)
-    single_resets = [env.reset(seed=seed + i) for i, env in enumerate(singles)]
-    assert np.array_equal(obs, np.stack([o for o, _ in single_resets]))
-    assert np.array_equal(info["score"], [i["score"] for _, i in single_resets]) and info["_score"].all()
-    log = single_resets[0][1]["tutor_log"]  # batched the Gymnasium way: a dict of per-sub-env arrays
-    assert all(info["tutor_log"][k][0] == v for k, v in log.items() if k != "fields") and info["_tutor_log"].all()
-    rng = np.random.default_rng(0)
+    n, rng = 4, np.random.default_rng(0)
+    n_actions = gym.make(env_id, **kwargs).action_space.n
     recalled = 0.0
-    for t in range(2 * kwargs["n_steps"] + 1):  # across an autoreset into the second episode
-        actions = rng.integers(0, min(vec.single_action_space.n, 2 + t // 10), size=n)  # widening, so skills unlock
-        obs, rewards, terminated, truncated, info = vec.step(actions)
-        results = []
-        for i, env in enumerate(singles):
-            if t == kwargs["n_steps"]:  # NEXT_STEP: the step after truncation resets
-                o, inf = env.reset()
-                results.append((o, 0.0, False, False, inf))
-            else:
-                results.append(env.step(int(actions[i])))
-        assert np.array_equal(obs, np.stack([r[0] for r in results])), t
-        assert np.array_equal(rewards, [r[1] for r in results]), t
-        assert np.array_equal(truncated, [r[3] for r in results]) and not terminated.any()
-        for key in INFO_KEYS:
-            present = [key in r[4] for r in results]
-            assert np.array_equal(info.get(f"_{key}", np.zeros(n, bool)), present), (t, key)
-            if any(present):
-                assert np.array_equal(info[key], np.stack([r[4][key] for r in results])), (t, key)
+    for t, _, info, singles in lockstep(env_id, kwargs, n, 11,
+                                        lambda t: rng.integers(0, min(n_actions, 2 + t // 10), size=n),  # widening
+                                        INFO_KEYS, single_action=int):
+        if t < 0:
+            assert np.array_equal(info["score"], [i["score"] for i in singles]) and info["_score"].all()
+            log = singles[0]["tutor_log"]  # batched the Gymnasium way: a dict of per-sub-env arrays
+            assert all(info["tutor_log"][k][0] == v for k, v in log.items() if k != "fields")
+            assert info["_tutor_log"].all()
+            continue
         recalled += float(np.sum(info.get("outcome", 0.0)))
     assert 0 < recalled < 2 * kwargs["n_steps"] * n  # answers of both kinds were drawn
 

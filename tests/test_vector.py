@@ -10,6 +10,7 @@ from gymnasium.vector import AutoresetMode
 import teachgym
 from teachgym.students.curriculum.competence_grid import GRID_NOISE, GRID_RATE, draw_grid_student
 from teachgym.students.populations import Interleaved
+from tests.conftest import lockstep
 
 CASES = [
     ("teachgym/ToyCurriculum-v0", {"n_steps": 120, "score_every": 25}),
@@ -28,34 +29,14 @@ def _actions(space: gym.Space, n: int, t: int, rng: np.random.Generator) -> np.n
 
 @pytest.mark.parametrize("env_id,kwargs", CASES)
 def test_sub_env_i_is_the_single_env_seeded_seed_plus_i(env_id, kwargs):
-    n, seed = 4, 11
-    vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
-    singles = [gym.make(env_id, **kwargs) for _ in range(n)]
-    obs, info = vec.reset(seed=seed)
-    single_resets = [env.reset(seed=seed + i) for i, env in enumerate(singles)]
-    assert np.array_equal(obs, np.stack([o for o, _ in single_resets]))
-    assert np.array_equal(info["score"], [i["score"] for _, i in single_resets]) and info["_score"].all()
-    rng = np.random.default_rng(0)
-    steps = 2 * kwargs["n_steps"] + 1  # across an autoreset into the second episode
+    n, rng = 4, np.random.default_rng(0)
+    space = gym.make(env_id, **kwargs).action_space
     scored, learned = 0, False
-    for t in range(steps):
-        actions = _actions(vec.single_action_space, n, t, rng)
-        obs, rewards, terminated, truncated, info = vec.step(actions)
-        results = []
-        for i, env in enumerate(singles):
-            if t == kwargs["n_steps"]:  # NEXT_STEP: the step after truncation resets
-                o, inf = env.reset()
-                results.append((o, 0.0, False, False, inf))
-            else:
-                results.append(env.step(actions[i]))
-        assert np.array_equal(obs, np.stack([r[0] for r in results])), t
-        assert np.array_equal(rewards, [r[1] for r in results]), t
-        assert np.array_equal(truncated, [r[3] for r in results]) and not terminated.any()
-        for key in ("task", "outcome", "score", "budget_used", "episode_start"):
-            present = [key in r[4] for r in results]
-            assert np.array_equal(info.get(f"_{key}", np.zeros(n, bool)), present), (t, key)
-            if any(present):
-                assert np.array_equal(info[key], np.stack([r[4][key] for r in results])), (t, key)
+    for t, _, info, singles in lockstep(env_id, kwargs, n, 11, lambda t: _actions(space, n, t, rng),
+                                        ("task", "outcome", "score", "budget_used", "episode_start")):
+        if t < 0:
+            assert np.array_equal(info["score"], [i["score"] for i in singles]) and info["_score"].all()
+            continue
         scored += "score" in info
         learned = learned or bool(np.any(info.get("outcome", 0.0) > 0))
     assert scored >= 3 and learned
