@@ -80,3 +80,35 @@ def record(name: str, family: str, summary: dict, per_seed: dict | list | None =
         json.dump(payload, f, indent=1, default=float)
         f.write("\n")
     return path
+
+
+def train_or_load_teacher(run_dir, env_id: str, training: dict, steps: int, seed: int):
+    """A learned teacher's file and training report in ``run_dir``; trains it first if the run is not finished.
+
+    ``training``: :class:`teachgym.training.learned_teacher.LearnedTeacherConfig` settings besides the env, the
+    steps and the seed. Returns ``(teacher file, training report)``.
+    """
+    import json
+    from pathlib import Path
+
+    run_dir = Path(run_dir)
+    report_path, teacher = run_dir / "training.json", run_dir / "teacher.safetensors"
+    if report_path.is_file() and teacher.is_file():
+        return teacher, json.loads(report_path.read_text())
+    from teachgym.training.learned_teacher import LearnedTeacherConfig, train
+
+    config = LearnedTeacherConfig(env_id=env_id, total_timesteps=steps, seed=seed, out_dir=str(run_dir.parent),
+                                  run_name=run_dir.name, progress=False, checkpoint_every=100_000, eval_seeds=0,
+                                  **training)
+    return train(config)
+
+
+def progress_rows(run_dir, points: int = 12) -> list[dict]:
+    """About ``points`` rows of a training run's ``progress.csv`` (SB3's logger) that have episode returns, the
+    last one included."""
+    import csv
+    from pathlib import Path
+
+    with open(Path(run_dir) / "progress.csv") as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("rollout/ep_rew_mean")]
+    return rows[:: max(1, len(rows) // points)] + rows[-1:]

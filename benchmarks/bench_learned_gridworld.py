@@ -39,7 +39,6 @@ The training settings were fixed before any evaluation: PPO's defaults of
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import shutil
@@ -50,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import pin_one_thread, record  # noqa: E402
+from _common import pin_one_thread, progress_rows, record, train_or_load_teacher  # noqa: E402
 
 ENV_ID = "teachgym/GridworldCurriculumDiscrete-v0"
 TRAINING = {"policy": "mlp", "history": 4, "num_envs": 64, "rollout_steps": 64, "batch_size": 512, "n_epochs": 10,
@@ -60,24 +59,9 @@ REFERENCE = ("easy-to-hard",)
 TRAIN_FIRST_SEED = 1000
 
 
-def train_or_load(run_dir: Path, steps: int, seed: int) -> tuple[Path, dict]:
-    """The run's teacher file and training report; trains first if the run is not finished."""
-    report_path, teacher = run_dir / "training.json", run_dir / "teacher.safetensors"
-    if report_path.is_file() and teacher.is_file():
-        return teacher, json.loads(report_path.read_text())
-    from teachgym.training.learned_teacher import LearnedTeacherConfig, train
-
-    config = LearnedTeacherConfig(env_id=ENV_ID, total_timesteps=steps, seed=seed, out_dir=str(run_dir.parent),
-                                  run_name=run_dir.name, progress=False, checkpoint_every=100_000, eval_seeds=0,
-                                  **TRAINING)
-    return train(config)
-
-
 def learning_curve(run_dir: Path, points: int = 12) -> list[tuple[int, float]]:
     """(teacher steps, mean return of the last training episodes = final mean probe success), ``points`` or so."""
-    with open(run_dir / "progress.csv") as handle:
-        rows = [r for r in csv.DictReader(handle) if r.get("rollout/ep_rew_mean")]
-    picked = rows[:: max(1, len(rows) // points)] + rows[-1:]
+    picked = progress_rows(run_dir, points)
     return sorted({int(r["time/total_timesteps"]): round(float(r["rollout/ep_rew_mean"]), 4) for r in picked}.items())
 
 
@@ -150,7 +134,7 @@ def main() -> int:
     speed = env_speed(args.num_envs, args.seconds)
     print(json.dumps(speed))
     run_dir = Path(args.run_dir)
-    teacher, report = train_or_load(run_dir, args.train_steps, args.train_seed)
+    teacher, report = train_or_load_teacher(run_dir, ENV_ID, TRAINING, args.train_steps, args.train_seed)
     start = time.perf_counter()
     modes = {"ppo_mode": {"path": str(teacher)}, "ppo_sampled": {"path": str(teacher), "deterministic": False}}
     mode_scores = lt.evaluate(ENV_ID, modes, args.seeds, jobs=args.jobs, population="train",

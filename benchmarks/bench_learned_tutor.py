@@ -38,7 +38,6 @@ epochs, entropy bonus 0.001), fixed before any held-out run.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import shutil
@@ -49,31 +48,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import pin_one_thread, record  # noqa: E402
+from _common import pin_one_thread, progress_rows, record, train_or_load_teacher  # noqa: E402
 
 ENV_ID = "teachgym/Flashcards-HLR-v1"
 TRAINING = {"policy": "itemwise", "history": 1, "gamma": 0.9, "num_envs": 16, "rollout_steps": 100,
             "batch_size": 400, "n_epochs": 10, "ent_coef": 0.001}
 
 
-def train_or_load(run_dir: Path, steps: int, seed: int) -> tuple[Path, dict]:
-    """The run's teacher file and training report; trains first if the run is not finished."""
-    report_path, teacher = run_dir / "training.json", run_dir / "teacher.safetensors"
-    if report_path.is_file() and teacher.is_file():
-        return teacher, json.loads(report_path.read_text())
-    from teachgym.training.learned_teacher import LearnedTeacherConfig, train
-
-    config = LearnedTeacherConfig(env_id=ENV_ID, total_timesteps=steps, seed=seed, out_dir=str(run_dir.parent),
-                                  run_name=run_dir.name, progress=False, checkpoint_every=100_000, eval_seeds=0,
-                                  **TRAINING)
-    return train(config)
-
-
 def learning_curve(run_dir: Path, points: int = 12) -> list[tuple[int, float]]:
     """(teacher steps, mean per-step recall of the last training episodes), about ``points`` of them."""
-    with open(run_dir / "progress.csv") as handle:
-        rows = [r for r in csv.DictReader(handle) if r.get("rollout/ep_rew_mean")]
-    picked = rows[:: max(1, len(rows) // points)] + rows[-1:]
+    picked = progress_rows(run_dir, points)
     steps = {int(r["time/total_timesteps"]): float(r["rollout/ep_rew_mean"]) / float(r["rollout/ep_len_mean"])
              for r in picked}
     return [(k, round(v, 4)) for k, v in sorted(steps.items())]
@@ -166,7 +150,7 @@ def main() -> int:
     from teachgym.training import learned_teacher as lt
 
     run_dir = Path(args.run_dir)
-    teacher, report = train_or_load(run_dir, args.train_steps, args.train_seed)
+    teacher, report = train_or_load_teacher(run_dir, ENV_ID, TRAINING, args.train_steps, args.train_seed)
     learned = {"path": str(teacher), "policy": "itemwise"}
     baselines = lt.default_baselines(ENV_ID, {})
     start = time.perf_counter()
