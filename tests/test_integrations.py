@@ -218,6 +218,53 @@ def test_outcomes_formed_in_the_main_process_equal_the_sub_envs_reports(outcome,
     assert all(length == task and episode_return == task ** 2 for task, _, episode_return, length in logs["main"])
 
 
+class UpdateLog(teachgym.Teacher):
+    """Wraps a registered teacher and keeps every task it chose and every update it received, in order."""
+
+    supported_spaces = (spaces.Discrete,)
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.inner = teachgym.registry.make_teacher(name)
+
+    def _setup(self):
+        self.inner.reset(self.action_space, None, seed=int(self.rng.integers(2**31)))
+        self.events = []
+
+    def act(self, obs, info):
+        task = self.inner.act(obs, info)
+        self.events.append(("act", int(task), info.get("budget_used")))
+        return task
+
+    def update(self, action, reward, obs, info):
+        self.events.append(("update", int(action), float(reward), info.get("budget_used")))
+        self.inner.update(action, reward, obs, info)
+
+
+@pytest.mark.parametrize("update", ["episode", "step"])
+@pytest.mark.parametrize("teacher", ["ucb", "tscl-window"])
+def test_an_async_vector_env_teaches_exactly_as_a_sync_one(teacher, update):
+    """In an AsyncVectorEnv the teacher learns from a step while the next one plays: same choices, same updates."""
+    events, played = {}, {}
+    rng = np.random.default_rng(0)
+    actions = rng.integers(2, size=(150, 3))
+    for vector in (gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv):
+        envs = TeacherVectorEnv(vector([lambda: TaskSetter(CountdownEnv(), task_key="level")] * 3), UpdateLog(teacher),
+                                spaces.Discrete(4, start=1), seed=5, buffer=2, update=update, total_steps=400)
+        assert envs._pipelined == (vector is gym.vector.AsyncVectorEnv)
+        envs.reset(seed=0)
+        for t, a in enumerate(actions):
+            if t == 100:
+                envs.reset(seed=1)
+            envs.step(a)
+        events[vector], played[vector] = envs.teacher.events, list(envs.env.get_attr("tasks_seen"))
+        envs.close()
+    sync, pipelined = events[gym.vector.SyncVectorEnv], events[gym.vector.AsyncVectorEnv]
+    assert sum(e[0] == "update" for e in sync) > 60 and len({e[1] for e in sync if e[0] == "act"}) > 1
+    assert pipelined == sync
+    assert played[gym.vector.AsyncVectorEnv] == played[gym.vector.SyncVectorEnv]
+
+
 def test_main_process_outcomes_in_an_async_vector_env_and_a_reset_with_an_explicit_task():
     envs = gym.vector.AsyncVectorEnv([lambda: TaskSetter(CountdownEnv(), task_key="level", outcome=success_bonus)] * 2)
     envs = TeacherVectorEnv(envs, EpisodeLog(), spaces.Discrete(4, start=1), seed=0, buffer=2)

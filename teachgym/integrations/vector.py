@@ -17,6 +17,14 @@ then turned off, so a sub-env step costs what the bare env's does. Otherwise
 (e.g. a lambda outcome in an ``AsyncVectorEnv``) the sub-envs report, and the
 outcomes come back in the infos of the steps that end episodes.
 
+Overlap: in an ``AsyncVectorEnv`` (``NEXT_STEP`` autoreset, outcomes formed in
+the main process) the teacher learns from a step's outcomes while the sub-envs
+play the next one: ``step`` sends the actions, reports the previous step, then
+collects. Before the teacher acts (a top-up), a reset, or a read of
+:attr:`TeacherVectorEnv.curriculum`, :attr:`~TeacherVectorEnv.teacher` or
+:attr:`~TeacherVectorEnv.current_tasks`, every step taken is reported, so the
+teacher's choices and updates are exactly those of a ``SyncVectorEnv``.
+
 Freshness: a task is chosen when its queue is filled, up to ``buffer``
 episodes before it is played. With ``buffer=1`` and ``NEXT_STEP`` autoreset
 (Gymnasium's default) a single sub-env runs exactly as a teacher env does: act,
@@ -31,7 +39,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, VectorEnv, VectorWrapper
 
 from teachgym.integrations.curriculum import TaskCurriculum
 from teachgym.integrations.tasks import REPORT_KEY
@@ -67,7 +75,7 @@ class TeacherVectorEnv(VectorWrapper):
                  seed: int | None = None, buffer: int = 8, update: str = "episode", total_steps: int | None = None,
                  teacher_kwargs: dict[str, Any] | None = None, teacher_info: dict[str, Any] | None = None):
         super().__init__(env)
-        self.curriculum = TaskCurriculum(teacher, task_space, seed=seed, teacher_kwargs=teacher_kwargs,
+        self._curriculum = TaskCurriculum(teacher, task_space, seed=seed, teacher_kwargs=teacher_kwargs,
                                          teacher_info=teacher_info)
         self.buffer = check_int("buffer", buffer, low=1)
         self.update_mode = check_choice("update", update, ("episode", "step"))
@@ -95,11 +103,16 @@ class TeacherVectorEnv(VectorWrapper):
         self._no_ends = bytes(n)  # the raw bytes of a bool array of n False
         self._same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
         self._next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
+        self._outcomes_read_info = self._outcomes is not None and any(o not in ("return", "length")
+                                                                       for o in self._outcomes)
+        # An AsyncVectorEnv whose outcomes form here: the teacher learns from step t while step t + 1 plays.
+        self._pipelined = (isinstance(env, AsyncVectorEnv) and self._next_step and self._outcomes is not None)
+        self._deferred: tuple | None = None  # the step the teacher has not learnt from yet
 
     # -- queue bookkeeping -------------------------------------------------------
     def _top_up(self) -> None:
         """Fill every sub-env's queue to ``buffer`` in one ``set_attr`` round trip."""
-        curriculum = self.curriculum
+        curriculum = self._curriculum
         batches = []
         for pending in self._pending:
             pairs = []
@@ -124,6 +137,7 @@ class TeacherVectorEnv(VectorWrapper):
 
     # -- gymnasium API ---------------------------------------------------------
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        self._flush()
         mask = None if not options or "reset_mask" not in options else np.asarray(options["reset_mask"], dtype=bool)
         resets = np.arange(self.num_envs) if mask is None else np.flatnonzero(mask)
         if any(not self._pending[i] for i in resets):
@@ -146,14 +160,54 @@ class TeacherVectorEnv(VectorWrapper):
         return obs, infos
 
     def step(self, actions):
-        obs, rewards, terminations, truncations, infos = self.env.step(actions)
+        if self._pipelined:
+            # Send the actions, learn from the previous step while the sub-envs play, then collect.
+            self.env.step_async(actions)
+            self._flush()
+            obs, rewards, terminations, truncations, infos = self.env.step_wait()
+        else:
+            obs, rewards, terminations, truncations, infos = self.env.step(actions)
         self._t += 1
         # NEXT_STEP: the sub-envs whose previous step ended an episode reset in this call (no transition).
         resetting = self._resetting
         self.env_steps += self._n_envs - len(resetting)
-        curriculum = self.curriculum
+        # Comparing the raw bytes with zeros is several times cheaper than count_nonzero or ndarray.any()
+        # on a few envs, and this runs every step (other dtypes than bool just take the general path).
+        zeros = self._no_ends
+        ended = np.flatnonzero(terminations | truncations).tolist() \
+            if terminations.tobytes() != zeros or truncations.tobytes() != zeros else []
+        if self._next_step:
+            self._resetting = ended
+        source = infos.get("final_info", {}) if self._same_step else infos
+        if self._outcomes is None:  # the sub-envs' reports resynchronise the queue mirror: read them now
+            self._learn(rewards, resetting, ended, source, self._t, self.env_steps)
+        else:
+            if ended and self._outcomes_read_info:
+                source = dict(source)  # the caller may change the infos before the deferred reports read them
+            self._deferred = (rewards, resetting, ended, source, self._t, self.env_steps)
+            # A queue the next step takes from must not be empty: the teacher then acts, so it learns first.
+            if not self._pipelined or (ended and any(not self._pending[i] for i in ended)):
+                self._flush()
+        if ended and (self._next_step or self._same_step):
+            if self._same_step:
+                for i in ended:
+                    self._start(i)
+            if any(not self._pending[i] for i in ended):
+                self._top_up()
+        return obs, rewards, terminations, truncations, infos
+
+    def _flush(self) -> None:
+        """Let the teacher learn from the step whose outcomes were deferred, if any."""
+        deferred = self._deferred
+        if deferred is not None:
+            self._deferred = None
+            self._learn(*deferred)
+
+    def _learn(self, rewards, resetting: list[int], ended: list[int], source: dict, t: int, env_steps: int) -> None:
+        """The teacher's side of vector step ``t``: budget, step rewards, episode starts and outcomes."""
+        curriculum = self._curriculum
         if self.total_steps is not None:
-            curriculum.budget_used = min(1.0, self.env_steps / self.total_steps)
+            curriculum.budget_used = min(1.0, env_steps / self.total_steps)
         if self.update_mode == "step":
             tasks, report = self._tasks, curriculum.report
             for i, (task_id, reward) in enumerate(zip(self._current, rewards.tolist())):
@@ -163,7 +217,6 @@ class TeacherVectorEnv(VectorWrapper):
                         report(task, reward, step_reward=True)
         for i in resetting:
             self._start(i)
-        source = infos.get("final_info", {}) if self._same_step else infos
         if self._outcomes is None:
             mask = source.get(self._mask_key)
             if mask is not None:
@@ -176,26 +229,12 @@ class TeacherVectorEnv(VectorWrapper):
                         curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
         else:  # a NEXT_STEP reset step adds a reward of 0 to a return already set back to 0
             self._returns += rewards
-        # Comparing the raw bytes with zeros is several times cheaper than count_nonzero or ndarray.any()
-        # on a few envs, and this runs every step (other dtypes than bool just take the general path).
-        zeros = self._no_ends
-        ended = np.flatnonzero(terminations | truncations).tolist() \
-            if terminations.tobytes() != zeros or truncations.tobytes() != zeros else []
-        if ended and self._outcomes is not None:
-            self._report_ended(ended, source)
-        if self._next_step:
-            self._resetting = ended
-        if ended and (self._next_step or self._same_step):
-            if self._same_step:
-                for i in ended:
-                    self._start(i)
-            if any(not self._pending[i] for i in ended):
-                self._top_up()
-        return obs, rewards, terminations, truncations, infos
+            if ended:
+                self._report_ended(ended, source, t)
 
-    def _report_ended(self, ended: list[int], source: dict) -> None:
-        """Form and report the outcomes of the episodes that sub-envs ``ended`` finished in this step."""
-        returns, starts, t = self._returns, self._starts, self._t
+    def _report_ended(self, ended: list[int], source: dict, t: int) -> None:
+        """Form and report the outcomes of the episodes that sub-envs ``ended`` finished in vector step ``t``."""
+        returns, starts = self._returns, self._starts
         # NEXT_STEP: the next step is the reset step, not a transition of the next episode.
         start = t + 1 if self._next_step else t
         for i in ended:
@@ -214,7 +253,13 @@ class TeacherVectorEnv(VectorWrapper):
                 outcome = float(bool(mask is not None and mask[i] and source["is_success"][i]))
             else:
                 outcome = float(outcome(episode_return, length, _sub_info(source, i)))
-            self.curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
+            self._curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
+
+    @property
+    def curriculum(self) -> TaskCurriculum:
+        """The :class:`TaskCurriculum`, up to date with every step taken."""
+        self._flush()
+        return self._curriculum
 
     @property
     def teacher(self) -> Teacher:
@@ -223,7 +268,12 @@ class TeacherVectorEnv(VectorWrapper):
     @property
     def current_tasks(self) -> list[Any]:
         """The task each sub-env's current episode runs on (None: no task, or one this wrapper did not send)."""
+        self._flush()
         return [self._tasks.get(task_id) for task_id in self._current]
+
+    def close(self, **kwargs: Any) -> None:
+        self._flush()
+        super().close(**kwargs)
 
 
 def _sub_info(infos: dict, i: int) -> dict:
