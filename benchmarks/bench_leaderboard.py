@@ -8,6 +8,8 @@ sweep's processes, runs and failures per backend.
 
     python benchmarks/bench_leaderboard.py --suite quick --jobs 2
     python benchmarks/bench_leaderboard.py --suite standard --jobs 2 --backends local,ray
+    python benchmarks/bench_leaderboard.py --suite quick --suite-file benchmarks/suites/quick_300.toml \
+        --jobs 2 --backends local --name leaderboard_quick300_time   # the quick suite's first 300 runs
 
 Each sweep writes into a fresh temporary SQLite store, so every sweep does all the runs.
 """
@@ -32,7 +34,7 @@ def sweep_seconds(suite_name: str, jobs: int, seeds: int | None) -> tuple[float,
         return time.perf_counter() - start, summary.ran
 
 
-def timed_cli_sweep(suite_name: str, jobs: int, backend: str, seeds: int | None) -> dict:
+def timed_cli_sweep(suite_name: str, jobs: int, backend: str, seeds: int | None, suite_file: str | None = None) -> dict:
     """One ``teachgym leaderboard run`` of the suite in a child process: wall and CPU seconds, runs, failures."""
     import os
     import resource
@@ -42,7 +44,8 @@ def timed_cli_sweep(suite_name: str, jobs: int, backend: str, seeds: int | None)
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "teachgym.cli", "leaderboard", "run", "--suite", suite_name, "--jobs",
                    str(jobs), "--backend", backend, "--db", str(Path(tmp) / "lb.sqlite"), "--no-progress",
-                   "--allow-failed"] + ([] if seeds is None else ["--seeds", str(seeds)])
+                   "--allow-failed"] + ([] if seeds is None else ["--seeds", str(seeds)]) \
+            + ([] if suite_file is None else ["--suite-file", str(Path(suite_file).resolve())])
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         load = os.getloadavg()[0]
         start = time.perf_counter()
@@ -63,13 +66,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seeds", type=int, help="override the suite's seed count")
     parser.add_argument("--backends", default="", help="comma-separated backends to time one sweep each (local, ray)")
+    parser.add_argument("--suite-file", help="a TOML file of suites instead of the packaged one (with --backends)")
+    parser.add_argument("--name", help="the result's name (default leaderboard_<suite>_time)")
     args = parser.parse_args()
+    if args.suite_file and not args.backends:
+        parser.error("--suite-file needs --backends (the sweeps run through the CLI)")
     pin_one_thread()
     print(f"machine: {machine()}\n")
     if args.backends:
-        times = {backend: timed_cli_sweep(args.suite, args.jobs, backend, args.seeds)
+        times = {backend: timed_cli_sweep(args.suite, args.jobs, backend, args.seeds, args.suite_file)
                  for backend in args.backends.split(",")}
-        record(f"leaderboard_{args.suite}_time", "core", {f"--jobs {args.jobs}": times},
+        record(args.name or f"leaderboard_{args.suite}_time", "core", {f"--jobs {args.jobs}": times},
                notes="One sweep per backend into a fresh store (every run done). CPU time: user + system of the "
                      "sweep's reaped descendants (the local pool's workers; Ray's daemons and workers only as far "
                      "as they are reaped, so Ray's figure may be low). The GRPO tiny LM and DataGen math base "
