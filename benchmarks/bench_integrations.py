@@ -45,7 +45,8 @@ from gymnasium import spaces
 from _common import machine, pin_one_thread, record
 
 # -- the user envs ---------------------------------------------------------------------------------------------
-BOUND_LOW, BOUND_HIGH = 0.01, 0.2  # CartPole's initial-state bound (Gymnasium's default is 0.05)
+BOUND_LOW, BOUND_HIGH = 0.01, 0.2  # CartPole's initial-state bound
+DEFAULT_BOUND = 0.05  # Gymnasium's default bound
 
 
 def cartpole_options(task) -> dict:
@@ -109,6 +110,8 @@ THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: 
     "native": None,
     "native/control": None,  # a second native env: the A/A control of the harness's noise
     "random/episode": ("random", "box", {}),
+    # Gymnasium's own bound every episode: native's episode lengths, so only the wrapper's machinery differs.
+    "fixed/episode": ("random", "fixed", {}),
     "random/episode/buffer1": ("random", "box", {"buffer": 1}),
     "alp-gmm/episode": ("alp-gmm", "box", {}),
     "ucb/episode": ("ucb", "discrete", {}),
@@ -124,7 +127,11 @@ def _vector_env(condition: str, n_envs: int, vector=gym.vector.AsyncVectorEnv):
     if spec is None:
         return vector([make_native_cartpole] * n_envs)
     teacher, kind, kwargs = spec
-    space = spaces.Box(BOUND_LOW, BOUND_HIGH, (1,), dtype=np.float32) if kind == "box" else spaces.Discrete(5)
+    if kind == "discrete":
+        space = spaces.Discrete(5)
+    else:
+        low, high = (BOUND_LOW, BOUND_HIGH) if kind == "box" else (DEFAULT_BOUND, DEFAULT_BOUND)
+        space = spaces.Box(low, high, (1,), dtype=np.float32)
     return TeacherVectorEnv(vector([make_taught_cartpole] * n_envs), teacher, space, seed=0, **kwargs)
 
 
