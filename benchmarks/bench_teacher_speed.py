@@ -2,6 +2,7 @@
 
     python benchmarks/bench_teacher_speed.py                 # every fast env, 3 seeds, profiles
     python benchmarks/bench_teacher_speed.py --seeds 1 --envs ToyCurriculumDiscrete --no-profile
+    python benchmarks/bench_teacher_speed.py --against HEAD --envs ToyCurriculumDiscrete,Flashcards-HLR
 
 Part 1 runs each teacher through whole episodes of :func:`teachgym.run`'s loop
 (``run_s``: the whole run, env included, wall time: the unit in which a
@@ -9,6 +10,12 @@ leaderboard sweep pays), records what the teacher was shown, and replays that to
 a fresh teacher without the env: ``us_per_decision`` is the teacher's CPU time
 (``act`` + ``update``) per step, amortised over the run, the least over repeats. Part 2 profiles one run per family's fast env (cProfile, the
 entries with the most own time), so a regression shows where it comes from.
+
+``--against REF`` compares this tree's bandit teachers with those at git commit
+``REF`` instead (the teacher modules of both are loaded side by side in this
+process): each full run recorded with this tree's teacher is replayed to both,
+step by step, counting the choices that differ (the speed-up must change none),
+and the two replays are timed interleaved, so that both see the same load.
 
 Targets: every bandit teacher <= 10 µs per decision on ToyCurriculumDiscrete
 and Flashcards-HLR; the threshold tutor <= 50 µs; the random teacher without
@@ -20,11 +27,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import importlib
+import importlib.abc
+import importlib.util
 import pstats
+import subprocess
+import sys
 import time
 
 import numpy as np
-from _common import machine, pin_one_thread, record
+from _common import REPO_ROOT, machine, pin_one_thread, record
 
 BANDITS = ["tscl-window", "tscl-sampling", "exp3", "ucb", "thompson", "sec", "dump", "learnability"]
 TUTORS = ["round-robin", "leitner", "sm2", "threshold", "mastery"]
@@ -58,7 +71,7 @@ class RecordingTeacher:
     """Wraps a teacher and keeps what it was shown, so that its decisions can be replayed without the env."""
 
     def __init__(self, teacher):
-        self.teacher, self.shown, self.actions = teacher, [], []
+        self.teacher, self.shown, self.actions, self.rewards = teacher, [], [], []
         self.name = teacher.name
 
     def reset(self, action_space, observation_space=None, seed=None):
@@ -72,6 +85,7 @@ class RecordingTeacher:
         return action
 
     def update(self, action, reward, obs, info):
+        self.rewards.append(reward)
         self.teacher.update(action, reward, obs, info)
 
 
@@ -128,14 +142,146 @@ def profile_run(env_id: str, name: str) -> dict:
     return {"wall_s": round(wall, 3), "profiled_s": round(total, 3), "top_own_time": top}
 
 
+# The modules of the bandit teachers and of what they share; ``--against`` loads them as they are at another commit.
+BANDIT_MODULES = ["teachgym.teachers.common.bandit", "teachgym.teachers.common.budget",
+                  "teachgym.teachers.curriculum.learning_progress", "teachgym.teachers.curriculum.tscl",
+                  "teachgym.teachers.curriculum.exp3", "teachgym.teachers.curriculum.ucb",
+                  "teachgym.teachers.curriculum.thompson", "teachgym.teachers.grpo.arm_signals",
+                  "teachgym.teachers.grpo.dump", "teachgym.teachers.grpo.sec", "teachgym.teachers.grpo.learnability"]
+
+
+class SourceAtCommit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the modules ``names`` from git commit ``ref`` of this repository (``teachgym.teachers.a.b``
+    is ``teachers/a/b.py``)."""
+
+    def __init__(self, ref: str, names: list[str]):
+        self.ref, self.names = ref, set(names)
+
+    @staticmethod
+    def path(name: str) -> str:
+        return "/".join(["teachers", *name.split(".")[2:]]) + ".py"
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.names:
+            return None
+        return importlib.util.spec_from_loader(name, self, origin=f"{self.ref}:{self.path(name)}")
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        source = subprocess.run(["git", "show", f"{self.ref}:{self.path(module.__name__)}"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True).stdout
+        exec(compile(source, module.__spec__.origin, "exec"), module.__dict__)
+
+
+def teachers_at(ref: str, names: list[str]) -> dict:
+    """Factories of the registered teachers ``names`` as they are at git commit ``ref``, beside this tree's."""
+    from teachgym.registry import teacher_registry
+
+    for module in BANDIT_MODULES:
+        importlib.import_module(module)
+    saved = {module: sys.modules.pop(module) for module in BANDIT_MODULES}
+    finder = SourceAtCommit(ref, BANDIT_MODULES)
+    sys.meta_path.insert(0, finder)
+    try:
+        factories = {}
+        for name in names:
+            entry = teacher_registry.entry(name)
+            module, _, attr = entry.entry_point.partition(":")
+            if module not in finder.names:
+                raise ValueError(f"--against: teacher {name!r} lives in {module}, which is not in BANDIT_MODULES")
+            factories[name] = functools.partial(getattr(importlib.import_module(module), attr), **entry.kwargs)
+    finally:
+        sys.meta_path.remove(finder)
+        for module, loaded in saved.items():  # this tree's modules back in place
+            sys.modules[module] = loaded
+            parent, _, child = module.rpartition(".")
+            setattr(sys.modules[parent], child, loaded)
+    return factories
+
+
+def replay(make, recording: RecordingTeacher) -> tuple[list, float]:
+    """The choices of a fresh teacher fed the recorded run step by step, and its CPU time for them."""
+    shown, actions, rewards = recording.shown, recording.actions, recording.rewards
+    teacher = make()
+    teacher.reset(*recording.spaces, seed=recording.seed)
+    choices, act, update = [], teacher.act, teacher.update
+    start = time.process_time()
+    for step in range(len(actions) - 1):
+        obs, info = shown[step]
+        choices.append(act(obs, info))
+        next_obs, next_info = shown[step + 1]
+        update(actions[step], rewards[step], next_obs, next_info)
+    return choices, time.process_time() - start
+
+
+def compare_teacher(env_id: str, name: str, seeds: int, old, repeats: int) -> dict:
+    """This tree's teacher ``name`` against ``old`` on ``seeds`` full runs: differing choices, CPU per decision."""
+    import teachgym
+
+    new = functools.partial(teachgym.make_teacher, name)
+    old_us, new_us, differing, steps = [], [], 0, 0
+    for seed in range(seeds):
+        recording = RecordingTeacher(new())
+        teachgym.run(env_id, recording, seed)
+        recorded = recording.actions[:-1]
+        best = {"old": float("inf"), "new": float("inf")}
+        for repeat in range(repeats):
+            for label in ("old", "new") if repeat % 2 == 0 else ("new", "old"):
+                choices, seconds = replay(old if label == "old" else new, recording)
+                best[label] = min(best[label], seconds)
+                if repeat == 0:
+                    differing += sum(chosen != expected for chosen, expected in zip(choices, recorded))
+        steps += len(recorded)
+        old_us.append(1e6 * best["old"] / len(recorded))
+        new_us.append(1e6 * best["new"] / len(recorded))
+    ratios = [n / o for n, o in zip(new_us, old_us)]
+    return {"old_us": float(np.median(old_us)), "new_us": float(np.median(new_us)),
+            "ratio": float(np.median(ratios)), "ratios": [round(r, 3) for r in ratios],
+            "differing_choices": int(differing), "steps": steps}
+
+
+def compare(args) -> None:
+    """``--against``: the A/B of this tree's bandit teachers and those at ``args.against``."""
+    ref = subprocess.run(["git", "rev-parse", "--short", args.against], cwd=REPO_ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    old = teachers_at(ref, BANDITS)
+    print(f"this tree against {ref}: differing choices (each run replayed to both, both implementations counted) "
+          f"and CPU µs per decision, least of {args.repeats} interleaved replays, median over {args.seeds} seeds\n")
+    print(f"| env | teacher | {ref} µs | new µs | new / {ref} | per seed | differing choices | steps |\n"
+          "|---|---|---|---|---|---|---|---|")
+    results = {}
+    for env_name in args.envs.split(","):
+        env_id = newest(env_name)
+        for name in [teacher for teacher in TIMED[env_name] if teacher in BANDITS]:
+            result = results[f"{env_id} | {name}"] = compare_teacher(env_id, name, args.seeds, old[name], args.repeats)
+            print(f"| {env_id} | {name} | {result['old_us']:.1f} | {result['new_us']:.1f} | {result['ratio']:.2f} | "
+                  f"{result['ratios']} | {result['differing_choices']} | {result['steps']} |", flush=True)
+    summary = {"against": ref, "differing_choices": sum(r["differing_choices"] for r in results.values()),
+               "ratio": {key: round(value["ratio"], 3) for key, value in results.items()},
+               "new_us_per_decision": {key: round(value["new_us"], 2) for key, value in results.items()}}
+    path = record(args.name or "teacher_speed_ab", "core", summary, results,
+                  notes=f"this tree's bandit teachers against {ref}'s, loaded side by side in one process: each full "
+                        "run recorded with this tree's teacher is replayed to both (differing_choices: steps where "
+                        f"{ref}'s chose otherwise); CPU time per decision, least of interleaved replays.")
+    print(f"\nrecorded: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3, help="runs per (teacher, env); medians are reported")
     parser.add_argument("--envs", default=",".join(TIMED), help="comma-separated env names (without version)")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile part")
-    parser.add_argument("--name", default="teacher_speed", help="result name under benchmarks/results/")
+    parser.add_argument("--name", default=None,
+                        help="result name under benchmarks/results/ (teacher_speed; with --against, teacher_speed_ab)")
+    parser.add_argument("--against", metavar="REF", help="compare the bandit teachers with those at git commit REF")
+    parser.add_argument("--repeats", type=int, default=6, help="with --against: interleaved replays per run")
     args = parser.parse_args()
     pin_one_thread()
+    if args.against:
+        compare(args)
+        return
     print(f"machine: {machine()}\n")
     timings = {}
     print("| env | teacher | µs / decision | run (s) | steps |\n|---|---|---|---|---|")
@@ -156,7 +302,7 @@ def main() -> None:
             for row in result["top_own_time"]:
                 print(f"| {row['own_s']:.3f} | {100 * row['own_share']:.0f} % | {row['calls']} | {row['function']} |")
     summary = {key: round(value["us_per_decision"], 2) for key, value in timings.items()}
-    path = record(args.name, "core", {"us_per_decision": summary}, {"timings": timings, "profiles": profiles},
+    path = record(args.name or "teacher_speed", "core", {"us_per_decision": summary}, {"timings": timings, "profiles": profiles},
                   notes="us_per_decision: teacher act+update CPU time per step on a replay of the run, least over repeats, "
                         "median over seeds; run_s: whole run, wall time. "
                         "Ratios within one record are comparable; absolute times follow the load.")
