@@ -179,7 +179,7 @@ def test_dump_fast_paths_choose_what_its_general_path_chooses(kwargs):
 
     class GeneralDUMP(DUMPTeacher):
         act = ArmTeacher.act
-        update = BanditTeacher.update
+        update = BanditTeacher.general_update
 
     fast, general = DUMPTeacher(**kwargs), GeneralDUMP(**kwargs)
     space = spaces.Discrete(9, start=2)
@@ -208,7 +208,7 @@ def test_sec_fast_paths_choose_what_its_general_path_chooses(kwargs):
 
     class GeneralSEC(SECTeacher):
         act = ArmTeacher.act
-        update = BanditTeacher.update
+        update = BanditTeacher.general_update
 
     fast, general = SECTeacher(**kwargs), GeneralSEC(**kwargs)
     space = spaces.Discrete(7, start=1)

@@ -47,6 +47,8 @@ from teachgym.utils.numeric import finite_float
 MAX_PROGRESS = sys.float_info.max  # |a - b| of two finite floats can overflow to inf; cap it here
 SIGNALS = ("progress", "advantage", "success")
 _FLOAT64 = np.dtype(np.float64)
+_OUTCOME, _ARM_REWARD_MEAN = keys.OUTCOME.name, keys.ARM_REWARD_MEAN.name
+_ARM_ADVANTAGE_ABS, _ADVANTAGE_ABS_MEAN = keys.ARM_ADVANTAGE_ABS.name, keys.ADVANTAGE_ABS_MEAN.name
 
 
 def arm_of(action: Any, space: spaces.Discrete) -> int | None:
@@ -152,12 +154,54 @@ class BanditTeacher(Teacher):
         self.steps = 0
         self._last_outcome = [math.nan] * self.n_arms  # Python floats: a difference overflows to inf silently
         self._progress_scale = ProgressScale()
+        self._observes = type(self)._observe is not BanditTeacher._observe  # update() skips a no-op hook
         self._reset_arms()
 
     def act(self, obs, info):
         return self._start + self._choose(info)
 
     def update(self, action, reward, obs, info) -> None:
+        if type(action) is not int or type(info) is not dict or not self._discrete:
+            return self.general_update(action, reward, obs, info)
+        signal = self.signal
+        if signal != "progress" and (_ARM_REWARD_MEAN in info if signal == "success"
+                                     else _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info):
+            return self.general_update(action, reward, obs, info)
+        # general_update() for an int lesson whose signal comes from info["outcome"] alone, inline.
+        self.steps += 1
+        arm = action - self._start
+        if not 0 <= arm < self.n_arms:
+            return
+        outcome = info.get(_OUTCOME)
+        if type(outcome) is not float:
+            outcome = finite_float(outcome)
+        elif not math.isfinite(outcome):
+            outcome = None
+        if self._observes:
+            self._observe(arm, outcome)
+        if outcome is None:
+            if signal == "progress":
+                self._learn(arm, 0.0, 1.0)
+            return
+        if signal == "success":
+            self._learn(arm, min(1.0, max(0.0, outcome)), 1.0)
+            return
+        previous = self._last_outcome[arm]  # outcome_change(), inline
+        self._last_outcome[arm] = outcome
+        if previous != previous:
+            return
+        change = min(abs(outcome - previous), MAX_PROGRESS)
+        if signal == "progress":
+            self._learn(arm, change, 1.0)
+            return
+        scale = self._progress_scale  # the progress scale's update() and __call__(), inline
+        if change > scale.largest:
+            scale.largest = change
+        self._learn(arm, change / scale.largest if scale.largest > 0.0 else 0.0, 1.0)
+
+    def general_update(self, action, reward, obs, info) -> None:
+        """:meth:`update` for any lesson and ``info``; :meth:`update` takes a shortcut through the common case
+        (an int lesson and a signal read from ``info["outcome"]``) with the same arithmetic."""
         self.steps += 1
         if self._discrete:
             arm = arm_of(action, self.action_space)

@@ -22,13 +22,9 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from teachgym import info as keys
 from teachgym.lessons import MixtureBox
-from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, sample_index
-from teachgym.utils.numeric import finite_float
+from teachgym.teachers.common.bandit import BanditTeacher, sample_index
 from teachgym.validation import check_float
-
-_OUTCOME, _ARM_ADVANTAGE_ABS, _ADVANTAGE_ABS_MEAN = keys.OUTCOME.name, keys.ARM_ADVANTAGE_ABS.name, keys.ADVANTAGE_ABS_MEAN.name
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -73,11 +69,9 @@ class ArmTeacher(BanditTeacher):
     signal they learn from: ``"advantage"`` or ``"success"`` (see
     :mod:`teachgym.teachers.common.bandit`).
 
-    :meth:`update` has a fast path for the common case of an ``"advantage"``
-    teacher off the GRPO envs (an int lesson, no per-arm signal in ``info``: the
-    learning-progress fall-back), and :meth:`softmax_sample` draws an arm from
-    ``softmax(scores / temperature)`` in place; both do the arithmetic of the
-    general path, operation for operation, so they make the same choices.
+    :meth:`softmax_sample` draws an arm from ``softmax(scores / temperature)`` in
+    place, with the arithmetic of the general path, operation for operation, so
+    it makes the same choices.
 
     Args:
         explore: probability of a uniformly random lesson instead (epsilon
@@ -114,7 +108,6 @@ class ArmTeacher(BanditTeacher):
     def _reset_arms(self) -> None:
         self._scores = np.zeros(self.n_arms)  # work buffers of softmax_sample
         self._scalar = np.zeros(())
-        self._observes = type(self)._observe is not BanditTeacher._observe  # the fast update skips a no-op hook
 
     def softmax_sample(self, scores: np.ndarray, temperature: float) -> int:
         """A 0-based arm drawn from ``softmax(scores / temperature)``, computed in place in ``scores``.
@@ -141,32 +134,3 @@ class ArmTeacher(BanditTeacher):
         if not (math.isfinite(total) and total > 0.0):
             return int(self.rng.integers(self.n_arms))
         return min(bisect.bisect_right(cumulative, self.rng.random() * total), self.n_arms - 1)
-
-    def update(self, action, reward, obs, info) -> None:
-        if (not self._discrete or type(action) is not int or self.signal != "advantage" or type(info) is not dict
-                or _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info):
-            return super().update(action, reward, obs, info)
-        # The general path's steps for an int lesson and the learning-progress signal.
-        self.steps += 1
-        arm = action - self._start
-        if not 0 <= arm < self.n_arms:
-            return
-        outcome = info.get(_OUTCOME)
-        if type(outcome) is not float:
-            outcome = finite_float(outcome)
-        elif not math.isfinite(outcome):
-            outcome = None
-        if self._observes:
-            self._observe(arm, outcome)
-        if outcome is None:
-            return
-        # outcome_change() and the progress scale's update() and __call__(), inline
-        previous = self._last_outcome[arm]
-        self._last_outcome[arm] = outcome
-        if previous != previous:
-            return
-        change = min(abs(outcome - previous), MAX_PROGRESS)
-        scale = self._progress_scale
-        if change > scale.largest:
-            scale.largest = change
-        self._learn(arm, change / scale.largest if scale.largest > 0.0 else 0.0, 1.0)

@@ -44,16 +44,26 @@ class LearnabilityTeacher(ArmTeacher):
 
     def _reset_arms(self) -> None:
         self.success = np.full(self.n_arms, self.prior)
-        self._measured = np.zeros(self.n_arms, dtype=bool)
+        self._measured = [False] * self.n_arms
         self._n_measured = 0
+        self._exponent = 1.0 / self.temperature
+        # learnability() ** exponent, kept up to date arm by arm where that is exact (the exponents 1 and 2:
+        # x ** 2.0 is x * x in NumPy); None when it must be computed again from ``success``.
+        self._weights = None
+        self._per_arm = self._exponent in (1.0, 2.0)
 
     def learnability(self) -> np.ndarray:
         return self.success * (1.0 - self.success)
 
+    def _current_weights(self) -> np.ndarray:
+        if self._weights is None:
+            with np.errstate(under="ignore"):
+                self._weights = self.learnability() ** self._exponent
+        return self._weights
+
     def distribution(self, info) -> np.ndarray:
         self._read_probe_accuracy(info)
-        with np.errstate(under="ignore"):
-            weights = self.learnability() ** (1.0 / self.temperature)
+        weights = self._current_weights()
         total = float(np.add.reduce(weights))
         if not (math.isfinite(total) and total > 0.0):
             return np.full(self.n_arms, 1.0 / self.n_arms)
@@ -62,10 +72,16 @@ class LearnabilityTeacher(ArmTeacher):
     def _learn(self, arm: int, value: float, weight: float) -> None:
         if self._measured[arm]:
             current = float(self.success[arm])
-            self.success[arm] = current + self.smoothing * (value - current)
+            value = current + self.smoothing * (value - current)
         else:
-            self.success[arm], self._measured[arm] = value, True
+            self._measured[arm] = True
             self._n_measured += 1
+        self.success[arm] = value
+        if self._weights is not None and self._per_arm:
+            variance = value * (1.0 - value)  # learnability() of this arm, the same two operations
+            self._weights[arm] = variance * variance if self._exponent == 2.0 else variance
+        else:
+            self._weights = None
 
     def _read_probe_accuracy(self, info) -> None:
         accuracy = keys.ARM_ACCURACY.get(info) if isinstance(info, dict) else None
@@ -77,5 +93,7 @@ class LearnabilityTeacher(ArmTeacher):
             return
         if accuracy.size != self.n_arms:
             return
-        usable = ~self._measured & np.isfinite(accuracy)
-        self.success[usable] = np.clip(accuracy[usable], 0.0, 1.0)
+        usable = ~np.array(self._measured) & np.isfinite(accuracy)
+        if usable.any():
+            self.success[usable] = np.clip(accuracy[usable], 0.0, 1.0)
+            self._weights = None
