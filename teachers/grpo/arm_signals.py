@@ -109,20 +109,22 @@ class ArmTeacher(BanditTeacher):
         self._scores = np.zeros(self.n_arms)  # work buffers of softmax_sample
         self._scalar = np.zeros(())
 
-    def softmax_sample(self, scores: np.ndarray, temperature: float) -> int:
-        """A 0-based arm drawn from ``softmax(scores / temperature)``, computed in place in ``scores``.
+    def softmax_sample(self, values: np.ndarray, temperature: float, listed: list[float] | None = None) -> int:
+        """A 0-based arm drawn from ``softmax(values / temperature)``, computed in the work buffer ``self._scores``.
 
-        The same draw as ``sample_index(stable_softmax(scores, temperature), self.rng)``: the same NumPy operations
-        on the same values, with 0-d arrays for the scalars and no temporaries.
+        The same draw as ``sample_index(stable_softmax(values, temperature), self.rng)``: the same NumPy operations
+        on the same values, with 0-d arrays for the scalars and no temporaries. ``values`` may be the work buffer
+        itself; ``listed`` is ``values.tolist()``, if the caller has it.
         """
-        listed = scores.tolist()
+        if listed is None:
+            listed = values.tolist()
         largest = max(listed)
         lowest = (min(listed) - largest) / temperature
         if not (math.isfinite(lowest) and math.isfinite(sum(listed))):
-            return sample_index(stable_softmax(scores, temperature), self.rng)
-        scalar = self._scalar
+            return sample_index(stable_softmax(values, temperature), self.rng)
+        scores, scalar = self._scores, self._scalar
         scalar[()] = largest
-        np.subtract(scores, scalar, out=scores)
+        np.subtract(values, scalar, out=scores)
         scalar[()] = temperature
         np.divide(scores, scalar, out=scores)
         if lowest < -700.0:

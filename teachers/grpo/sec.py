@@ -40,6 +40,7 @@ class SECTeacher(ArmTeacher):
     def _reset_arms(self) -> None:
         super()._reset_arms()
         self.values = np.full(self.n_arms, self.initial_value)
+        self._value_list = self.values.tolist()  # the same values, as Python floats
 
     def act(self, obs, info):
         if not self._discrete:
@@ -47,13 +48,11 @@ class SECTeacher(ArmTeacher):
         rng = self.rng
         if self.explore > 0.0 and rng.random() < self.explore:
             return self._start + int(rng.integers(self.n_arms))
-        scores = self._scores
-        scores[:] = self.values
-        return self._start + self.softmax_sample(scores, self.temperature)
+        return self._start + self.softmax_sample(self.values, self.temperature, self._value_list)
 
     def distribution(self, info) -> np.ndarray:
         return stable_softmax(self.values, self.temperature)
 
     def _learn(self, arm: int, value: float, weight: float) -> None:
-        current = float(self.values[arm])
-        self.values[arm] = current + self.alpha * weight * (value - current)
+        current = self._value_list[arm]
+        self.values[arm] = self._value_list[arm] = current + self.alpha * weight * (value - current)
