@@ -42,6 +42,7 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
+from teachgym.teachers.common.block_rng import BlockGenerator
 from teachgym.utils.numeric import finite_float
 
 MAX_PROGRESS = sys.float_info.max  # |a - b| of two finite floats can overflow to inf; cap it here
@@ -145,8 +146,14 @@ class BanditTeacher(Teacher):
 
     supported_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (spaces.Discrete,)
     signal: ClassVar[str] = "progress"
+    #: Whether ``self.rng`` takes its ``random()`` and ``integers(n)`` draws in blocks (a
+    #: :class:`~teachgym.teachers.common.block_rng.BlockGenerator`: the same values, fewer calls into NumPy). A
+    #: teacher that draws mostly through other methods turns it off: each such draw would drop the block.
+    block_draws: ClassVar[bool] = True
 
     def _setup(self) -> None:
+        if self.block_draws and type(self.rng) is np.random.Generator and type(self.rng.bit_generator) is np.random.PCG64:
+            self.rng = BlockGenerator(self.rng.bit_generator)
         space = self.action_space
         self._discrete = isinstance(space, spaces.Discrete)
         self.n_arms = int(space.n) if self._discrete else int(np.prod(space.shape))

@@ -30,6 +30,8 @@ class ThompsonTeacher(DiscountedBandit):
             deviation of a reward bounded in [0, 1]).
     """
 
+    block_draws = False  # a standard_normal() draw every decision
+
     def __init__(self, discount: float | None = None, sigma: float = 0.5):
         super().__init__()
         self._init_discount(discount)

@@ -195,6 +195,8 @@ class TSCLSamplingTeacher(_BudgetWindowTeacher):
         epsilon: probability of a uniformly random task (default 0, the paper's algorithm).
     """
 
+    block_draws = False  # random(n_arms) every decision: one call into NumPy either way
+
     def __init__(self, window: int | None = None, epsilon: float = 0.0):
         super().__init__()
         self._init_window(window, low=1)
