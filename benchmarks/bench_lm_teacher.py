@@ -1,4 +1,4 @@
-"""LM problem writers on LMProblemWriter-v0: uniform vs warmed (untrained) vs GRPO-trained teacher, compute-matched.
+"""LM problem writers on LMProblemWriter (v1 by default): uniform vs warmed (untrained) vs GRPO-trained teacher, compute-matched.
 
 Every condition trains a fresh student for ``--steps`` SFT steps of ``--batch``
 problems each (the same student compute):
@@ -36,15 +36,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import bootstrap_ci, pin_one_thread, record  # noqa: E402
 
-from teachgym.envs.grpo.problem_writer import SKILLS, ProblemWriterEnv, random_problem  # noqa: E402
+from teachgym.envs.grpo.problem_writer import SKILLS, ProblemSpace, ProblemWriterEnv  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("uniform", "grpo", "warmed", "transfer")
 
 
-def run_env(steps: int, batch: int, seed: int, write) -> dict:
+def run_env(steps: int, batch: int, seed: int, write, space: dict) -> dict:
     """Train a fresh student with batches from ``write(obs)``; its accuracy and frontier share (all, last quarter)."""
-    env = ProblemWriterEnv(n_steps=steps, action="text", observation="text", batch_size=batch, eval_every=steps)
+    env = ProblemWriterEnv(n_steps=steps, action="text", observation="text", batch_size=batch, eval_every=steps,
+                           **space)
     obs, _ = env.reset(seed=seed)
     frontier = []
     for _ in range(steps):
@@ -61,14 +62,16 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
     from teachgym.teachers.grpo.lm_problem_writer import LMProblemWriterTeacher
 
     out = work / f"teacher{seed}"
+    space = {"digits": args.digits, "word_length": args.word_length}
     if name == "uniform":
-        rng = np.random.default_rng(seed)
+        rng, problems = np.random.default_rng(seed), ProblemSpace(**space)
         return run_env(args.steps, args.batch, seed, lambda obs: tuple(
-            random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng) for _ in range(args.batch)))
+            problems.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng) for _ in range(args.batch)), space)
     if name == "grpo":
         summary = script["train"](script["parse"]([
             "--out", str(out), "--rounds", str(args.steps), "--prompts", "2", "--generations", str(args.batch // 2),
-            "--warmup-steps", str(args.warmup_steps), "--eval-every", str(args.steps), "--seed", str(seed)]))
+            "--warmup-steps", str(args.warmup_steps), "--eval-every", str(args.steps), "--seed", str(seed),
+            "--digits", str(args.digits), "--word-length", str(args.word_length)]))
         frontier = [h["frontier_share"] for h in summary["history"]]
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
@@ -76,10 +79,10 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
                 "kl_last_quarter": float(np.nanmean([h["kl"] for h in summary["history"][-max(1, args.steps // 4):]]))}
     path, env_seed = (next((out / "cache").glob("tiny-*")), seed) if name == "warmed" else (out, seed + 1000)
     teacher = LMProblemWriterTeacher(path=str(path))
-    space = spaces.Tuple([spaces.Text(8, charset=ProblemWriterEnv(action="text").action_space[0].character_set)]
-                         * args.batch)
-    teacher.reset(space, None, seed=seed)
-    return run_env(args.steps, args.batch, env_seed, lambda obs: teacher.act(obs, {}))
+    action_space = spaces.Tuple([spaces.Text(8, charset=ProblemWriterEnv(action="text").action_space[0].character_set)]
+                                * args.batch)
+    teacher.reset(action_space, None, seed=seed)
+    return run_env(args.steps, args.batch, env_seed, lambda obs: teacher.act(obs, {}), space)
 
 
 def main(argv=None) -> int:
@@ -88,6 +91,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--warmup-steps", type=int, default=300)
+    parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")
+    parser.add_argument("--word-length", type=int, default=5, help="letters of cpy / rev / hash words (3: v0's)")
     parser.add_argument("--partial", type=Path, default=None,
                         help="JSON-lines file of finished (seed, condition) rows: appended to, and those rows "
                              "skipped; the trained teachers are kept in the folder of the same name")
@@ -96,11 +101,13 @@ def main(argv=None) -> int:
     pin_one_thread()
     script = runpy.run_path(str(ROOT / "scripts" / "train_lm_teacher.py"))
     settings = {"steps": args.steps, "batch": args.batch, "warmup_steps": args.warmup_steps}
+    if (args.digits, args.word_length) != (1, 3):  # rows of v0's problems carry no space fields
+        settings.update(digits=args.digits, word_length=args.word_length)
     rows: dict[tuple[int, str], dict] = {}
     if args.partial is not None and args.partial.exists():
         for line in args.partial.read_text().splitlines():
             row = json.loads(line)
-            if {k: row[k] for k in settings} != settings:
+            if {k: row.get(k) for k in settings} != settings or set(row) - {"seed", "condition", "result"} != set(settings):
                 raise SystemExit(f"--partial {args.partial}: seed {row['seed']} was run with other settings")
             rows[row["seed"], row["condition"]] = row["result"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +137,8 @@ def main(argv=None) -> int:
     summary["student_steps"] = args.steps
     summary["seeds"] = args.seeds
     record(args.name, "grpo", summary, per_seed,
-           notes=f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
+           notes=f"digits={args.digits}, word_length={args.word_length} (v1: 2, 5; v0: 1, 3); "
+                 f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
                  "grpo seconds include the student's SFT step and one GRPO update; 'transfer' is the frozen trained "
                  "teacher on a new student (student seed + 1000); wall_s per condition on a shared 2-core machine")
     print(summary)

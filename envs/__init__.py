@@ -89,10 +89,12 @@ register_env("teachgym/GRPOReasoning-v0", _GRPO_ENTRY, family="grpo",
              score="greedy test score %, reasoning-gym scorers, all (dataset, level) arms", cost="slow",
              smoke={**_GRPO, "tasks": {"datasets": ["chain_sum", "spell_backward"], "levels": 2}},
              kwargs={"family": "reasoning", "grpo_reward": "dataset"})
-register_env("teachgym/LMProblemWriter-v0", "teachgym.envs.grpo.problem_writer:ProblemWriterEnv", family="grpo",
-             score="greedy exact-match test accuracy %, learnable skills (not the hash distractor)", cost="medium",
-             smoke={"n_steps": 3, "batch_size": 4, "eval_every": 2, "test_per_skill": 4, "replay": 4,
-                    "student": {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}})
+for _version, _space in (("v0", {"digits": 1, "word_length": 3}), ("v1", {})):  # v1: spaces too large to memorise
+    register_env(f"teachgym/LMProblemWriter-{_version}", "teachgym.envs.grpo.problem_writer:ProblemWriterEnv",
+                 family="grpo", score="greedy exact-match test accuracy %, learnable skills (not the hash distractor)",
+                 cost="medium", kwargs=_space,
+                 smoke={"n_steps": 3, "batch_size": 4, "eval_every": 2, "test_per_skill": 4, "replay": 4,
+                        "student": {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}})
 
 # Single-agent teachers inside the design game, against fixed Q-learning partners.
 _DESIGN_VIEW = "teachgym.envs.multiagent.teacher_view:DesignGameTeacherEnv"

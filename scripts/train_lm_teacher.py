@@ -1,4 +1,4 @@
-"""Train a tiny LM teacher with GRPO to write problems at the student's frontier (LMProblemWriter-v0).
+"""Train a tiny LM teacher with GRPO to write problems at the student's frontier (LMProblemWriter-v1).
 
 The teacher is a char-level causal LM (:func:`teachgym.students.grpo.tiny.build_tiny_model`)
 whose prompt is the student's state as text (:func:`teachgym.info.skill_summary`) and whose
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv, random_problem, solve
+from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv
 from teachgym.info import skill_summary
 
 PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789 .|\n"
@@ -48,7 +48,7 @@ def warm_teacher(env: ProblemWriterEnv, out: Path, steps: int, seed: int, teache
 
     rng = np.random.default_rng(seed)
     prompt = prompt_of(env)
-    problems = [(prompt, random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng)) for _ in range(4096)]
+    problems = [(prompt, env.space.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng)) for _ in range(4096)]
     config = TinyLMConfig(**{"hidden_size": 32, "num_layers": 2, "num_heads": 4, "intermediate_size": 128,
                              "max_positions": 64, "warmup_batch_size": 32, **teacher, "warmup_steps": steps,
                              "seed": seed})
@@ -71,7 +71,7 @@ class ItemScoreReward:
     def __call__(self, prompts=None, completions=None, **kwargs) -> list[float]:
         texts = [c if isinstance(c, str) else str(c) for c in completions]
         self.completions += texts
-        parsed = [solve(t.strip()) if t.strip() not in self.env._held_out else None for t in texts]
+        parsed = [self.env.space.solve(t.strip()) if t.strip() not in self.env._held_out else None for t in texts]
         items = [(t.strip(), q[1]) for t, q in zip(texts, parsed) if q is not None]
         if self.env.item_score == "influence":
             from teachgym.envs.grpo.influence import influence_scores
@@ -105,7 +105,8 @@ class TeacherTraining:
         self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
                                     item_score=args.item_score,
-                                    student=json.loads(args.student) if args.student else None)
+                                    student=json.loads(args.student) if args.student else None,
+                                    digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
         self.warmed = warm_teacher(self.env, self.out, args.warmup_steps, args.seed,
                                    json.loads(args.teacher) if args.teacher else {})
@@ -168,6 +169,8 @@ def parse(argv=None):
                         help="the env's item score that rewards each problem (measured before the student trains)")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
+    parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")
+    parser.add_argument("--word-length", type=int, default=5, help="letters of cpy / rev / hash words (3: v0's)")
     parser.add_argument("--student", default="", help="JSON TinyLMConfig fields of the student")
     parser.add_argument("--teacher", default="", help="JSON TinyLMConfig fields of the teacher")
     parser.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,4 @@
-"""LMProblemWriter-v0: conformance, problem validation, the learnability item score, the skill mode."""
+"""LMProblemWriter-v0 and -v1: conformance, problem validation, the learnability item score, the skill mode."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import numpy as np
 import pytest
 
 import teachgym  # noqa: F401  (registers the envs)
-from teachgym.envs.grpo.problem_writer import DISTRACTOR, SKILLS, all_problems, solve
+from teachgym.envs.grpo import problem_writer
+from teachgym.envs.grpo.problem_writer import DISTRACTOR, SKILLS, ProblemSpace
 from teachgym.registry import env_meta
 from teachgym.testing import check_teacher_env
 
-ENV_ID = "teachgym/LMProblemWriter-v0"
+ENV_ID = "teachgym/LMProblemWriter-v0"  # most tests: v0's small problems; the v1 tests below
 SMOKE = env_meta(ENV_ID).smoke
+V0 = ProblemSpace(digits=1, word_length=3)
+solve, all_problems = V0.solve, V0.all_problems
+V0_SCRIPT_ARGS = ["--digits", "1", "--word-length", "3"]
 
 
 def make(**kwargs):
@@ -125,7 +129,7 @@ def test_training_script_saves_a_teacher_that_reloads_and_acts_deterministically
     out = tmp_path / "teacher"
     assert script["main"](["--out", str(out), "--rounds", "2", "--prompts", "2", "--generations", "2",
                            "--warmup-steps", "5", "--eval-every", "2", "--test-per-skill", "4",
-                           "--student", tiny, "--teacher", tiny]) == 0
+                           "--student", tiny, "--teacher", tiny, *V0_SCRIPT_ARGS]) == 0
     saved = json.loads((out / "teachgym_teacher.json").read_text())
     assert len(saved["history"]) == 2 and (out / "model.safetensors").exists()
     assert not list(out.glob("*.bin")) and not list(out.glob("*.pt"))
@@ -189,7 +193,7 @@ def test_grpo_teacher_is_anchored_to_the_warmed_weights_by_trl_reference_model(t
     run = script["TeacherTraining"](script["parse"](
         ["--out", str(tmp_path / "teacher"), "--rounds", "3", "--prompts", "2", "--generations", "4",
          "--warmup-steps", "60", "--eval-every", "3", "--test-per-skill", "4", "--lr", "1e-2", "--beta", "0.1",
-         "--student", tiny + "}", "--teacher", tiny + ', "warmup_lr": 0.03}']))
+         "--student", tiny + "}", "--teacher", tiny + ', "warmup_lr": 0.03}', *V0_SCRIPT_ARGS]))
     trainer = run.session.trainer
     ref, policy = trainer.ref_model, run.session.model
     assert ref is not None and ref is not policy and trainer.beta == 0.1
@@ -233,3 +237,58 @@ def test_influence_item_score_is_the_first_order_predicted_probe_loss_decrease()
     assert probe_loss(student.model, student.tokenizer, unwrapped.probes) != before  # the student did train
     with pytest.raises(Exception, match="optimizer"):
         one_step_gains(model, student.tokenizer, items, unwrapped.probes, 1e-3, optimizer="lbfgs")
+
+
+def test_v1_column_arithmetic_is_little_endian_and_zero_padded():
+    v1 = problem_writer.DEFAULT_SPACE
+    assert (v1.digits, v1.word_length) == (2, 5) and problem_writer.solve is not None
+    assert problem_writer.solve("74+83=") == ("add", "580")  # 47 + 38 = 085, written backwards
+    assert problem_writer.solve("74-83=") == ("sub", "90")  # 47 - 38 = 09
+    assert problem_writer.solve("r:abcde=") == ("rev", "edcba") and problem_writer.solve("c:eabcd=")[1] == "eabcd"
+    for bad in ("83-74=", "3+4=", "r:abc=", "744+83=", "74+83", "h:abcdf="):  # 38 - 47 < 0; v0's formats
+        assert problem_writer.solve(bad) is None, bad
+    rng = np.random.default_rng(0)
+    for skill in ("add", "sub"):
+        for _ in range(50):
+            problem = v1.random_problem(skill, rng)
+            a, b = (int(x[::-1]) for x in problem[:-1].split("+" if skill == "add" else "-"))
+            answer = v1.solve(problem)[1]
+            assert len(answer) == (3 if skill == "add" else 2) and int(answer[::-1]) == (a + b if skill == "add"
+                                                                                         else a - b)
+    assert v1.size("sub") == len(v1.all_problems("sub")) == 5050
+
+
+def test_v0_is_registered_with_its_small_problems_and_v1_with_the_large_ones():
+    v0 = gym.make(ENV_ID, **SMOKE).unwrapped
+    v1 = gym.make("teachgym/LMProblemWriter-v1", **SMOKE).unwrapped
+    assert v0.space == V0 and v1.space == problem_writer.DEFAULT_SPACE
+    # v0's held-out sets are a fixed permutation of every problem, as before the problem spaces were configurable.
+    rng = np.random.default_rng(12345)
+    for skill in SKILLS:
+        expected = rng.permutation(V0.all_problems(skill))[:min(SMOKE["test_per_skill"], V0.size(skill) // 2)]
+        assert [p for p, _ in v0.test[skill]] == list(expected)
+    assert all(len({p for p, _ in v1.test[s]}) == SMOKE["test_per_skill"] for s in SKILLS)
+    assert all(v1.space.solve(p) == (s, a) for s in SKILLS for p, a in v1.test[s])
+
+
+def test_v1_skill_batches_are_valid_large_problems_never_held_out():
+    env = gym.make("teachgym/LMProblemWriter-v1", **{**SMOKE, "batch_size": 16, "test_per_skill": 40})
+    env.reset(seed=0)
+    unwrapped = env.unwrapped
+    for k, skill in enumerate(SKILLS[:3]):
+        _, _, _, _, info = env.step(k)
+        assert info["skill_histogram"][skill] == 16
+        assert all(unwrapped.space.solve(p)[0] == skill and p not in unwrapped._held_out for p in info["task"])
+    # v0's one-digit sums are not problems of v1: written by a text teacher they are invalid.
+    text = gym.make("teachgym/LMProblemWriter-v1", **{**SMOKE, "action": "text", "batch_size": 2})
+    text.reset(seed=0)
+    _, _, _, _, info = text.step(("3+4=", "31+40="))
+    assert info["problem_valid"] == [False, True]
+
+
+def test_problem_space_settings_are_validated():
+    from teachgym.validation import ConfigError
+
+    for bad in ({"digits": 0}, {"digits": 4}, {"word_length": 6}, {"digits": "2"}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            gym.make("teachgym/LMProblemWriter-v1", **{**SMOKE, **bad})

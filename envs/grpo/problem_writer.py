@@ -1,25 +1,30 @@
-"""A teacher that writes the student's training problems: ``teachgym/LMProblemWriter-v0``.
+"""A teacher that writes the student's training problems: ``teachgym/LMProblemWriter-v1`` (and v0).
 
-Each step the teacher hands over a batch of problem strings (``"3+4="``,
-``"r:abc="``...). The env parses every problem against the skills' formats,
+Each step the teacher hands over a batch of problem strings (``"74+83="``,
+``"r:abcde="``...). The env parses every problem against the skills' formats,
 computes its answer with the skill's own solver (a teacher never supplies
 answers), scores each valid problem on the student *before* it trains on it,
 then runs one supervised step of the tiny char-level student on the valid
 problems plus a replay sample of earlier ones (without replay the student
 forgets skills it stops seeing).
 
-Skills (``SKILLS``): ``add`` (``a+b=`` one-digit sum), ``sub`` (``a-b=``, a >= b),
-``cpy`` (``c:xyz=`` -> ``xyz``), ``rev`` (``r:xyz=`` -> ``zyx``) and the
-distractor ``hash`` (``h:xyz=`` -> two digits of a SHA-256 of the string): its
-answers are a function the student cannot learn from few examples, so a teacher
-that spends problems on it wastes them. The headline score is the student's
-greedy exact-match accuracy on held-out problems of the learnable skills.
-Item scores are computed on the problems the teacher writes, that is on the
-training pool, where the default student also *memorises*: after 600 uniform
-steps it answers 61 % / 80 % of the add / sub training pool but 13 % / 6 % of
-their held-out problems, and 14 % of the hash pool, whose ``p (1 - p)`` is then
-as high as that of add (``benchmarks/bench_lm_memorisation.py``). A teacher
-trained on these scores can drift towards the distractor.
+Skills (``SKILLS``, problem formats in :mod:`teachgym.envs.grpo.writer_problems`):
+``add`` (``a+b=``), ``sub`` (``a-b=``, a >= b), ``cpy`` (``c:word=`` -> ``word``),
+``rev`` (``r:word=`` -> the word reversed) and the distractor ``hash``
+(``h:word=`` -> two digits of a SHA-256 of the word): its answers are a function
+the student cannot learn, so a teacher that spends problems on it wastes them.
+The headline score is the student's greedy exact-match accuracy on held-out
+problems of the learnable skills; the env never trains on them.
+
+Problem spaces (``digits``, ``word_length``). In v0 (one-digit operands, 3-letter
+words: 100 sums, 125 words) the student *memorises*: after 600 uniform steps it
+answers 61 % / 80 % of the add / sub training pool but 13 % / 6 % of the held-out
+problems, and 14 % of the hash pool, whose ``p (1 - p)`` then rewards the
+distractor, while cpy / rev are at the ceiling; no teacher can move the held-out
+score. The defaults (v1) use two-digit little-endian arithmetic and 5-letter
+words: too many problems to memorise, and a column rule that generalises, so
+accuracy on the problems trained on matches held-out accuracy per skill, and
+the hash distractor stays at chance (``benchmarks/bench_lm_memorisation.py``).
 
 Item scores (``item_score``):
 
@@ -66,8 +71,6 @@ group's mean |advantage| before scaling). ``arm`` is the skill in skill mode.
 from __future__ import annotations
 
 import copy
-import hashlib
-import re
 import string
 from typing import Any
 
@@ -76,18 +79,12 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.env import TeacherEnv, Taught
+from teachgym.envs.grpo.writer_problems import (  # noqa: F401  (re-exported: the skills' problems)
+    ALPHABET, DEFAULT_SPACE, DISTRACTOR, MAX_PROBLEM_CHARS, SKILLS, ProblemSpace, all_problems, random_problem, solve)
 from teachgym.lessons import InvalidLessonError
 from teachgym.utils.rng import global_rngs_preserved
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
-SKILLS = ("add", "sub", "cpy", "rev", "hash")
-DISTRACTOR = "hash"
-_LETTERS = "abcde"
-_FORMATS = {"add": re.compile(r"^(\d)\+(\d)=$"), "sub": re.compile(r"^(\d)-(\d)=$"),
-            "cpy": re.compile(r"^c:([a-e]{3})=$"), "rev": re.compile(r"^r:([a-e]{3})=$"),
-            "hash": re.compile(r"^h:([a-e]{3})=$")}
-ALPHABET = string.digits + _LETTERS + "+-=:chr"
-MAX_PROBLEM_CHARS = 8
 FRONTIER = (0.1, 0.9)  # p in this range: the student is at its frontier on the item
 
 ITEM_SCORES = keys.define("item_scores", "grpo", keys.STEP, "score of every problem of the batch (an invalid one: minus the penalty)")
@@ -97,47 +94,6 @@ SKILL_HISTOGRAM = keys.define("skill_histogram", "grpo", keys.STEP, "valid probl
 FRONTIER_SHARE = keys.define("frontier_share", "grpo", keys.STEP,
                              "share of valid problems whose exact probability p is in [0.1, 0.9]",
                              lambda v: isinstance(v, float) and 0.0 <= v <= 1.0)
-
-
-def solve(problem: Any) -> tuple[str, str] | None:
-    """``(skill, answer)`` of a problem string, or None if it matches no skill's format."""
-    if not isinstance(problem, str):
-        return None
-    for skill, pattern in _FORMATS.items():
-        match = pattern.match(problem)
-        if match is None:
-            continue
-        if skill == "add":
-            return skill, str(int(match[1]) + int(match[2]))
-        if skill == "sub":
-            a, b = int(match[1]), int(match[2])
-            return (skill, str(a - b)) if a >= b else None
-        word = match[1]
-        if skill == "cpy":
-            return skill, word
-        if skill == "rev":
-            return skill, word[::-1]
-        return skill, str(int(hashlib.sha256(word.encode()).hexdigest(), 16) % 100).zfill(2)
-    return None
-
-
-def random_problem(skill: str, rng: np.random.Generator) -> str:
-    """A uniformly random valid problem of ``skill``."""
-    if skill in ("add", "sub"):
-        a, b = (int(x) for x in rng.integers(10, size=2))
-        if skill == "sub":
-            a, b = max(a, b), min(a, b)
-        return f"{a}{'+' if skill == 'add' else '-'}{b}="
-    word = "".join(_LETTERS[i] for i in rng.integers(len(_LETTERS), size=3))
-    return f"{skill[0]}:{word}="
-
-
-def all_problems(skill: str) -> list[str]:
-    """Every valid problem of ``skill`` (100 or fewer digits pairs, 125 words)."""
-    if skill in ("add", "sub"):
-        out = [f"{a}{'+' if skill == 'add' else '-'}{b}=" for a in range(10) for b in range(10)]
-        return [p for p in out if solve(p) is not None]
-    return [f"{skill[0]}:{a}{b}{c}=" for a in _LETTERS for b in _LETTERS for c in _LETTERS]
 
 
 class _Lessons:
@@ -234,6 +190,8 @@ class ProblemWriterEnv(TeacherEnv):
         lr: the student's AdamW learning rate.
         student: TinyLMConfig fields of the student (warm-up fields are ignored).
         probes_per_skill: probe problems per learnable skill of the "influence" item score.
+        digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
+        word_length: letters of the cpy / rev / hash words (3 in v0).
     """
 
     published_info = (ITEM_SCORES.name, PROBLEM_VALID.name, SKILL_HISTOGRAM.name, FRONTIER_SHARE.name,
@@ -243,7 +201,8 @@ class ProblemWriterEnv(TeacherEnv):
     def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "skill", observation: str = "vector",
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
-                 student: dict | None = None, probes_per_skill: int = 8):
+                 student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5):
+        self.space = ProblemSpace(digits, word_length)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
         self.obs_mode = check_choice("observation", observation, ("vector", "text"))
@@ -279,7 +238,8 @@ class ProblemWriterEnv(TeacherEnv):
         else:
             self.observation_space = spaces.Text(16 * k, charset=string.ascii_lowercase + string.digits + " .|")
         test_rng = np.random.default_rng(12345)
-        self.test = {s: [(p, solve(p)[1]) for p in test_rng.permutation(all_problems(s))[:min(self.test_per_skill, len(all_problems(s)) // 2)]]
+        self.test = {s: [(p, self.space.solve(p)[1])
+                         for p in self.space.distinct(s, min(self.test_per_skill, self.space.size(s) // 2), test_rng)]
                      for s in SKILLS}
         self._held_out = {p for items in self.test.values() for p, _ in items}
         self.probes: list[tuple[str, str]] = []
@@ -287,8 +247,8 @@ class ProblemWriterEnv(TeacherEnv):
             probe_rng = np.random.default_rng(54321)
             for s in SKILLS:
                 if s != DISTRACTOR:
-                    pool = [p for p in probe_rng.permutation(all_problems(s)) if p not in self._held_out]
-                    self.probes += [(p, solve(p)[1]) for p in pool[:self.probes_per_skill]]
+                    pool = self.space.distinct(s, self.probes_per_skill, probe_rng, exclude=self._held_out)
+                    self.probes += [(p, self.space.solve(p)[1]) for p in pool]
             self._held_out |= {p for p, _ in self.probes}
         self.student = None
 
@@ -319,14 +279,14 @@ class ProblemWriterEnv(TeacherEnv):
             skill = lesson[0].split(":", 1)[1]
             lesson = []
             while len(lesson) < self.batch_size:  # at most half of a skill's problems are held out
-                problem = random_problem(skill, self.sample_rng)
+                problem = self.space.random_problem(skill, self.sample_rng)
                 if problem not in self._held_out:
                     lesson.append(problem)
         return self.teach_problems(lesson)
 
     def teach_problems(self, problems: list[str]) -> Taught:
         """Score, then train on, a batch of problem strings (the core of one step)."""
-        parsed = [solve(p) if isinstance(p, str) and p not in self._held_out else None for p in problems]
+        parsed = [self.space.solve(p) if isinstance(p, str) and p not in self._held_out else None for p in problems]
         valid = [q is not None for q in parsed]
         items = [(p, q[1]) for p, q in zip(problems, parsed) if q is not None]
         skills = [q[0] for q in parsed if q is not None]
