@@ -71,7 +71,8 @@ class OnlineLaplace(RecallModel):
         np.negative(y_b, out=y_b)
         y_b[item] += self._inverse_d[item]
         sigma2 = float(x @ y_w) + float(y_b[item])
-        z0 = float(x @ self.theta[:N_FEATURES]) + float(self.theta[N_FEATURES + item])
+        theta = self.theta
+        z0 = float(x @ theta[:N_FEATURES]) + float(theta[N_FEATURES + item])
         # Maximise g(t) = loglik(z0 + sigma2 t) - sigma2 t^2 / 2 by scoring steps with backtracking.
         t, largest = 0.0, max(float(np.maximum.reduce(np.abs(y))), 1e-300)
         for _ in range(self.iterations):
@@ -88,8 +89,7 @@ class OnlineLaplace(RecallModel):
                     break
                 step *= 0.5
         np.multiply(y, t, out=y)
-        self.theta = theta = np.add(self.theta, y, out=y)
-        self._neg_theta = np.negative(theta)
+        self._neg_theta = np.negative(np.add(theta, y, out=y))
         # The review's Fisher weight at the new mode joins the precision (a running sum); S = A - C D^-1 C^T changes
         # by w x x^T and by the item's term c_i c_i^T / D_i (c_i += w x, D_i += w).
         weight = _terms(neg_lag, recalled, z0 + sigma2 * t)[2]

@@ -32,12 +32,15 @@ step, whatever the deck size):
 
 - The design matrix has one row per review, ``[phi, one-hot(item)]``, preceded
   by one identity row per parameter: the prior as pseudo-observations, so that
-  one matrix product gives the gradient and the Fisher information's ``w``
-  columns and diagonal ``b`` block, prior included.
+  one matrix product of the per-row values ``[score, weight * phi]`` with it
+  gives the gradient and the Fisher information's ``w`` rows (its ``A`` and
+  ``C`` blocks), prior included; the diagonal ``b`` block ``D`` is the ``C``
+  row of ``phi_0 = 1`` plus the item prior's precision.
 - The Fisher information is an arrow matrix (a dense 4x4 ``w`` block, a
   diagonal ``b`` block), so the scoring step solves the 4x4 Schur complement
   ``S = A - C D^-1 C^T`` instead of the whole system, and the posterior
-  variance of an item's ``z`` is ``(phi - c_i / D_i)^T S^-1 (phi - c_i / D_i) + 1 / D_i``.
+  variance of an item's ``z`` is ``(phi - c_i / D_i)^T S^-1 (phi - c_i / D_i) + 1 / D_i``;
+  ``S^-1`` is formed once per review, after its last scoring step.
 - Each review's ``-u`` and ``1 - p`` at the current estimate are kept from the
   backtracking test that accepted it, and reused by the next scoring step.
 - Once the fit has converged, a step's expected gain is below the rounding
@@ -50,19 +53,26 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
+
+try:
+    from numpy._core.umath import clip as _clip  # the clip ufunc, without np.clip's Python wrapper
+except ImportError:  # NumPy < 2
+    from numpy.core.umath import clip as _clip
 
 N_FEATURES = 4
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)  # quadrature against a standard normal
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
-_NEG_NODES = -_NODES
+_NEG_NODES = -_NODES[:, None]  # one quadrature node per row
+_WEIGHT_COLUMN = _WEIGHTS[:, None]
+_EYE = np.eye(N_FEATURES)
 MAX_STEP = 2.0  # largest change of any coefficient per scoring step
 MAX_HALVINGS = 12
 MAX_LOG_H = 50.0
 TINY = 1e-300  # floor of 1 - p
 CHUNK = 32  # the per-review arrays are worked on in lengths that are multiples of this (inert padding after the reviews)
-# Columns of the per-row values the design matrix is multiplied with: score, weight * phi, weight.
-_SCORE, _WX, _WEIGHT = 0, slice(1, 1 + N_FEATURES), 1 + N_FEATURES
+# Rows of the per-row values the design matrix is multiplied with: score, then weight * phi (row 1 is the weight).
+_SCORE, _WEIGHT, _WX = 0, 1, slice(2, 1 + N_FEATURES)
 
 
 def features(attempts: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -87,15 +97,14 @@ class _Views:
         n_params = model.n_params
         reviews = slice(n_params, n_params + length)
         self.length = length
-        self.design_t = model._design[:n_params + length].T  # prior rows and review rows
+        self.design_all = model._design[:n_params + length]  # prior rows and review rows
         self.design = model._design[reviews]
-        self.x = model._design[reviews, :N_FEATURES]
-        self.rows = model._rows[:n_params + length]
-        self.score = model._rows[reviews, _SCORE]
-        self.weight = model._rows[reviews, _WEIGHT]
-        self.weight_column = model._rows[reviews, _WEIGHT:_WEIGHT + 1]
-        self.wx = model._rows[reviews, _WX]
-        self.neg_lag, self.recalled, self.y = model._neg_lag[:length], model._recalled[:length], model._y[:length]
+        self.x_t = model._design[reviews, 1:N_FEATURES].T  # phi_1..3 of each review, one feature per row
+        self.rows_t = model._rows_t[:, :n_params + length]
+        self.score = model._rows_t[_SCORE, reviews]
+        self.weight = model._rows_t[_WEIGHT, reviews]  # weight * phi_0
+        self.wx = model._rows_t[_WX, reviews]
+        self.neg_lag, self.y, self.not_y = model._neg_lag[:length], model._y[:length], model._not_y[:length]
         self.nu = [buffer[:length] for buffer in model._nu]
         self.q = [buffer[:length] for buffer in model._q]
         self.p, self.ratio, self.log_q = (buffer[:length] for buffer in model._work)
@@ -113,7 +122,6 @@ class RecallModel:
         capacity: reviews the buffers hold before they grow (doubling).
 
     Attributes:
-        theta: the estimate, ``w`` then one offset per item.
         n_events: reviews recorded.
     """
 
@@ -124,8 +132,8 @@ class RecallModel:
         self.iterations = iterations
         self.prior_mean = np.concatenate([[log_h_prior], np.zeros(N_FEATURES - 1), np.zeros(n_items)])
         self.prior_precision = np.concatenate([np.full(N_FEATURES, w_std**-2.0), np.full(n_items, item_std**-2.0)])
-        self.theta = self.prior_mean.copy()
-        self._neg_theta = -self.theta
+        self._item_precision = self.prior_precision[N_FEATURES:].copy()
+        self._neg_theta = -self.prior_mean
         self.n_events = 0
         # Row i < n_params of the design is the prior's pseudo-observation of parameter i; row n_params + k, review k.
         # Column-major, so that the columns the fit reads and writes are contiguous.
@@ -134,14 +142,15 @@ class RecallModel:
         self._design[:n_params] = np.eye(n_params)
         self._design[n_params:, 0] = 1.0  # phi_0 of every review row (a padding row's lag 0 makes it inert)
         self._log1p: dict[float, float] = {}
-        self._rows = np.zeros((n_params + capacity, 2 + N_FEATURES), order="F")
-        self._rows[np.arange(N_FEATURES), 1 + np.arange(N_FEATURES)] = self.prior_precision[:N_FEATURES]
-        self._rows[N_FEATURES:n_params, _WEIGHT] = self.prior_precision[N_FEATURES:]
-        self._prior_score = self._rows[:n_params, _SCORE]  # -precision * (theta - mean): 0 at the prior mean
-        # Per review: -lag, recalled; padding rows (lag 0, recalled: u = 0) add exactly nothing to any sum.
+        # The per-row values, one quantity per row: [score | weight * phi] of the prior rows, then of the reviews.
+        self._rows_t = np.zeros((1 + N_FEATURES, n_params + capacity))
+        self._rows_t[1 + np.arange(N_FEATURES), np.arange(N_FEATURES)] = self.prior_precision[:N_FEATURES]
+        self._prior_score = self._rows_t[_SCORE, :n_params]  # -precision * (theta - mean): 0 at the prior mean
+        # Per review: -lag, recalled (1.0 or 0.0) and not recalled; padding rows (lag 0, in neither sum of the
+        # log-likelihood: u = 0) add exactly nothing to any sum.
         self._neg_lag = np.zeros(capacity)
-        self._recalled = np.ones(capacity, dtype=bool)
         self._y = np.ones(capacity)
+        self._not_y = np.zeros(capacity)
         # -u and 1 - p of every review at theta (buffer self._current), and at a candidate (the other buffer).
         self._nu = [np.zeros(capacity), np.zeros(capacity)]
         self._q = [np.ones(capacity), np.ones(capacity)]
@@ -149,19 +158,30 @@ class RecallModel:
         self._work = [np.zeros(capacity) for _ in range(3)]
         self._log_likelihood = 0.0
         self._log_prior = 0.0
-        # Fisher information of the last scoring step: blocks [A | ...; C^T, D] and the Schur complement [rhs | S].
-        self._totals = np.zeros((n_params, 2 + N_FEATURES))
-        self._scaled = np.zeros((n_items, 1 + N_FEATURES))  # [g_b_i / D_i | c_i / D_i]
-        self._v = self._scaled[:, _WX]  # c_i / D_i
-        self._abs_step = np.zeros(n_params)
-        self._schur = np.zeros((N_FEATURES, 1 + N_FEATURES))
-        self._step = np.zeros(n_params)
+        # The last scoring step's gradient and Fisher information's w rows [g; A | C], D, [g_b; C] / D and [rhs; S].
+        self._totals = totals = np.zeros((1 + N_FEATURES, n_params))
+        self._totals_w, self._totals_items = totals[:, :N_FEATURES], totals[:, N_FEATURES:]
+        self._c = totals[1:, N_FEATURES:]
+        self._d = self._item_precision.copy()
+        # The step, [step_w | step_b], followed by the rows C / D: [g_b; C] / D is the step's b part and those rows.
+        buffer = np.zeros(N_FEATURES + (1 + N_FEATURES) * n_items)
+        self._step, self._step_w, self._step_b = buffer[:n_params], buffer[:N_FEATURES], buffer[N_FEATURES:n_params]
+        self._scaled = buffer[N_FEATURES:].reshape(1 + N_FEATURES, n_items)
+        self._v_t = self._scaled[1:].T  # c_i / D_i, one item per row (Fortran order)
+        self._schur = np.zeros((1 + N_FEATURES, N_FEATURES))
+        self._rhs, self._s_t = self._schur[0], self._schur[1:].T  # S^T in Fortran order is S in C order
         self._candidate_prior_score = np.zeros(n_params)
-        # The posterior (inverse Fisher information) in block form: S^-1, c_i / D_i and 1 / D_i.
+        # The posterior (inverse Fisher information) in block form: S^-1, c_i / D_i (row i of _v) and 1 / D_i.
         self._s_inverse = np.diag(1.0 / self.prior_precision[:N_FEATURES])
-        self._inverse_d = 1.0 / self.prior_precision[N_FEATURES:]
+        self._v = self._v_t
+        self._inverse_d = 1.0 / self._item_precision
         self._phi = np.ones((n_items, N_FEATURES))
         self._views = _Views(self, 0)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The estimate, ``w`` then one offset per item."""
+        return -self._neg_theta
 
     @property
     def covariance(self) -> np.ndarray:
@@ -182,7 +202,7 @@ class RecallModel:
         design, row = self._design, self.n_params + k
         design[row, 1], design[row, 2], design[row, 3] = attempts, correct, log_attempts  # design[row, 0] is 1
         design[row, N_FEATURES + item] = 1.0
-        self._neg_lag[k], self._recalled[k], self._y[k] = -lag, recalled, float(recalled)
+        self._neg_lag[k], self._y[k], self._not_y[k] = -lag, float(recalled), float(not recalled)
         # The new review's terms at the current estimate.
         w0, w1, w2, w3 = self._neg_theta[:N_FEATURES].tolist()
         neg_z = w0 + attempts * w1 + correct * w2 + log_attempts * w3 + float(self._neg_theta[N_FEATURES + item])
@@ -193,21 +213,23 @@ class RecallModel:
         self.n_events = k + 1
         if k + 1 > self._views.length:
             self._views = _Views(self, self._views.length + CHUNK)
+        if self.iterations <= 0:
+            return
         for _ in range(self.iterations):
             self._scoring_step(self._views)
-        self._s_inverse = _solve(self._schur[:, _WX], np.eye(N_FEATURES))
-        self._inverse_d = 1.0 / self._totals[N_FEATURES:, _WEIGHT]
+        self._s_inverse = _solve(self._s_t, _EYE)
+        self._inverse_d = np.divide(1.0, self._d)
 
     def _grow(self) -> None:
         n_params, capacity = self.n_params, self._neg_lag.size
         padding = np.zeros((capacity, n_params))
         padding[:, 0] = 1.0
         self._design = np.concatenate([self._design, padding]).copy(order="F")
-        self._rows = np.concatenate([self._rows, np.zeros((capacity, self._rows.shape[1]))]).copy(order="F")
-        self._prior_score = self._rows[:n_params, _SCORE]
+        self._rows_t = np.concatenate([self._rows_t, np.zeros((self._rows_t.shape[0], capacity))], axis=1)
+        self._prior_score = self._rows_t[_SCORE, :n_params]
         self._neg_lag = np.concatenate([self._neg_lag, np.zeros(capacity)])
-        self._recalled = np.concatenate([self._recalled, np.ones(capacity, dtype=bool)])
         self._y = np.concatenate([self._y, np.ones(capacity)])
+        self._not_y = np.concatenate([self._not_y, np.zeros(capacity)])
         self._nu = [np.concatenate([buffer, np.zeros(capacity)]) for buffer in self._nu]
         self._q = [np.concatenate([buffer, np.ones(capacity)]) for buffer in self._q]
         self._work = [np.zeros(2 * capacity) for _ in range(3)]
@@ -219,7 +241,7 @@ class RecallModel:
         z = np.clip(self._design[n_params:n_params + k] @ theta, -MAX_LOG_H, MAX_LOG_H)
         u = -self._neg_lag[:k] * np.exp(-z)
         log_not_recalled = np.log(np.maximum(-np.expm1(-u), TINY))
-        log_likelihood = float(np.sum(np.where(self._recalled[:k], -u, log_not_recalled)))
+        log_likelihood = float(np.sum(np.where(self._y[:k] > 0.0, -u, log_not_recalled)))
         return log_likelihood - 0.5 * float(np.sum(self.prior_precision * (theta - self.prior_mean) ** 2))
 
     def _scoring_step(self, views: _Views) -> None:
@@ -228,23 +250,24 @@ class RecallModel:
         # score u (y - p) / q = r (p - y) and weight p u^2 / q = p nu r, with nu = -u and r = nu / q.
         p = np.exp(nu, out=views.p)
         r = np.divide(nu, q, out=views.ratio)
-        np.subtract(p, views.y, out=views.score)
-        np.multiply(views.score, r, out=views.score)
+        score = np.subtract(p, views.y, out=views.score)
+        np.multiply(score, r, out=score)
         np.multiply(r, nu, out=r)
-        np.multiply(r, p, out=views.weight)
-        np.multiply(views.x, views.weight_column, out=views.wx)
-        # totals[:, 0]: gradient; totals[:4, 1:5]: A (w block); totals[4:, 1:5]: C^T; totals[4:, 5]: D (b diagonal).
-        totals = np.matmul(views.design_t, views.rows, out=self._totals)
-        per_item = totals[N_FEATURES:, :_WEIGHT]
-        scaled = np.divide(per_item, totals[N_FEATURES:, _WEIGHT:], out=self._scaled)  # [g_b / D | v = C^T / D]
-        v = scaled[:, _WX]
-        schur = np.subtract(totals[:N_FEATURES, :_WEIGHT], v.T @ per_item, out=self._schur)  # [rhs | S]
-        step = self._step
-        step[:N_FEATURES] = step_w = _solve(schur[:, _WX], schur[:, _SCORE])
-        np.subtract(scaled[:, _SCORE], v @ step_w, out=step[N_FEATURES:])  # (g_b - C^T step_w) / D
+        weight = np.multiply(r, p, out=views.weight)
+        np.multiply(views.x_t, weight, out=views.wx)
+        # totals[0]: gradient; totals[1:, :4]: A (w block); totals[1:, 4:]: C; D = C's phi_0 row + the item prior.
+        totals = np.matmul(views.rows_t, views.design_all, out=self._totals)
+        d = np.add(totals[_WEIGHT, N_FEATURES:], self._item_precision, out=self._d)
+        scaled = np.divide(self._totals_items, d, out=self._scaled)  # [g_b / D; C / D], row 0 is self._step_b
+        # [rhs; S] = [g_w; A] - [g_b; C] D^-1 C^T, written as its transpose (Fortran order) by BLAS.
+        np.copyto(self._schur, self._totals_w)
+        blas.dgemm(-1.0, self._c, scaled.T, beta=1.0, c=self._schur.T, overwrite_c=1)
+        step, step_w = self._step, self._step_w
+        step_w[:] = _solve(self._s_t, self._rhs)
+        blas.dgemv(-1.0, self._v_t, step_w, beta=1.0, y=self._step_b, overwrite_y=1)  # (g_b - C^T step_w) / D
         # Where the Fisher weight vanishes (p -> 0 on a recalled item) the step is huge: shrink it as a whole
         # (keeping its ascent direction), then halve it until the posterior does not decrease.
-        largest = float(np.maximum.reduce(np.abs(step, out=self._abs_step)))
+        largest = abs(float(step[blas.idamax(step)]))
         scale = min(1.0, MAX_STEP / max(largest, 1e-300))
         if scale != 1.0:
             step *= scale
@@ -253,7 +276,7 @@ class RecallModel:
             return
         # Rejected. If the step's expected gain (gradient . step) is below the log-posterior's rounding error, the
         # test compares rounding noise (the fit has converged): halving cannot tell either, so stop here.
-        if float(totals[:, _SCORE] @ step) <= 1e-12 * max(1.0, abs(current)):
+        if blas.ddot(totals[_SCORE], step) <= 1e-12 * max(1.0, abs(current)):
             return
         for _ in range(MAX_HALVINGS - 1):
             step *= 0.5
@@ -265,22 +288,20 @@ class RecallModel:
         candidate = 1 - self._current
         nu, q, log_q = views.nu[candidate], views.q[candidate], views.log_q
         np.matmul(views.design, neg_theta, out=nu)  # -z
-        np.minimum(nu, MAX_LOG_H, out=nu)
-        np.maximum(nu, -MAX_LOG_H, out=nu)
+        _clip(nu, -MAX_LOG_H, MAX_LOG_H, out=nu)
         np.exp(nu, out=nu)
         np.multiply(nu, views.neg_lag, out=nu)
         np.expm1(nu, out=q)
         np.negative(q, out=q)
         np.maximum(q, TINY, out=q)
         np.log(q, out=log_q)
-        np.copyto(log_q, nu, where=views.recalled)
-        log_likelihood = float(np.add.reduce(log_q))
+        log_likelihood = blas.ddot(nu, views.y) + blas.ddot(log_q, views.not_y)
         deviation = np.add(neg_theta, self.prior_mean)  # -(theta - mean)
         prior_score = np.multiply(self.prior_precision, deviation, out=self._candidate_prior_score)
-        log_prior = -0.5 * float(deviation @ prior_score)
+        log_prior = -0.5 * blas.ddot(deviation, prior_score)
         if not log_likelihood + log_prior >= current:
             return False
-        self._neg_theta, self.theta = neg_theta, np.negative(neg_theta)
+        self._neg_theta = neg_theta
         self._current = candidate
         self._log_likelihood, self._log_prior = log_likelihood, log_prior
         self._prior_score[:] = prior_score
@@ -288,8 +309,8 @@ class RecallModel:
 
     def log_half_lives(self, attempts: np.ndarray, correct: np.ndarray) -> np.ndarray:
         """Predicted ``log h`` of every item with these counts."""
-        w, b = self.theta[:N_FEATURES], self.theta[N_FEATURES:]
-        return np.clip(features(attempts, correct) @ w + b, -MAX_LOG_H, MAX_LOG_H)
+        theta = self.theta
+        return np.clip(features(attempts, correct) @ theta[:N_FEATURES] + theta[N_FEATURES:], -MAX_LOG_H, MAX_LOG_H)
 
     def predict(self, attempts: np.ndarray, correct: np.ndarray, lag: np.ndarray) -> np.ndarray:
         """Posterior predictive recall probability of every item ``lag`` seconds after its last review.
@@ -301,23 +322,23 @@ class RecallModel:
         phi[:, 1] = attempts
         phi[:, 2] = correct
         np.log1p(phi[:, 1], out=phi[:, 3])
-        # A never-reviewed item's phi is (1, 0, 0, 0): its phi . w is w_0 in any BLAS kernel.
+        # A never-reviewed item's phi and phi - c_i / D_i are (1, 0, 0, 0): its products with w and S^-1 below are
+        # w_0 and S^-1's first row in any BLAS kernel.
         neg_z = phi @ self._neg_theta[:N_FEATURES]
         np.add(neg_z, self._neg_theta[N_FEATURES:], out=neg_z)
-        np.minimum(neg_z, MAX_LOG_H, out=neg_z)
-        np.maximum(neg_z, -MAX_LOG_H, out=neg_z)
+        _clip(neg_z, -MAX_LOG_H, MAX_LOG_H, out=neg_z)
         offset = np.subtract(phi, self._v)
-        sd = np.einsum("ij,jk,ik->i", offset, self._s_inverse, offset)
+        sd = np.einsum("ij,ij->i", offset @ self._s_inverse, offset)
         np.add(sd, self._inverse_d, out=sd)
         np.maximum(sd, 0.0, out=sd)
         np.sqrt(sd, out=sd)
-        nodes = np.multiply(sd[:, None], _NEG_NODES)
-        np.add(nodes, neg_z[:, None], out=nodes)
-        np.minimum(nodes, MAX_LOG_H, out=nodes)
-        np.maximum(nodes, -MAX_LOG_H, out=nodes)
+        nodes = np.multiply(_NEG_NODES, sd)  # one quadrature node per row, one item per column
+        np.add(nodes, neg_z, out=nodes)
+        _clip(nodes, -MAX_LOG_H, MAX_LOG_H, out=nodes)
         np.exp(nodes, out=nodes)
         neg_lag = np.negative(lag)
         np.minimum(neg_lag, 0.0, out=neg_lag)
-        np.multiply(nodes, neg_lag[:, None], out=nodes)
+        np.multiply(nodes, neg_lag, out=nodes)
         np.exp(nodes, out=nodes)
-        return np.einsum("ij,j->i", nodes, _WEIGHTS)
+        np.multiply(nodes, _WEIGHT_COLUMN, out=nodes)
+        return np.add.reduce(nodes, axis=0)  # row after row: the same sums for every item
