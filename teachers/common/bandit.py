@@ -71,8 +71,8 @@ def arm_of(action: Any, space: spaces.Discrete) -> int | None:
 
 
 def argmax_random(values: np.ndarray | list[float], rng: np.random.Generator) -> int:
-    """Index of the largest value, ties broken uniformly with ``rng`` (NaN counts as -inf)."""
-    listed = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    """Index of the largest value, ties broken uniformly with ``rng`` (NaN counts as -inf); ``values`` is not changed."""
+    listed = values if type(values) is list else values.tolist() if isinstance(values, np.ndarray) else list(values)
     best = max(listed)
     if best != best or best == -math.inf:  # NaN first, or nothing above -inf: the general case below
         array = np.asarray(listed, dtype=np.float64)

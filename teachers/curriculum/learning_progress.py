@@ -31,6 +31,7 @@ class DiscountedProgress:
         self.discount = discount
         self._stats = np.zeros((2, n_arms))  # one array, so that a tick is one multiplication
         self.counts, self.sums = self._stats[0], self._stats[1]
+        self._discount = np.array(discount)  # 0-d: the same product, a cheaper call
         self.scale = ProgressScale()
         self._measured = [False] * n_arms
         self._n_measured = 0
@@ -39,15 +40,16 @@ class DiscountedProgress:
         self._safe_ticks = math.inf if discount >= 1.0 else _SAFE_LOG_COUNT / -math.log(discount)
 
     def tick(self) -> None:
-        self._stats *= self.discount
+        np.multiply(self._stats, self._discount, out=self._stats)
         self._ticks += 1
 
     def add(self, arm: int, progress: float) -> None:
-        factor = self.scale.update(progress)
-        if factor < 1.0:
-            self.sums *= factor
+        scale = self.scale  # its update() and __call__(), inline
+        if progress > scale.largest:
+            self.sums *= scale.largest / progress
+            scale.largest = progress
         self.counts[arm] += 1.0
-        self.sums[arm] += self.scale(progress)
+        self.sums[arm] += progress / scale.largest if scale.largest > 0.0 else 0.0
         if not self._measured[arm]:
             self._measured[arm] = True
             self._n_measured += 1

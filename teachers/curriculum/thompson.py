@@ -41,6 +41,17 @@ class ThompsonTeacher(DiscountedBandit):
         untried = self._progress.untried_arm(self.rng)
         if untried is not None:
             return untried
-        counts = self._progress.counts
-        noise = self.rng.standard_normal(self.n_arms)
-        return argmax_random(self._progress.sums / counts + self.sigma * noise / np.sqrt(counts), self.rng)
+        # sums / counts + sigma * noise / sqrt(counts), operation for operation, in work buffers (the scalar in a 0-d
+        # array: the same values, cheaper calls).
+        counts, noise, means = self._progress.counts, self._noise, self._means
+        self.rng.standard_normal(out=noise)
+        np.multiply(self._sigma, noise, out=noise)
+        np.sqrt(counts, out=means)
+        np.divide(noise, means, out=noise)
+        np.divide(self._progress.sums, counts, out=means)
+        np.add(means, noise, out=means)
+        return argmax_random(means.tolist(), self.rng)
+
+    def _reset_arms(self) -> None:
+        super()._reset_arms()
+        self._noise, self._means, self._sigma = np.zeros(self.n_arms), np.zeros(self.n_arms), np.array(self.sigma)

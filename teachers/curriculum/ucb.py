@@ -52,7 +52,18 @@ class UCBTeacher(DiscountedBandit):
         untried = self._progress.untried_arm(self.rng)
         if untried is not None:
             return untried
-        # upper_bounds() when every arm is tried: the same operations, without the masks.
-        counts = self._progress.counts
-        padding = self.c * np.sqrt(math.log(max(float(np.add.reduce(counts)), 1.0)) / counts)
-        return argmax_random(self._progress.sums / counts + padding, self.rng)
+        # upper_bounds() when every arm is tried: the same operations, without the masks, in work buffers (the
+        # scalars in 0-d arrays: the same values, cheaper calls).
+        counts, padding, bounds, scalar = self._progress.counts, self._padding, self._bounds, self._scalar
+        scalar[()] = math.log(max(float(np.add.reduce(counts)), 1.0))
+        np.divide(scalar, counts, out=padding)
+        np.sqrt(padding, out=padding)
+        np.multiply(self._c, padding, out=padding)
+        np.divide(self._progress.sums, counts, out=bounds)
+        np.add(bounds, padding, out=bounds)
+        return argmax_random(bounds.tolist(), self.rng)
+
+    def _reset_arms(self) -> None:
+        super()._reset_arms()
+        self._padding, self._bounds = np.zeros(self.n_arms), np.zeros(self.n_arms)
+        self._scalar, self._c = np.zeros(()), np.array(self.c)
