@@ -79,6 +79,7 @@ class DUMPTeacher(ArmTeacher):
         # (slot a starts at 2 * window * a): a new value goes after them, and only when the slot is full do the last
         # window - 1 move to its front.
         self._recent = np.zeros(self.n_arms * 2 * self.window)
+        self._slots = [self._recent[2 * self.window * arm:2 * self.window * (arm + 1)] for arm in range(self.n_arms)]
         self._starts = [0] * self.n_arms
         self._sizes = [0] * self.n_arms
         self.counts = np.zeros(self.n_arms)
@@ -88,6 +89,7 @@ class DUMPTeacher(ArmTeacher):
         self._integer_counts = True
         self._huge = False  # a value so large that a mean may overflow
         self._measured = [False] * self.n_arms
+        self._fast = self._discrete  # act()'s fast path applies: Discrete lessons, no huge value, integer counts
         super()._reset_arms()
         self._c = np.array(self.c)
         mantissa, exponent = math.frexp(self.c)
@@ -116,7 +118,7 @@ class DUMPTeacher(ArmTeacher):
     def act(self, obs, info):
         if self._window_pending:
             self._resolve_window(info)
-        if not self._discrete or self._huge or not self._integer_counts:
+        if not self._fast:
             return super().act(obs, info)
         rng = self.rng
         if self.explore > 0.0 and rng.random() < self.explore:
@@ -125,15 +127,14 @@ class DUMPTeacher(ArmTeacher):
             return self._start + self._draw_unmeasured(rng)
         # upper_bounds(), stable_softmax() and sample_index() of the general path, operation for operation, in one
         # buffer (scalars in 0-d arrays: the same values, a cheaper call).
-        scores, scalar = self._scores, self._scalar
-        two_log = 2.0 * math.log(max(self._total, 1.0))
-        if self._c_squared is None:
-            scalar[()] = two_log
+        scores, scalar, c_squared = self._scores, self._scalar, self._c_squared
+        if c_squared is None:
+            scalar[()] = 2.0 * math.log(max(self._total, 1.0))
             np.divide(scalar, self.counts, out=scores)
             np.sqrt(scores, out=scores)
             np.multiply(scores, self._c, out=scores)
         else:  # c * sqrt(x / n) == sqrt(c^2 x / n) exactly for a power of two c: it only scales the exponent
-            scalar[()] = self._c_squared * two_log
+            scalar[()] = c_squared * (2.0 * math.log(max(self._total, 1.0)))
             np.divide(scalar, self.counts, out=scores)
             np.sqrt(scores, out=scores)
         np.add(self._means, scores, out=scores)
@@ -150,28 +151,29 @@ class DUMPTeacher(ArmTeacher):
         return unmeasured[index] if index < len(unmeasured) else self.n_arms - 1
 
     def _learn(self, arm: int, value: float, weight: float) -> None:
-        recent, window, start, size = self._recent, self.window, self._starts[arm], self._sizes[arm]
+        slot, window, start, size = self._slots[arm], self.window, self._starts[arm], self._sizes[arm]
         if size == window:
             start += 1
             size -= 1
-        slot = 2 * window * arm
         if start + size == 2 * window:
-            recent[slot:slot + size] = recent[slot + start:slot + start + size]
+            slot[:size] = slot[start:start + size]
             start = 0
-        recent[slot + start + size] = value
+        slot[start + size] = value
         size += 1
         self._starts[arm], self._sizes[arm] = start, size
-        self._huge = self._huge or abs(value) > 1e300
+        if not self._huge and abs(value) > 1e300:
+            self._huge = True
+            self._fast = False
         if self._huge:
             with np.errstate(over="ignore"):  # signals near the float max: the mean may be inf, which is fine
-                mean = float(np.add.reduce(recent[slot + start:slot + start + size])) / size
+                mean = float(np.add.reduce(slot[start:start + size])) / size
         else:
-            mean = float(np.add.reduce(recent[slot + start:slot + start + size])) / size
+            mean = float(np.add.reduce(slot[start:start + size])) / size
         was_measured = self._measured[arm]  # a finite or infinite mean and a positive count
         self._means[arm] = mean
         self.counts[arm] += weight
         if weight != 1.0:
-            self._integer_counts = False
+            self._integer_counts = self._fast = False
         self._total += weight
         if not was_measured and mean == mean:
             self._n_measured += 1
