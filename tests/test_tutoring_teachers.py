@@ -144,6 +144,44 @@ def test_recall_model_recovers_a_student_of_its_own_family():
     assert model.log_posterior(model.theta) >= model.log_posterior(np.concatenate([w_true, b_true]))
 
 
+def _dense_score_and_fisher(model, reviews, theta):
+    """Gradient and Fisher information of the log-posterior at ``theta``, from the full design (no block algebra)."""
+    design = np.zeros((len(reviews), model.n_params))
+    for row, (item, attempts, correct, _, _) in enumerate(reviews):
+        design[row, :4] = [1.0, attempts, correct, np.log1p(attempts)]
+        design[row, 4 + item] = 1.0
+    lag = np.array([review[3] for review in reviews])
+    y = np.array([float(review[4]) for review in reviews])
+    u = lag * np.exp(-np.clip(design @ theta, -50.0, 50.0))
+    p, q = np.exp(-u), -np.expm1(-u)
+    gradient = design.T @ (u * (y - p) / q) - model.prior_precision * (theta - model.prior_mean)
+    fisher = design.T @ (design * (p * u**2 / q)[:, None]) + np.diag(model.prior_precision)
+    return gradient, fisher
+
+
+def test_recall_model_scoring_step_and_posterior_are_the_dense_ones():
+    """One scoring step of the arrow-structured fit equals the dense Fisher-scoring step, its posterior inv(F)."""
+    rng = np.random.default_rng(3)
+    n_items = 6
+    model = RecallModel(n_items, iterations=1)
+    attempts, correct, reviews, checked = np.zeros(n_items), np.zeros(n_items), [], 0
+    for _ in range(70):
+        item, lag, recalled = int(rng.integers(n_items)), float(rng.uniform(2.0, 300.0)), bool(rng.random() < 0.6)
+        reviews.append((item, attempts[item], correct[item], lag, recalled))
+        before = model.theta
+        model.add(item, attempts[item], correct[item], lag, recalled)
+        attempts[item] += 1
+        correct[item] += recalled
+        gradient, fisher = _dense_score_and_fisher(model, reviews, before)
+        step = np.linalg.solve(fisher, gradient)
+        step *= min(1.0, 2.0 / np.abs(step).max())
+        assert np.allclose(model.covariance, np.linalg.inv(fisher), rtol=1e-8, atol=1e-12)
+        if model.log_posterior(before + step) > model.log_posterior(before) + 1e-9:  # the full step is taken
+            assert np.allclose(model.theta, before + step, rtol=1e-8, atol=1e-10)
+            checked += 1
+    assert checked > 50
+
+
 @pytest.mark.parametrize("features", ["log", "rates"])
 def test_ppo_tutor_loads_a_trained_policy_and_refuses_a_mismatched_env(tmp_path, features):
     pytest.importorskip("stable_baselines3")

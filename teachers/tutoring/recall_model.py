@@ -158,19 +158,20 @@ class RecallModel:
         self._work = [np.zeros(capacity) for _ in range(3)]
         self._log_likelihood = 0.0
         self._log_prior = 0.0
-        # The last scoring step's gradient and Fisher information's w rows [g; A | C], D, [g_b; C] / D and [rhs; S].
-        self._totals = totals = np.zeros((1 + N_FEATURES, n_params))
-        self._totals_w, self._totals_items = totals[:, :N_FEATURES], totals[:, N_FEATURES:]
-        self._c = totals[1:, N_FEATURES:]
+        # The last scoring step's gradient and Fisher information's w rows, [g; A | C] (Fortran order), whose first
+        # four columns then become [rhs; S] = [g_w; A] - [g_b; C] D^-1 C^T in place; and D.
+        self._totals = totals = np.zeros((1 + N_FEATURES, n_params), order="F")
+        self._schur, self._totals_items = totals[:, :N_FEATURES], totals[:, N_FEATURES:]
+        self._rhs, self._s = totals[0, :N_FEATURES], totals[1:, :N_FEATURES]
+        self._g_b, self._c, self._c_0 = totals[0, N_FEATURES:], totals[1:, N_FEATURES:], totals[1, N_FEATURES:]
         self._d = self._item_precision.copy()
         # The step, [step_w | step_b], followed by the rows C / D: [g_b; C] / D is the step's b part and those rows.
         buffer = np.zeros(N_FEATURES + (1 + N_FEATURES) * n_items)
         self._step, self._step_w, self._step_b = buffer[:n_params], buffer[:N_FEATURES], buffer[N_FEATURES:n_params]
         self._scaled = buffer[N_FEATURES:].reshape(1 + N_FEATURES, n_items)
+        self._scaled_t = self._scaled.T
         self._v_t = self._scaled[1:].T  # c_i / D_i, one item per row (Fortran order)
-        self._schur = np.zeros((1 + N_FEATURES, N_FEATURES))
-        self._rhs, self._s_t = self._schur[0], self._schur[1:].T  # S^T in Fortran order is S in C order
-        self._candidate_prior_score = np.zeros(n_params)
+        self._deviation = np.zeros(n_params)
         # The posterior (inverse Fisher information) in block form: S^-1, c_i / D_i (row i of _v) and 1 / D_i.
         self._s_inverse = np.diag(1.0 / self.prior_precision[:N_FEATURES])
         self._v = self._v_t
@@ -217,7 +218,7 @@ class RecallModel:
             return
         for _ in range(self.iterations):
             self._scoring_step(self._views)
-        self._s_inverse = _solve(self._s_t, _EYE)
+        self._s_inverse = _solve(self._s, _EYE)
         self._inverse_d = np.divide(1.0, self._d)
 
     def _grow(self) -> None:
@@ -256,14 +257,12 @@ class RecallModel:
         weight = np.multiply(r, p, out=views.weight)
         np.multiply(views.x_t, weight, out=views.wx)
         # totals[0]: gradient; totals[1:, :4]: A (w block); totals[1:, 4:]: C; D = C's phi_0 row + the item prior.
-        totals = np.matmul(views.rows_t, views.design_all, out=self._totals)
-        d = np.add(totals[_WEIGHT, N_FEATURES:], self._item_precision, out=self._d)
-        scaled = np.divide(self._totals_items, d, out=self._scaled)  # [g_b / D; C / D], row 0 is self._step_b
-        # [rhs; S] = [g_w; A] - [g_b; C] D^-1 C^T, written as its transpose (Fortran order) by BLAS.
-        np.copyto(self._schur, self._totals_w)
-        blas.dgemm(-1.0, self._c, scaled.T, beta=1.0, c=self._schur.T, overwrite_c=1)
+        np.matmul(views.rows_t, views.design_all, out=self._totals)
+        d = np.add(self._c_0, self._item_precision, out=self._d)
+        np.divide(self._totals_items, d, out=self._scaled)  # [g_b / D; C / D], row 0 is self._step_b
+        blas.dgemm(-1.0, self._scaled_t, self._c, beta=1.0, c=self._schur, overwrite_c=1, trans_a=1, trans_b=1)
         step, step_w = self._step, self._step_w
-        step_w[:] = _solve(self._s_t, self._rhs)
+        step_w[:] = _solve(self._s, self._rhs)
         blas.dgemv(-1.0, self._v_t, step_w, beta=1.0, y=self._step_b, overwrite_y=1)  # (g_b - C^T step_w) / D
         # Where the Fisher weight vanishes (p -> 0 on a recalled item) the step is huge: shrink it as a whole
         # (keeping its ascent direction), then halve it until the posterior does not decrease.
@@ -276,12 +275,14 @@ class RecallModel:
             return
         # Rejected. If the step's expected gain (gradient . step) is below the log-posterior's rounding error, the
         # test compares rounding noise (the fit has converged): halving cannot tell either, so stop here.
-        if blas.ddot(totals[_SCORE], step) <= 1e-12 * max(1.0, abs(current)):
-            return
-        for _ in range(MAX_HALVINGS - 1):
-            step *= 0.5
-            if self._try(views, self._neg_theta - step, current):
-                break
+        g_w = self._rhs + self._c @ (self._g_b / self._d)  # rhs = g_w - C D^-1 g_b took g_w's place
+        if blas.ddot(g_w, step_w) + blas.ddot(self._g_b, self._step_b) > 1e-12 * max(1.0, abs(current)):
+            for _ in range(MAX_HALVINGS - 1):
+                step *= 0.5
+                if self._try(views, self._neg_theta - step, current):
+                    return
+        # No candidate was accepted: the prior rows' score is the last candidate's; put back the estimate's.
+        np.multiply(self.prior_precision, np.add(self._neg_theta, self.prior_mean), out=self._prior_score)
 
     def _try(self, views: _Views, neg_theta: np.ndarray, current: float) -> bool:
         """Move to ``-neg_theta`` if its log-posterior is >= ``current`` (keeping its per-review terms)."""
@@ -296,15 +297,15 @@ class RecallModel:
         np.maximum(q, TINY, out=q)
         np.log(q, out=log_q)
         log_likelihood = blas.ddot(nu, views.y) + blas.ddot(log_q, views.not_y)
-        deviation = np.add(neg_theta, self.prior_mean)  # -(theta - mean)
-        prior_score = np.multiply(self.prior_precision, deviation, out=self._candidate_prior_score)
+        deviation = np.add(neg_theta, self.prior_mean, out=self._deviation)  # -(theta - mean)
+        # Written straight into the prior rows' score (the caller puts the estimate's back if no candidate is taken).
+        prior_score = np.multiply(self.prior_precision, deviation, out=self._prior_score)
         log_prior = -0.5 * blas.ddot(deviation, prior_score)
         if not log_likelihood + log_prior >= current:
             return False
         self._neg_theta = neg_theta
         self._current = candidate
         self._log_likelihood, self._log_prior = log_likelihood, log_prior
-        self._prior_score[:] = prior_score
         return True
 
     def log_half_lives(self, attempts: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -324,11 +325,11 @@ class RecallModel:
         np.log1p(phi[:, 1], out=phi[:, 3])
         # A never-reviewed item's phi and phi - c_i / D_i are (1, 0, 0, 0): its products with w and S^-1 below are
         # w_0 and S^-1's first row in any BLAS kernel.
-        neg_z = phi @ self._neg_theta[:N_FEATURES]
+        neg_z = np.dot(phi, self._neg_theta[:N_FEATURES])
         np.add(neg_z, self._neg_theta[N_FEATURES:], out=neg_z)
         _clip(neg_z, -MAX_LOG_H, MAX_LOG_H, out=neg_z)
         offset = np.subtract(phi, self._v)
-        sd = np.einsum("ij,ij->i", offset @ self._s_inverse, offset)
+        sd = np.einsum("ij,ij->i", np.dot(offset, self._s_inverse), offset)
         np.add(sd, self._inverse_d, out=sd)
         np.maximum(sd, 0.0, out=sd)
         np.sqrt(sd, out=sd)

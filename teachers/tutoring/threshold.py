@@ -137,6 +137,7 @@ class ThresholdTutor(TutorTeacher):
 
     def _start_episode(self) -> None:
         self._study_s, self._studies, self._budget_s = 0.0, 0, np.inf
+        self._parts_of, self._parts = None, None  # (log, observation size) the cached slices are for
         if self._mask:
             self._previous = None
             self._recall_model = RecallModel(self.n_items, log_h_prior=np.log(self.mask_prior_days),
@@ -153,7 +154,8 @@ class ThresholdTutor(TutorTeacher):
             item = int(self._fallback_order[self._fallback_position % self.n_items])
             self._fallback_position += 1
             return item
-        return int(np.argmin(np.abs(recall - self.threshold)))
+        distance = np.subtract(recall, self.threshold, out=recall)
+        return int(np.abs(distance, out=distance).argmin())
 
     def _predicted_recall(self, obs) -> np.ndarray | None:
         if self.log is None:
@@ -164,13 +166,22 @@ class ThresholdTutor(TutorTeacher):
             return self.log.read(obs, "recall")
         if obs is None:
             return None
-        parts = [self.log.fields.get(name) for name in ("attempts", "correct", "since_review")]
         vector = np.array(obs, dtype=np.float64).reshape(-1)  # a copy: the counts are read again in _observe
-        if any(part is None or part.stop > vector.size for part in parts):
+        parts = self._count_parts(vector.size)
+        if parts is None:
             return None
         self._previous = counts = [vector[part] for part in parts]
         attempts, correct, since = counts
-        return self._recall_model.predict(attempts, correct, since + self.log.answer_lag + self.lookahead)
+        return self._recall_model.predict(attempts, correct, np.add(since, self.log.answer_lag + self.lookahead))
+
+    def _count_parts(self, size: int) -> list[slice] | None:
+        """The slices of attempts, correct and since_review in an observation of ``size`` (None: not all there)."""
+        log, parts_of = self.log, self._parts_of
+        if parts_of is None or parts_of[0] is not log or parts_of[1] != size:
+            parts = [log.fields.get(name) for name in ("attempts", "correct", "since_review")]
+            self._parts = None if any(part is None or part.stop > size for part in parts) else parts
+            self._parts_of = (log, size)
+        return self._parts
 
     def _observe(self, item, correct, obs, info) -> None:
         if self.model != "fitted" or self._previous is None or correct is None:
