@@ -72,7 +72,10 @@ def arm_of(action: Any, space: spaces.Discrete) -> int | None:
 
 def argmax_random(values: np.ndarray | list[float], rng: np.random.Generator) -> int:
     """Index of the largest value, ties broken uniformly with ``rng`` (NaN counts as -inf); ``values`` is not changed."""
-    listed = values if type(values) is list else values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if type(values) is list:
+        listed = values
+    else:
+        listed = values.tolist() if isinstance(values, np.ndarray) else list(values)
     best = max(listed)
     if best != best or best == -math.inf:  # NaN first, or nothing above -inf: the general case below
         array = np.asarray(listed, dtype=np.float64)
@@ -152,8 +155,9 @@ class BanditTeacher(Teacher):
     block_draws: ClassVar[bool] = True
 
     def _setup(self) -> None:
-        if self.block_draws and type(self.rng) is np.random.Generator and type(self.rng.bit_generator) is np.random.PCG64:
-            self.rng = BlockGenerator(self.rng.bit_generator)
+        rng = self.rng
+        if self.block_draws and type(rng) is np.random.Generator and type(rng.bit_generator) is np.random.PCG64:
+            self.rng = BlockGenerator(rng.bit_generator)
         space = self.action_space
         self._discrete = isinstance(space, spaces.Discrete)
         self.n_arms = int(space.n) if self._discrete else int(np.prod(space.shape))
