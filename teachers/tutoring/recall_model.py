@@ -171,7 +171,7 @@ class RecallModel:
         self._scaled = buffer[N_FEATURES:].reshape(1 + N_FEATURES, n_items)
         self._scaled_t = self._scaled.T
         self._v_t = self._scaled[1:].T  # c_i / D_i, one item per row (Fortran order)
-        self._deviation = np.zeros(n_params)
+        self._deviation = [self._neg_theta + self.prior_mean, np.zeros(n_params)]  # -(theta - mean), as _nu
         # The posterior (inverse Fisher information) in block form: S^-1, c_i / D_i (row i of _v) and 1 / D_i.
         self._s_inverse = np.diag(1.0 / self.prior_precision[:N_FEATURES])
         self._v = self._v_t
@@ -275,14 +275,16 @@ class RecallModel:
             return
         # Rejected. If the step's expected gain (gradient . step) is below the log-posterior's rounding error, the
         # test compares rounding noise (the fit has converged): halving cannot tell either, so stop here.
-        g_w = self._rhs + self._c @ (self._g_b / self._d)  # rhs = g_w - C D^-1 g_b took g_w's place
-        if blas.ddot(g_w, step_w) + blas.ddot(self._g_b, self._step_b) > 1e-12 * max(1.0, abs(current)):
+        # With rhs = g_w - C D^-1 g_b (in g_w's place now) and step = scale F^-1 g, the gain is
+        # rhs . step_w + scale g_b D^-1 g_b.
+        gain = blas.ddot(self._rhs, step_w) + scale * blas.ddot(self._g_b, np.divide(self._g_b, self._d))
+        if gain > 1e-12 * max(1.0, abs(current)):
             for _ in range(MAX_HALVINGS - 1):
                 step *= 0.5
                 if self._try(views, self._neg_theta - step, current):
                     return
         # No candidate was accepted: the prior rows' score is the last candidate's; put back the estimate's.
-        np.multiply(self.prior_precision, np.add(self._neg_theta, self.prior_mean), out=self._prior_score)
+        np.multiply(self.prior_precision, self._deviation[self._current], out=self._prior_score)
 
     def _try(self, views: _Views, neg_theta: np.ndarray, current: float) -> bool:
         """Move to ``-neg_theta`` if its log-posterior is >= ``current`` (keeping its per-review terms)."""
@@ -297,7 +299,7 @@ class RecallModel:
         np.maximum(q, TINY, out=q)
         np.log(q, out=log_q)
         log_likelihood = blas.ddot(nu, views.y) + blas.ddot(log_q, views.not_y)
-        deviation = np.add(neg_theta, self.prior_mean, out=self._deviation)  # -(theta - mean)
+        deviation = np.add(neg_theta, self.prior_mean, out=self._deviation[candidate])  # -(theta - mean)
         # Written straight into the prior rows' score (the caller puts the estimate's back if no candidate is taken).
         prior_score = np.multiply(self.prior_precision, deviation, out=self._prior_score)
         log_prior = -0.5 * blas.ddot(deviation, prior_score)
