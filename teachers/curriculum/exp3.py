@@ -43,6 +43,8 @@ class EXP3Teacher(BanditTeacher):
         self._log_weights = np.zeros(self.n_arms)  # the largest is always exactly 0 (see _learn)
         self._scale = ProgressScale()
         self._probabilities = None  # cache, valid until the log-weights change
+        self._weights, self._buffer = np.zeros(self.n_arms), np.zeros(self.n_arms)  # work buffers
+        self._keep, self._floor = np.array(1.0 - self.gamma), np.array(self.gamma / self.n_arms)  # 0-d scalars
 
     def probabilities(self) -> np.ndarray:
         """The current probability of practising each task."""
@@ -50,8 +52,13 @@ class EXP3Teacher(BanditTeacher):
 
     def _current_probabilities(self) -> np.ndarray:
         if self._probabilities is None:
-            weights = np.exp(self._log_weights)  # exp(w - max w), as the max is 0
-            self._probabilities = (1.0 - self.gamma) * weights / np.add.reduce(weights) + self.gamma / self.n_arms
+            # (1 - gamma) * weights / sum(weights) + gamma / K, operation for operation, in work buffers.
+            weights, probabilities = self._weights, self._buffer
+            np.exp(self._log_weights, out=weights)  # exp(w - max w), as the max is 0
+            np.multiply(self._keep, weights, out=probabilities)
+            np.divide(probabilities, np.add.reduce(weights), out=probabilities)
+            np.add(probabilities, self._floor, out=probabilities)
+            self._probabilities = probabilities
         return self._probabilities
 
     def _choose(self, info) -> int:
