@@ -163,7 +163,7 @@ def test_recall_model_scoring_step_and_posterior_are_the_dense_ones():
     """One scoring step of the arrow-structured fit equals the dense Fisher-scoring step, its posterior inv(F)."""
     rng = np.random.default_rng(3)
     n_items = 6
-    model = RecallModel(n_items, iterations=1)
+    model = RecallModel(n_items, iterations=1, capacity=32)  # grows twice
     attempts, correct, reviews, checked = np.zeros(n_items), np.zeros(n_items), [], 0
     for _ in range(70):
         item, lag, recalled = int(rng.integers(n_items)), float(rng.uniform(2.0, 300.0)), bool(rng.random() < 0.6)
