@@ -21,6 +21,11 @@ Part 2 (speed): the first seeds' recorded streams are replayed to fresh tutors
 of both kinds, alternating reference and candidate, ``--repeats`` times each;
 CPU time (``time.process_time``) of ``act`` + ``update`` per decision, the least
 over repeats, and the candidate / reference ratio per stream. One BLAS thread.
+
+Part 3 (where the candidate's time goes): the first stream replayed with the
+candidate's methods wrapped in wall-clock timers (which add their own small
+cost): the scoring steps (their backtracking tests apart), the rest of
+``add``, ``predict``, and the tutor's own bookkeeping, in µs per decision.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import argparse
 import math
 import os
 import time
+from contextlib import contextmanager
 
 import gymnasium as gym
 import numpy as np
@@ -38,6 +44,7 @@ from _recall_model_reference import RecallModel as ReferenceRecallModel
 import teachgym
 from teachgym.info import TUTOR_LOG, TutorLog
 from teachgym.loop import teacher_seed
+from teachgym.teachers.tutoring.recall_model import RecallModel
 from teachgym.teachers.tutoring.threshold import ThresholdTutor
 
 # (env, teacher kwargs): the default tutor and the thresholds tuned per student (see ThresholdTutor's docstring)
@@ -106,6 +113,52 @@ def replay_seconds(tutor_class, kwargs: dict, seed: int, run: dict) -> float:
     return time.process_time() - start
 
 
+@contextmanager
+def timed_methods(spent: dict[str, float]):
+    """Wrap RecallModel's add, _scoring_step, _try and predict so that ``spent`` accumulates their wall seconds."""
+    originals = {name: getattr(RecallModel, name) for name in ("add", "_scoring_step", "_try", "predict")}
+
+    def wrap(name, method):
+        def timed(self, *args):
+            start = time.perf_counter()
+            try:
+                return method(self, *args)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return timed
+
+    for name, method in originals.items():
+        setattr(RecallModel, name, wrap(name, method))
+    try:
+        yield spent
+    finally:
+        for name, method in originals.items():
+            setattr(RecallModel, name, method)
+
+
+def profile(kwargs: dict, seed: int, run: dict, repeats: int) -> dict[str, float]:
+    """µs per decision of the candidate's parts (see the module docstring), least over ``repeats`` replays."""
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        spent: dict[str, float] = {}
+        tutor = ThresholdTutor(**kwargs)
+        tutor.reset(*run["space"], seed=teacher_seed(seed))
+        with timed_methods(spent):
+            start = time.perf_counter()
+            for obs, info, action, reward, next_obs, next_info in run["stream"]:
+                tutor.act(obs, info)
+                tutor.update(action, reward, next_obs, next_info)
+            total = time.perf_counter() - start
+        parts = {"backtracking tests (_try)": spent["_try"],
+                 "scoring steps without their tests": spent["_scoring_step"] - spent["_try"],
+                 "add without its scoring steps": spent["add"] - spent["_scoring_step"],
+                 "predict": spent["predict"],
+                 "tutor bookkeeping": total - spent["add"] - spent["predict"], "total": total}
+        for name, seconds in parts.items():
+            best[name] = min(best.get(name, math.inf), 1e6 * seconds / len(run["stream"]))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="episodes per configuration in part 1")
@@ -151,13 +204,19 @@ def main() -> None:
             candidate_us.append(us["candidate"])
             per_seed["speed"][f"{key} | seed {seed}"] = {name: round(value, 1) for name, value in us.items()}
             print(f"| {key} seed {seed} | {us['reference']:.1f} | {us['candidate']:.1f} | {ratio:.3f} |", flush=True)
+    key, results = next(iter(runs.items()))
+    split = profile(CONFIGS[0][1], 0, results[0], args.repeats)
+    print(f"\nwhere the candidate's time goes ({key} seed 0, µs per decision, timers included):")
+    for name, us in split.items():
+        print(f"  {name}: {us:.1f}")
     load = os.getloadavg()[0]
     summary = {"steps_compared": total_steps, "differing_choices": total_differing,
                "never_reviewed_ties": total_ties,
                "us_per_decision_median": {"reference": round(float(np.median(reference_us)), 1),
                                           "candidate": round(float(np.median(candidate_us)), 1)},
                "ratio_median": round(float(np.median(ratios)), 3),
-               "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)]}
+               "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+               "candidate_split_us": {name: round(us, 1) for name, us in split.items()}}
     print(f"\nload {load:.2f}; candidate / reference: median {summary['ratio_median']}, "
           f"range {summary['ratio_range']}; µs per decision (median) {summary['us_per_decision_median']}")
     path = record("threshold_speed", "tutoring", summary, per_seed,
