@@ -47,12 +47,25 @@ def run_env(steps: int, batch: int, seed: int, write, space: dict) -> dict:
     env = ProblemWriterEnv(n_steps=steps, action="text", observation="text", batch_size=batch, eval_every=steps,
                            **space)
     obs, _ = env.reset(seed=seed)
-    frontier = []
+    frontier, skills, valid = [], [], []
     for _ in range(steps):
         obs, _, _, _, info = env.step(write(obs))
         frontier.append(info["frontier_share"])
+        skills.append(info["skill_histogram"])
+        valid.append(float(np.mean(info["problem_valid"])))
     return {"accuracy": env.score() / 100.0, "frontier_share": float(np.mean(frontier)),
-            "frontier_share_last_quarter": float(np.mean(frontier[-max(1, steps // 4):]))}
+            "frontier_share_last_quarter": float(np.mean(frontier[-max(1, steps // 4):])),
+            "accuracy_per_skill": dict(zip(SKILLS, env.accuracy.tolist())), "skill_share": shares(skills, steps),
+            "valid_share": float(np.mean(valid))}
+
+
+def shares(histograms: list[dict], steps: int) -> dict:
+    """Share of the valid problems per skill, over all steps and over the last quarter."""
+    out = {}
+    for name, part in (("all", histograms), ("last_quarter", histograms[-max(1, steps // 4):])):
+        total = {s: sum(h[s] for h in part) for s in SKILLS}
+        out[name] = {s: total[s] / max(1, sum(total.values())) for s in SKILLS}
+    return out
 
 
 def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
@@ -76,6 +89,9 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
                 "seconds_per_round": summary["seconds_per_round"],
+                "accuracy_per_skill": summary["accuracy_per_skill"],
+                "skill_share": shares([h["skills"] for h in summary["history"]], args.steps),
+                "valid_share": float(np.mean([h["valid"] for h in summary["history"]])),
                 "kl_last_quarter": float(np.nanmean([h["kl"] for h in summary["history"][-max(1, args.steps // 4):]]))}
     path, env_seed = (next((out / "cache").glob("tiny-*")), seed) if name == "warmed" else (out, seed + 1000)
     teacher = LMProblemWriterTeacher(path=str(path))
@@ -132,6 +148,12 @@ def main(argv=None) -> int:
             low, high = bootstrap_ci(values)
             summary[f"{name}_{metric}"] = round(float(np.mean(values)), 3)
             summary[f"{name}_{metric}_ci95"] = [round(low, 3), round(high, 3)]
+        if all("accuracy_per_skill" in r for r in results):
+            summary[f"{name}_accuracy_per_skill"] = {
+                s: round(float(np.mean([r["accuracy_per_skill"][s] for r in results])), 3) for s in SKILLS}
+            summary[f"{name}_skill_share_last_quarter"] = {
+                s: round(float(np.mean([r["skill_share"]["last_quarter"][s] for r in results])), 3) for s in SKILLS}
+            summary[f"{name}_valid_share"] = round(float(np.mean([r["valid_share"] for r in results])), 3)
     summary["grpo_seconds_per_teacher_step"] = round(float(np.mean([r["seconds_per_round"] for r in per_seed["grpo"]])),
                                                      3)
     summary["student_steps"] = args.steps

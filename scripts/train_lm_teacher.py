@@ -130,7 +130,8 @@ class TeacherTraining:
         _, step_reward, _, _, info = env.step(tuple(batch))
         row = {"round": len(self.history), "grpo_reward": stats.get("reward_mean", float("nan")),
                "kl": stats.get("kl", float("nan")), "step_reward": float(step_reward),
-               "frontier_share": info["frontier_share"], "valid": float(np.mean(info["problem_valid"]))}
+               "frontier_share": info["frontier_share"], "valid": float(np.mean(info["problem_valid"])),
+               "skills": dict(info["skill_histogram"])}
         self.history.append(row)
         return row
 
@@ -140,7 +141,8 @@ class TeacherTraining:
         self.session.model.save_pretrained(self.out, safe_serialization=True)
         self.tokenizer.save_pretrained(self.out)
         summary = {"rounds": len(self.history), "seconds_per_round": seconds / max(1, len(self.history)),
-                   "score": self.env.score(), "beta": args.beta, "prompts": args.prompts,
+                   "score": self.env.score(), "accuracy_per_skill": dict(zip(SKILLS, self.env.accuracy.tolist())),
+                   "beta": args.beta, "prompts": args.prompts,
                    "generations": args.generations, "history": self.history}
         (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
                                                                     "skills": list(SKILLS), **summary}, indent=1))
