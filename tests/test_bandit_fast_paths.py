@@ -18,6 +18,7 @@ from gymnasium import spaces
 import teachgym
 from teachgym.teachers.common.bandit import BanditTeacher
 from teachgym.teachers.curriculum.tscl import regression_slope
+from teachgym.teachers.grpo.arm_signals import ArmTeacher
 
 BANDITS = ["tscl-window", "tscl-sampling", "exp3", "ucb", "thompson", "sec", "dump", "learnability"]
 
@@ -40,12 +41,20 @@ def _stream(step: int, rng: np.random.Generator, skill: np.ndarray) -> dict:
 
 
 def _general(name: str, kwargs: dict):
-    """The teacher ``name`` with the general update, a plain Generator and no per-arm shortcuts."""
+    """The teacher ``name`` with the general update (and act, for the arm teachers), a plain Generator and no
+    per-arm shortcuts."""
     cls = type(teachgym.make_teacher(name, **kwargs))
 
     class General(cls):
         update = BanditTeacher.general_update
         block_draws = False
+
+        def act(self, obs, info):
+            if not issubclass(cls, ArmTeacher):
+                return super().act(obs, info)
+            if getattr(self, "_window_pending", False):  # DUMP's budget-relative window
+                self._resolve_window(info)
+            return ArmTeacher.act(self, obs, info)
 
         def _setup(self):
             super()._setup()
@@ -58,7 +67,9 @@ def _general(name: str, kwargs: dict):
 @pytest.mark.parametrize("name,kwargs", [(name, {}) for name in BANDITS] + [
     ("tscl-window", {"window": 7}), ("tscl-window", {"policy": "boltzmann"}), ("exp3", {"share": 0.01}),
     ("ucb", {"discount": 1.0}), ("dump", {"window": 3, "c": 0.3}), ("learnability", {"temperature": 1.0}),
-    ("learnability", {"temperature": 0.3, "smoothing": 0.9})])
+    ("learnability", {"temperature": 0.3, "smoothing": 0.9}), ("dump", {"temperature": 1e-300}),
+    ("dump", {"c": 1e300, "temperature": 1e-3}), ("dump", {"c": 1e301}), ("dump", {"c": 3.0, "explore": 0.0}),
+    ("sec", {"temperature": 1e-300}), ("sec", {"initial_value": 1e308, "alpha": 1.0})])
 def test_the_fast_paths_choose_what_the_general_paths_choose(name, kwargs):
     fast, general = teachgym.make_teacher(name, **kwargs), _general(name, kwargs)
     space = spaces.Discrete(9, start=2)

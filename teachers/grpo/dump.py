@@ -92,6 +92,8 @@ class DUMPTeacher(ArmTeacher):
         self._fast = self._discrete  # act()'s fast path applies: Discrete lessons, no huge value, integer counts
         super()._reset_arms()
         self._c = np.array(self.c)
+        self._finite_bonus = self.c <= 1e300  # then c * sqrt(2 ln N / n) is finite for any N < 2 ** 1024
+        self._lowest = np.array(-700.0)
         mantissa, exponent = math.frexp(self.c)
         self._c_squared = self.c * self.c if mantissa == 0.5 and abs(exponent) < 100 else None
 
@@ -126,8 +128,8 @@ class DUMPTeacher(ArmTeacher):
         if self._n_measured != self.n_arms:
             return self._start + self._draw_unmeasured(rng)
         # upper_bounds(), stable_softmax() and sample_index() of the general path, operation for operation, in one
-        # buffer (scalars in 0-d arrays: the same values, a cheaper call).
-        scores, scalar, c_squared = self._scores, self._scalar, self._c_squared
+        # buffer (scalars in 0-d arrays: the same values, a cheaper call); softmax_sample(), inline.
+        scores, scalar, c_squared, temperature = self._scores, self._scalar, self._c_squared, self.temperature
         if c_squared is None:
             scalar[()] = 2.0 * math.log(max(self._total, 1.0))
             np.divide(scalar, self.counts, out=scores)
@@ -138,7 +140,23 @@ class DUMPTeacher(ArmTeacher):
             np.divide(scalar, self.counts, out=scores)
             np.sqrt(scores, out=scores)
         np.add(self._means, scores, out=scores)
-        return self._start + self.softmax_sample(scores, self.temperature)
+        if not self._finite_bonus:
+            return self._start + self.softmax_sample(scores, temperature)
+        # Every score is finite here (means up to 1e300, bonuses up to ~40 c), so stable_softmax() takes its first
+        # branch, or, where (score - largest) / temperature overflows, its general one, which clips the -inf to -700
+        # as np.maximum does; so the clip applies to every decision, which changes nothing above -700.
+        scalar[()] = max(scores.tolist())
+        np.subtract(scores, scalar, out=scores)
+        scalar[()] = temperature
+        np.divide(scores, scalar, out=scores)
+        np.maximum(scores, self._lowest, out=scores)
+        np.exp(scores, out=scores)
+        np.divide(scores, np.add.reduce(scores, 0, None, scalar), out=scores)
+        cumulative = list(itertools.accumulate(scores.tolist()))
+        total = cumulative[-1]
+        if not (math.isfinite(total) and total > 0.0):
+            return self._start + int(rng.integers(self.n_arms))
+        return self._start + min(bisect.bisect_right(cumulative, rng.random() * total), self.n_arms - 1)
 
     def _draw_unmeasured(self, rng: np.random.Generator) -> int:
         """The general path's draw while some arms are unmeasured (and no signal is huge): their scores are +inf,
