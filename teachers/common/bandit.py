@@ -26,7 +26,10 @@ Mixture lessons credit every arm with its share of the lesson.
 The helpers work on Python floats where that is exact (comparisons, running
 sums in order, + - * / of scalars) and leave to NumPy what must round as NumPy
 rounds (pairwise sums, ``exp``, dot products), so a faster teacher makes the
-same choices, bit for bit, as a plain NumPy one.
+same choices, bit for bit, as a plain NumPy one. For the same reason a bandit
+teacher's ``rng`` is a :class:`~teachgym.teachers.common.block_rng.BlockGenerator`
+(unless the class sets ``block_draws = False``): the draws of a plain Generator,
+taken in blocks.
 """
 
 from __future__ import annotations
