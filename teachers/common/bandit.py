@@ -204,14 +204,17 @@ class BanditTeacher(Teacher):
         self._last_outcome[arm] = outcome
         if previous != previous:
             return
-        change = min(abs(outcome - previous), MAX_PROGRESS)
+        change = abs(outcome - previous)
+        if change > MAX_PROGRESS:
+            change = MAX_PROGRESS
         if signal == "progress":
             self._learn(arm, change, 1.0)
             return
         scale = self._progress_scale  # the progress scale's update() and __call__(), inline
-        if change > scale.largest:
-            scale.largest = change
-        self._learn(arm, change / scale.largest if scale.largest > 0.0 else 0.0, 1.0)
+        largest = scale.largest
+        if change > largest:
+            scale.largest = largest = change
+        self._learn(arm, change / largest if largest > 0.0 else 0.0, 1.0)
 
     def general_update(self, action, reward, obs, info) -> None:
         """:meth:`update` for any lesson and ``info``; :meth:`update` takes a shortcut through the common case

@@ -187,14 +187,15 @@ class DUMPTeacher(ArmTeacher):
                 mean = float(np.add.reduce(slot[start:start + size])) / size
         else:
             mean = float(np.add.reduce(slot[start:start + size])) / size
-        was_measured = self._measured[arm]  # a finite or infinite mean and a positive count
         self._means[arm] = mean
         self.counts[arm] += weight
         if weight != 1.0:
             self._integer_counts = self._fast = False
         self._total += weight
-        if not was_measured and mean == mean:
-            self._n_measured += 1
-        elif was_measured and mean != mean:
+        if mean == mean:  # measured: a finite or infinite mean and a positive count
+            if not self._measured[arm]:
+                self._measured[arm] = True
+                self._n_measured += 1
+        elif self._measured[arm]:
+            self._measured[arm] = False
             self._n_measured -= 1
-        self._measured[arm] = mean == mean
