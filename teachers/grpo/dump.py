@@ -88,6 +88,7 @@ class DUMPTeacher(ArmTeacher):
         self._total = 0.0  # counts.sum() while every weight was 1 (sums of integers are exact in any order)
         self._integer_counts = True
         self._huge = False  # a value so large that a mean may overflow
+        self._nonnegative = True  # no value below 0 (nor NaN) learned yet
         self._measured = [False] * self.n_arms
         self._fast = self._discrete  # act()'s fast path applies: Discrete lessons, no huge value, integer counts
         super()._reset_arms()
@@ -144,12 +145,14 @@ class DUMPTeacher(ArmTeacher):
             return self._start + self.softmax_sample(scores, temperature)
         # Every score is finite here (means up to 1e300, bonuses up to ~40 c), so stable_softmax() takes its first
         # branch, or, where (score - largest) / temperature overflows, its general one, which clips the -inf to -700
-        # as np.maximum does; so the clip applies to every decision, which changes nothing above -700.
-        scalar[()] = max(scores.tolist())
+        # as np.maximum does; so the clip may apply to every decision: it changes nothing above -700. With no
+        # negative value ever learned, every score is >= 0, so no scaled score is below -largest / temperature.
+        scalar[()] = largest = max(scores.tolist())
         np.subtract(scores, scalar, out=scores)
         scalar[()] = temperature
         np.divide(scores, scalar, out=scores)
-        np.maximum(scores, self._lowest, out=scores)
+        if not self._nonnegative or -largest / temperature < -700.0:
+            np.maximum(scores, self._lowest, out=scores)
         np.exp(scores, out=scores)
         np.divide(scores, np.add.reduce(scores, 0, None, scalar), out=scores)
         cumulative = list(itertools.accumulate(scores.tolist()))
@@ -179,6 +182,8 @@ class DUMPTeacher(ArmTeacher):
         slot[start + size] = value
         size += 1
         self._starts[arm], self._sizes[arm] = start, size
+        if not value >= 0.0:
+            self._nonnegative = False
         if not self._huge and abs(value) > 1e300:
             self._huge = True
             self._fast = False
