@@ -22,9 +22,13 @@ answers 61 % / 80 % of the add / sub training pool but 13 % / 6 % of the held-ou
 problems, and 14 % of the hash pool, whose ``p (1 - p)`` then rewards the
 distractor, while cpy / rev are at the ceiling; no teacher can move the held-out
 score. The defaults (v1) use two-digit little-endian arithmetic and 5-letter
-words: too many problems to memorise, and a column rule that generalises, so
-accuracy on the problems trained on matches held-out accuracy per skill, and
-the hash distractor stays at chance (``benchmarks/bench_lm_memorisation.py``).
+words: too many problems to memorise, and a column rule that generalises. After
+1,200 uniform steps (3 seeds) the student answers 7 % / 24 % of the add / sub
+problems it trained on and 9 % / 23 % of held-out ones, cpy / rev 100 % / 93 %
+held-out, hash 1 % (chance) on both. Where the problems come from matters:
+leaving out the distractor raises the held-out score from 0.56 to 0.73, and
+add / sub alone reach 78 % / 87 % (``benchmarks/bench_lm_memorisation.py``,
+record ``lm_memorisation_settings``).
 
 Item scores (``item_score``):
 
