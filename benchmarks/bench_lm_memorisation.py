@@ -20,7 +20,8 @@ over ``--samples`` problems written for a fresh student's prompt is recorded
 next to that of its warmed (untrained) starting point.
 
     python benchmarks/bench_lm_memorisation.py --seeds 3 --steps 1200 --name lm_memorisation_settings \
-        --settings '[{"label": "v0", "digits": 1, "word_length": 3}, {"label": "v1"}]'
+        --settings '[{"label": "v0", "digits": 1, "word_length": 3}, {"label": "v1"},
+                     {"label": "v1, no hash", "skills": ["add", "sub", "cpy", "rev"]}]'
 """
 
 from __future__ import annotations
