@@ -53,7 +53,8 @@ def measure(seed: int, steps: int, setting: dict, curve: list[int]) -> dict:
     for step in range(steps):
         if step in curve:
             for skill in SKILLS:
-                out[f"{skill}_held_out_accuracy_at_{step}"] = float(env.student.probabilities(env.test[skill])[1].mean())
+                correct = env.student.probabilities(env.test[skill])[1]
+                out[f"{skill}_held_out_accuracy_at_{step}"] = float(correct.mean())
         batch = []
         while len(batch) < env.batch_size:
             problem = space.random_problem(skills[int(rng.integers(len(skills)))], rng)

@@ -1,4 +1,4 @@
-"""LM problem writers on LMProblemWriter (v1 by default): uniform vs warmed (untrained) vs GRPO-trained teacher, compute-matched.
+"""LM problem writers on LMProblemWriter-v1: uniform vs warmed (untrained) vs GRPO-trained teacher, compute-matched.
 
 Every condition trains a fresh student for ``--steps`` SFT steps of ``--batch``
 problems each (the same student compute):
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
     if args.partial is not None and args.partial.exists():
         for line in args.partial.read_text().splitlines():
             row = json.loads(line)
-            if {k: row.get(k) for k in settings} != settings or set(row) - {"seed", "condition", "result"} != set(settings):
+            if set(row) - {"seed", "condition", "result"} != set(settings) or {k: row[k] for k in settings} != settings:
                 raise SystemExit(f"--partial {args.partial}: seed {row['seed']} was run with other settings")
             rows[row["seed"], row["condition"]] = row["result"]
     with tempfile.TemporaryDirectory() as tmp:
