@@ -4,7 +4,7 @@ A student trained ``--steps`` steps on uniformly random problems (all skills, or
 the ``skills`` of a setting) is measured per skill on problems it *trained on*
 (up to 200 distinct ones from its replay memory) and on the held-out test
 problems: greedy accuracy and mean learnability ``p (1 - p)``; and its held-out
-accuracy along the way (``--curve`` steps). A skill whose trained-on accuracy is
+accuracy and learnability along the way (``--curve`` steps). A skill whose trained-on accuracy is
 far above its held-out accuracy is memorised, not learned; an item score
 computed on training problems (what the teacher is rewarded with) then rewards
 memorising it, the hash distractor included.
@@ -53,8 +53,9 @@ def measure(seed: int, steps: int, setting: dict, curve: list[int]) -> dict:
     for step in range(steps):
         if step in curve:
             for skill in SKILLS:
-                correct = env.student.probabilities(env.test[skill])[1]
+                p, correct = env.student.probabilities(env.test[skill])
                 out[f"{skill}_held_out_accuracy_at_{step}"] = float(correct.mean())
+                out[f"{skill}_held_out_learnability_at_{step}"] = float((p * (1.0 - p)).mean())
         batch = []
         while len(batch) < env.batch_size:
             problem = space.random_problem(skills[int(rng.integers(len(skills)))], rng)
