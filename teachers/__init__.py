@@ -117,5 +117,5 @@ register_teacher("online-filtering", f"{_GR}.filtering:OnlineFilteringTeacher",
 register_teacher("vcrl", f"{_GR}.vcrl:VCRLTeacher", "VCRL: keep high group-reward variance, replay a bank of it "
                  "(Jiang et al., 2025)", family="grpo")
 register_teacher("lm-problem-writer", f"{_GR}.lm_problem_writer:LMProblemWriterTeacher",
-                 "a GRPO-trained LM writes LMProblemWriter-v0's problems (path=, scripts/train_lm_teacher.py)",
+                 "a GRPO-trained LM writes LMProblemWriter's problems (path=, scripts/train_lm_teacher.py)",
                  family="grpo")

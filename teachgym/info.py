@@ -340,5 +340,5 @@ def describe() -> str:
 
 def skill_summary(skills, accuracy, recent) -> str:
     """A student's per-skill state as text, ``"add 0.40 0.21|sub ..."`` (accuracy, mean recent item score):
-    the text observation of ``LMProblemWriter-v0`` and the prompt its LM teachers read."""
+    the text observation of ``LMProblemWriter`` (v0, v1) and the prompt its LM teachers read."""
     return "|".join(f"{s} {a:.2f} {r:.2f}" for s, a, r in zip(skills, accuracy, recent))

@@ -1,4 +1,4 @@
-"""A trained LM teacher that writes LMProblemWriter-v0's problem batches (``path=`` a saved teacher)."""
+"""A trained LM teacher that writes the problem batches of LMProblemWriter-v0 and -v1 (``path=`` a saved teacher)."""
 
 from __future__ import annotations
 
