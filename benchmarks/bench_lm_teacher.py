@@ -24,6 +24,7 @@ all the rows.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import runpy
 import sys
@@ -40,12 +41,13 @@ from teachgym.envs.grpo.problem_writer import SKILLS, ProblemSpace, ProblemWrite
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("uniform", "grpo", "warmed", "transfer")
+ENV_DEFAULTS = {k: p.default for k, p in inspect.signature(ProblemWriterEnv).parameters.items()}
 
 
-def run_env(steps: int, batch: int, seed: int, write, space: dict) -> dict:
+def run_env(steps: int, batch: int, seed: int, write, env_kwargs: dict) -> dict:
     """Train a fresh student with batches from ``write(obs)``; its accuracy and frontier share (all, last quarter)."""
     env = ProblemWriterEnv(n_steps=steps, action="text", observation="text", batch_size=batch, eval_every=steps,
-                           **space)
+                           **env_kwargs)
     obs, _ = env.reset(seed=seed)
     frontier, skills, valid = [], [], []
     for _ in range(steps):
@@ -75,16 +77,18 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
     from teachgym.teachers.grpo.lm_problem_writer import LMProblemWriterTeacher
 
     out = work / f"teacher{seed}"
-    space = {"digits": args.digits, "word_length": args.word_length}
+    env_kwargs = {"digits": args.digits, "word_length": args.word_length, "invalid_penalty": args.invalid_penalty,
+             "item_score": args.item_score}
     if name == "uniform":
-        rng, problems = np.random.default_rng(seed), ProblemSpace(**space)
+        rng, problems = np.random.default_rng(seed), ProblemSpace(digits=args.digits, word_length=args.word_length)
         return run_env(args.steps, args.batch, seed, lambda obs: tuple(
-            problems.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng) for _ in range(args.batch)), space)
+            problems.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng) for _ in range(args.batch)), env_kwargs)
     if name == "grpo":
         summary = script["train"](script["parse"]([
             "--out", str(out), "--rounds", str(args.steps), "--prompts", "2", "--generations", str(args.batch // 2),
             "--warmup-steps", str(args.warmup_steps), "--eval-every", str(args.steps), "--seed", str(seed),
-            "--digits", str(args.digits), "--word-length", str(args.word_length)]))
+            "--digits", str(args.digits), "--word-length", str(args.word_length),
+            "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score]))
         frontier = [h["frontier_share"] for h in summary["history"]]
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
@@ -98,7 +102,7 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
     action_space = spaces.Tuple([spaces.Text(8, charset=ProblemWriterEnv(action="text").action_space[0].character_set)]
                                 * args.batch)
     teacher.reset(action_space, None, seed=seed)
-    return run_env(args.steps, args.batch, env_seed, lambda obs: teacher.act(obs, {}), space)
+    return run_env(args.steps, args.batch, env_seed, lambda obs: teacher.act(obs, {}), env_kwargs)
 
 
 def main(argv=None) -> int:
@@ -109,6 +113,11 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup-steps", type=int, default=300)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")
     parser.add_argument("--word-length", type=int, default=5, help="letters of cpy / rev / hash words (3: v0's)")
+    parser.add_argument("--invalid-penalty", type=float, default=ENV_DEFAULTS["invalid_penalty"],
+                        help="the env's invalid_penalty, for the GRPO teacher's reward and every student env")
+    parser.add_argument("--item-score", choices=("learnability", "gain", "influence"),
+                        default=ENV_DEFAULTS["item_score"],
+                        help="the env's item score: the GRPO teacher's reward and every student env's")
     parser.add_argument("--partial", type=Path, default=None,
                         help="JSON-lines file of finished (seed, condition) rows: appended to, and those rows "
                              "skipped; the trained teachers are kept in the folder of the same name")
@@ -119,6 +128,9 @@ def main(argv=None) -> int:
     settings = {"steps": args.steps, "batch": args.batch, "warmup_steps": args.warmup_steps}
     if (args.digits, args.word_length) != (1, 3):  # rows of v0's problems carry no space fields
         settings.update(digits=args.digits, word_length=args.word_length)
+    for key in ("invalid_penalty", "item_score"):  # rows run with the env's defaults carry no such fields
+        if getattr(args, key) != ENV_DEFAULTS[key]:
+            settings[key] = getattr(args, key)
     rows: dict[tuple[int, str], dict] = {}
     if args.partial is not None and args.partial.exists():
         for line in args.partial.read_text().splitlines():
@@ -156,10 +168,14 @@ def main(argv=None) -> int:
             summary[f"{name}_valid_share"] = round(float(np.mean([r["valid_share"] for r in results])), 3)
     summary["grpo_seconds_per_teacher_step"] = round(float(np.mean([r["seconds_per_round"] for r in per_seed["grpo"]])),
                                                      3)
+    summary["invalid_penalty"] = args.invalid_penalty
+    summary["item_score"] = args.item_score
     summary["student_steps"] = args.steps
     summary["seeds"] = args.seeds
     record(args.name, "grpo", summary, per_seed,
            notes=f"digits={args.digits}, word_length={args.word_length} (v1: 2, 5; v0: 1, 3); "
+                 f"invalid_penalty={args.invalid_penalty}, item_score={args.item_score} (the GRPO teacher's reward "
+                 "and every student env's); "
                  f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
                  "grpo seconds include the student's SFT step and one GRPO update; 'transfer' is the frozen trained "
                  "teacher on a new student (student seed + 1000); wall_s per condition on a shared 2-core machine")

@@ -32,6 +32,7 @@ import numpy as np
 
 from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv
 from teachgym.info import skill_summary
+from teachgym.utils.rng import global_rngs_preserved
 
 PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789 .|\n"
 TEACHER_ALPHABET = "".join(dict.fromkeys(ALPHABET + PROMPT_CHARS))
@@ -55,11 +56,28 @@ def warm_teacher(env: ProblemWriterEnv, out: Path, steps: int, seed: int, teache
     return build_tiny_model(config, TEACHER_ALPHABET, problems, cache_dir=out / "cache")
 
 
+def lookahead_gain(student, items: list[tuple[str, str]]) -> np.ndarray:
+    """Each item's ``p`` after one student step on all ``items`` minus before; the student is then restored.
+
+    The completions of a GRPO round are the batch the student trains on next, so
+    this is the env's ``"gain"`` score of that step, measured ahead of it.
+    """
+    if not items:
+        return np.zeros(0)
+    with global_rngs_preserved():
+        state = student.state_dict()
+        before, _ = student.probabilities(items)
+        student.train(items)
+        after, _ = student.probabilities(items)
+        student.load_state_dict(state)
+    return after - before
+
+
 class ItemScoreReward:
     """TRL reward: the env's item score of each completion under the current student (before it trains).
 
-    Learnability ``p (1 - p)`` or the first-order influence on the env's probes; an invalid
-    completion costs the env's penalty.
+    Learnability ``p (1 - p)``, the gain of a look-ahead student step (:func:`lookahead_gain`)
+    or the first-order influence on the env's probes; an invalid completion costs the env's penalty.
     """
 
     __name__ = "item_score"
@@ -73,11 +91,13 @@ class ItemScoreReward:
         self.completions += texts
         parsed = [self.env.space.solve(t.strip()) if t.strip() not in self.env._held_out else None for t in texts]
         items = [(t.strip(), q[1]) for t, q in zip(texts, parsed) if q is not None]
+        student = self.env.student
         if self.env.item_score == "influence":
             from teachgym.envs.grpo.influence import influence_scores
 
-            student = self.env.student
             values = influence_scores(student.model, student.tokenizer, items, self.env.probes, self.env.lr)
+        elif self.env.item_score == "gain":
+            values = lookahead_gain(student, items)
         else:
             p, _ = self.env.student.probabilities(items)
             values = p * (1.0 - p)
@@ -104,7 +124,7 @@ class TeacherTraining:
         self.out.mkdir(parents=True, exist_ok=True)
         self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
-                                    item_score=args.item_score,
+                                    item_score=args.item_score, invalid_penalty=args.invalid_penalty,
                                     student=json.loads(args.student) if args.student else None,
                                     digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
@@ -167,8 +187,10 @@ def parse(argv=None):
     parser.add_argument("--warmup-steps", type=int, default=300, help="SFT steps imitating the uniform generator")
     parser.add_argument("--beta", type=float, default=0.04, help="KL weight toward the warmed teacher (> 0)")
     parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--item-score", choices=("learnability", "influence"), default="learnability",
-                        help="the env's item score that rewards each problem (measured before the student trains)")
+    parser.add_argument("--item-score", choices=("learnability", "gain", "influence"), default="learnability",
+                        help="the env's item score that rewards each problem (gain: by a look-ahead student step)")
+    parser.add_argument("--invalid-penalty", type=float, default=0.1,
+                        help="reward of an invalid problem is minus this (the env's invalid_penalty, >= 0)")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")
