@@ -46,6 +46,24 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def source_at(ref: str, path: str) -> str:
+    """The text of the repository file ``path`` at git revision ``ref``."""
+    import subprocess
+
+    return subprocess.run(["git", "show", f"{ref}:{path}"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def module_at(ref: str, path: str, name: str):
+    """The Python module ``path`` as it is at git revision ``ref``, imported as ``name`` beside this tree's."""
+    import types
+
+    module = types.ModuleType(name)
+    module.__file__ = f"{ref}:{path}"
+    exec(compile(source_at(ref, path), module.__file__, "exec"), module.__dict__)
+    return module
+
+
 def record(name: str, family: str, summary: dict, per_seed: dict | list | None = None, *, notes: str = "",
            argv: list[str] | None = None, results_dir: str | None = None) -> str:
     """Write one benchmark result as JSON to ``benchmarks/results/<name>.json`` and return the path.

@@ -37,7 +37,7 @@ import sys
 import time
 
 import numpy as np
-from _common import REPO_ROOT, machine, pin_one_thread, record
+from _common import REPO_ROOT, machine, pin_one_thread, record, source_at
 
 BANDITS = ["tscl-window", "tscl-sampling", "exp3", "ucb", "thompson", "sec", "dump", "learnability"]
 TUTORS = ["round-robin", "leitner", "sm2", "threshold", "mastery"]
@@ -170,8 +170,7 @@ class SourceAtCommit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module) -> None:
-        source = subprocess.run(["git", "show", f"{self.ref}:{self.path(module.__name__)}"], cwd=REPO_ROOT,
-                                capture_output=True, text=True, check=True).stdout
+        source = source_at(self.ref, self.path(module.__name__))
         exec(compile(source, module.__spec__.origin, "exec"), module.__dict__)
 
 

@@ -3,7 +3,7 @@
     python benchmarks/bench_threshold_speed.py [--seeds 10] [--repeats 15]
 
 The reference is the recall model before its fit was reorganised for speed
-(``benchmarks/_recall_model_reference.py``, kept unchanged); the candidate is
+(``teachers/tutoring/recall_model.py`` at ``REFERENCE``, read from git); the candidate is
 ``teachgym.teachers.tutoring.recall_model.RecallModel``. Both are the same
 estimator (MAP by three Fisher-scoring steps per review over all reviews,
 Laplace posterior predictive); they may differ by rounding only.
@@ -31,6 +31,7 @@ cost): the scoring steps (their backtracking tests apart), the rest of
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import time
@@ -38,14 +39,21 @@ from contextlib import contextmanager
 
 import gymnasium as gym
 import numpy as np
-from _common import machine, pin_one_thread, record
-from _recall_model_reference import RecallModel as ReferenceRecallModel
+from _common import machine, module_at, pin_one_thread, record
 
 import teachgym
 from teachgym.info import TUTOR_LOG, TutorLog
 from teachgym.loop import teacher_seed
 from teachgym.teachers.tutoring.recall_model import RecallModel
 from teachgym.teachers.tutoring.threshold import ThresholdTutor
+
+REFERENCE = "436fa4e^"  # the last commit with the recall model's original fit
+
+
+@functools.cache
+def reference_recall_model() -> type:
+    """The ``RecallModel`` class of ``teachers/tutoring/recall_model.py`` at ``REFERENCE``."""
+    return module_at(REFERENCE, "teachers/tutoring/recall_model.py", "reference_recall_model").RecallModel
 
 # (env, teacher kwargs): the default tutor and the thresholds tuned per student (see ThresholdTutor's docstring)
 CONFIGS = [
@@ -64,7 +72,7 @@ class ReferenceThresholdTutor(ThresholdTutor):
 
     def _start_episode(self) -> None:
         super()._start_episode()
-        self._recall_model = ReferenceRecallModel(self.n_items, w_std=self.w_std, item_std=self.item_std)
+        self._recall_model = reference_recall_model()(self.n_items, w_std=self.w_std, item_std=self.item_std)
 
 
 def never_reviewed_tie(log: TutorLog, obs, first: int, second: int) -> bool:
@@ -220,10 +228,11 @@ def main() -> None:
     print(f"\nload {load:.2f}; candidate / reference: median {summary['ratio_median']}, "
           f"range {summary['ratio_range']}; µs per decision (median) {summary['us_per_decision_median']}")
     path = record("threshold_speed", "tutoring", summary, per_seed,
-                  notes="Part 1: the reference tutor (benchmarks/_recall_model_reference.py) teaches, the candidate "
-                        "(the package's RecallModel) is asked at every step on the same history; never-reviewed ties "
-                        "are items in the same untouched state (identical predictions). Part 2: act+update CPU time "
-                        "per decision, least over interleaved repeats, one BLAS thread; compare ratios.")
+                  notes=f"Part 1: the reference tutor (teachers/tutoring/recall_model.py at {REFERENCE}) teaches, the "
+                        "candidate (the package's RecallModel) is asked at every step on the same history; "
+                        "never-reviewed ties are items in the same untouched state (identical predictions). Part 2: "
+                        "act+update CPU time per decision, least over interleaved repeats, one BLAS thread; compare "
+                        "ratios.")
     print(f"recorded: {path}")
 
 
