@@ -45,6 +45,7 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
+from teachgym.teachers.common.budget import published_budget
 from teachgym.teachers.common.block_rng import BlockGenerator
 from teachgym.utils.numeric import finite_float
 
@@ -156,6 +157,15 @@ class BanditTeacher(Teacher):
     #: :class:`~teachgym.teachers.common.block_rng.BlockGenerator`: the same values, fewer calls into NumPy). A
     #: teacher that draws mostly through other methods turns it off: each such draw would drop the block.
     block_draws: ClassVar[bool] = True
+    #: The setting whose default is relative to the teaching budget (e.g. ``"window"``), or None. Its explicit
+    #: value is the attribute ``<name>_given`` (None: the default); until a run's first lesson the setting is
+    #: ``budget_reference``, then :meth:`_budget_default` of the budget the env published.
+    budget_setting: ClassVar[str | None] = None
+    budget_reference: ClassVar[Any] = None
+
+    def _budget_default(self, teaching_budget: int | None) -> Any:
+        """The setting's default for a run of ``teaching_budget`` teacher steps (None: not published)."""
+        raise NotImplementedError
 
     def _setup(self) -> None:
         rng = self.rng
@@ -169,10 +179,27 @@ class BanditTeacher(Teacher):
         self._last_outcome = [math.nan] * self.n_arms  # Python floats: a difference overflows to inf silently
         self._progress_scale = ProgressScale()
         self._observes = type(self)._observe is not BanditTeacher._observe  # update() skips a no-op hook
+        self._budget_pending = False
+        name = self.budget_setting
+        if name is not None:
+            given = getattr(self, name + "_given")
+            setattr(self, name, self.budget_reference if given is None else given)
+            self._budget_pending = given is None
         self._reset_arms()
 
     def act(self, obs, info):
+        if self._budget_pending:
+            self._resolve_budget_setting(info)
         return self._start + self._choose(info)
+
+    def _resolve_budget_setting(self, info) -> None:
+        """At a run's first lesson: the budget-relative default, if nothing is recorded yet (the arms start again)."""
+        self._budget_pending = False
+        name = self.budget_setting
+        value = self._budget_default(published_budget(info))
+        if value != getattr(self, name) and self.steps == 0:
+            setattr(self, name, value)
+            self._reset_arms()
 
     def update(self, action, reward, obs, info) -> None:
         if type(action) is not int or type(info) is not dict or not self._discrete:

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from teachgym.teachers.common.bandit import BanditTeacher, ProgressScale, random_choice
-from teachgym.teachers.common.budget import REFERENCE_DISCOUNT, budget_discount, published_budget
+from teachgym.teachers.common.budget import REFERENCE_DISCOUNT, budget_discount
 from teachgym.validation import check_float
 
 # A count that was 1 shrinks to d ** k after k ticks; below this many ticks d ** k stays far above the smallest float.
@@ -74,24 +74,16 @@ class DiscountedBandit(BanditTeacher):
     longer runs.
     """
 
+    budget_setting = "discount"
+    budget_reference = REFERENCE_DISCOUNT
+
     def _init_discount(self, discount: float | None) -> None:
         self.discount_given = None if discount is None else check_float("discount", discount, low=0.0, high=1.0,
                                                                           low_open=True)
         self.discount = self.discount_given or REFERENCE_DISCOUNT
 
-    def _setup(self) -> None:
-        self.discount = self.discount_given or REFERENCE_DISCOUNT
-        self._discount_pending = self.discount_given is None
-        super()._setup()
-
-    def act(self, obs, info):
-        if self._discount_pending:
-            self._discount_pending = False
-            discount = budget_discount(published_budget(info))
-            if discount != self.discount and self.steps == 0:  # nothing recorded yet: start the statistics again
-                self.discount = discount
-                self._reset_arms()
-        return self._start + self._choose(info)
+    def _budget_default(self, teaching_budget: int | None) -> float:
+        return budget_discount(teaching_budget)
 
     def _reset_arms(self) -> None:
         self._progress = DiscountedProgress(self.n_arms, self.discount)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, argmax_random, random_choice, sample_index
-from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative, published_budget
+from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative
 from teachgym.validation import check_choice, check_float, check_int
 
 PAPER_WINDOW = 10  # Matiisen et al.'s K, for both algorithms
@@ -58,23 +58,15 @@ def regression_slope(times: np.ndarray, scores: np.ndarray) -> float:
 class _BudgetWindowTeacher(BanditTeacher):
     """A bandit teacher whose per-arm window defaults to :func:`budget_window`, resolved at the first lesson."""
 
+    budget_setting = "window"
+    budget_reference = PAPER_WINDOW
+
     def _init_window(self, window: int | None, low: int) -> None:
         self.window_given = None if window is None else check_int("window", window, low=low, high=MAX_WINDOW)
         self.window = self.window_given or PAPER_WINDOW
 
-    def _setup(self) -> None:
-        self.window = self.window_given or PAPER_WINDOW
-        self._window_pending = self.window_given is None
-        super()._setup()
-
-    def act(self, obs, info):
-        if self._window_pending:
-            self._window_pending = False
-            window = budget_window(published_budget(info))
-            if window != self.window and self.steps == 0:  # nothing recorded yet: resize the empty buffers
-                self.window = window
-                self._reset_arms()
-        return self._start + self._choose(info)
+    def _budget_default(self, teaching_budget: int | None) -> int:
+        return budget_window(teaching_budget)
 
 
 class TSCLWindowTeacher(_BudgetWindowTeacher):

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative, published_budget
+from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative
 from teachgym.teachers.grpo.arm_signals import ArmTeacher, stable_softmax
 from teachgym.validation import check_float, check_int
 
@@ -54,6 +54,9 @@ class DUMPTeacher(ArmTeacher):
         explore: probability of a uniformly random lesson.
     """
 
+    budget_setting = "window"
+    budget_reference = DEFAULT_WINDOW
+
     def __init__(self, window: int | None = None, c: float = 0.5, temperature: float = 0.1, explore: float = 0.05):
         super().__init__(explore=explore)
         self.window_given = None if window is None else check_int("window", window, low=1, high=MAX_WINDOW)
@@ -61,18 +64,8 @@ class DUMPTeacher(ArmTeacher):
         self.c = check_float("c", c, low=0.0)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True)
 
-    def _setup(self) -> None:
-        self.window = self.window_given or DEFAULT_WINDOW
-        self._window_pending = self.window_given is None
-        super()._setup()
-
-    def _resolve_window(self, info) -> None:
-        """At the first lesson of a run: the budget-relative window, if nothing is recorded yet."""
-        self._window_pending = False
-        window = budget_window(published_budget(info))
-        if window != self.window and self.steps == 0:
-            self.window = window
-            self._reset_arms()
+    def _budget_default(self, teaching_budget: int | None) -> int:
+        return budget_window(teaching_budget)
 
     def _reset_arms(self) -> None:
         # Each arm's last ``window`` values, oldest first, at [start, start + size) of its slot of 2 * window values
@@ -119,8 +112,8 @@ class DUMPTeacher(ArmTeacher):
         return stable_softmax(self.upper_bounds(), self.temperature)
 
     def act(self, obs, info):
-        if self._window_pending:
-            self._resolve_window(info)
+        if self._budget_pending:
+            self._resolve_budget_setting(info)
         if not self._fast:
             return super().act(obs, info)
         rng = self.rng
