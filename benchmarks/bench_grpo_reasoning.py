@@ -4,12 +4,20 @@
     python benchmarks/bench_grpo_reasoning.py overhead --steps 10
     python benchmarks/bench_grpo_reasoning.py quality --seeds 0,1,2,3,4 \\
         --teachers random,rg-threshold,learnability,sec,dump --threshold 0.3
+    python benchmarks/bench_grpo_reasoning.py scan --seeds 0,1 --jobs 2 \\
+        --env-kwargs '{"tasks": {"datasets": ["chain_sum", "gcd"], "levels": 3}}'
 
 The jobs are those of ``bench_grpo.py`` (same measurements, same bare
 ``GRPOTrainer`` loop for the overhead, same bootstrap CIs) run on the
 reasoning-gym env; ``--env-kwargs`` (JSON) overrides this script's settings
 (:data:`SETTINGS`), which keep a CPU run short: a smaller warm-up, 20 teacher
 steps of K = 4 GRPO updates. Results are recorded as ``grpo_reasoning_<job>``.
+
+``scan``: what the student can learn from one arm alone. For every arm and
+seed, the warmed student practises only that arm for the whole budget
+(``n_steps`` teacher steps); the job records every arm's probe score at the
+start and the end, the practised arm's curve and its GRPO signal (the fraction
+of groups whose rewards differ). ``--jobs`` runs seeds in parallel processes.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +40,73 @@ SETTINGS = {"n_steps": 20, "updates_per_step": 4, "probes_per_arm": 8, "test_per
             "tiny": {"warmup_steps": 600}}
 
 
+def _scan_seed(env_kwargs: dict, seed: int) -> list[dict]:
+    """One seed of the scan: each arm practised alone for the whole budget, from the same warmed student."""
+    pin_one_thread()
+    env = bench_grpo.make_env(ENV_ID, env_kwargs)
+    rows = []
+    for arm, name in enumerate(env.family.arm_names):
+        _, info = env.reset(seed=seed)
+        start = np.asarray(info["arm_accuracy"], dtype=float)
+        curve, signal, reward, done = [float(start[arm])], [], [], False
+        while not done:
+            _, _, terminated, truncated, info = env.step(arm)
+            curve.append(float(info["arm_accuracy"][arm]))
+            signal.append(1.0 - float(info.get("frac_reward_zero_std", 1.0)))
+            reward.append(float(info.get("reward_mean", 0.0)))
+            done = terminated or truncated
+        end = np.asarray(info["arm_accuracy"], dtype=float)
+        others = np.arange(len(end)) != arm
+        rows.append({"arm": name, "seed": seed, "start": float(start[arm]), "end": float(end[arm]),
+                     "best": max(curve), "last_quarter": float(np.mean(curve[-max(1, len(curve) // 4):])),
+                     "curve": curve, "grpo_signal": float(np.mean(signal)), "grpo_reward": float(np.mean(reward)),
+                     "others_start": float(start[others].mean()) if others.any() else None,
+                     "others_end": float(end[others].mean()) if others.any() else None,
+                     "all_start": start.tolist(), "all_end": end.tolist()})
+        print(f"seed {seed} {name:>24}: probe {curve[0]:.3f} -> {curve[-1]:.3f} (best {max(curve):.3f}), "
+              f"GRPO signal {rows[-1]['grpo_signal']:.2f}, reward {rows[-1]['grpo_reward']:.2f}", flush=True)
+    return rows
+
+
+def bench_scan(args) -> dict:
+    """Per arm, averaged over seeds: probe score at the start and end of a run that practises only that arm."""
+    context = get_context("spawn")  # torch in forked children is fragile
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
+        runs = [row for rows in pool.map(_scan_seed, [args.env_kwargs] * len(args.seeds), args.seeds)
+                for row in rows]
+    arms = list(dict.fromkeys(r["arm"] for r in runs))
+    summary = {}
+    for arm in arms:
+        mine = [r for r in runs if r["arm"] == arm]
+        mean = lambda key: float(np.mean([r[key] for r in mine]))  # noqa: E731
+        summary[arm] = {"start": mean("start"), "end": mean("end"), "gain": mean("end") - mean("start"),
+                        "last_quarter": mean("last_quarter"), "best": mean("best"),
+                        "grpo_signal": mean("grpo_signal"), "grpo_reward": mean("grpo_reward"),
+                        "others_change": float(np.mean([r["others_end"] - r["others_start"] for r in mine]))
+                        if mine[0]["others_start"] is not None else None}
+    return {"runs": runs, "summary": summary, "load": bench_grpo.load_average()}
+
+
+def scan_table(summary: dict) -> str:
+    lines = ["| arm | probe start | end | gain | mean of last quarter | GRPO signal | GRPO reward | others' change |",
+             "|---|---|---|---|---|---|---|---|"]
+    for arm, s in summary.items():
+        other = "–" if s["others_change"] is None else f"{s['others_change']:+.3f}"
+        lines.append(f"| {arm} | {s['start']:.3f} | {s['end']:.3f} | {s['gain']:+.3f} | {s['last_quarter']:.3f} | "
+                     f"{s['grpo_signal']:.2f} | {s['grpo_reward']:.2f} | {other} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("job", choices=["speed", "overhead", "quality"])
+    parser.add_argument("job", choices=["speed", "overhead", "quality", "scan"])
     parser.add_argument("--env-kwargs", type=json.loads, default={}, help="JSON dict merged over SETTINGS")
     parser.add_argument("--steps", type=int, default=10, help="teacher steps (speed, overhead)")
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2, 3, 4])
     parser.add_argument("--teachers", type=lambda s: s.split(","),
                         default=["random", "rg-threshold", "learnability", "sec", "dump"])
     parser.add_argument("--threshold", type=float, default=0.3, help="target probe score (quality)")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel processes, one seed each (scan)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON result here")
     parser.add_argument("--name", default=None, help="result name (default grpo_reasoning_<job>)")
     args = parser.parse_args(argv)
@@ -46,13 +114,23 @@ def main(argv=None) -> int:
     args.env_kwargs = {**SETTINGS, **args.env_kwargs}
     pin_one_thread()
     jobs = {"speed": bench_grpo.bench_speed, "overhead": bench_grpo.bench_overhead,
-            "quality": bench_grpo.bench_quality}
+            "quality": bench_grpo.bench_quality, "scan": bench_scan}
     result = {"job": args.job, "env": ENV_ID, "env_kwargs": args.env_kwargs, "machine": machine(),
               **jobs[args.job](args)}
     if args.out:
         args.out.write_text(json.dumps(result, indent=1, default=float))
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "summary")}, indent=1, default=float))
     notes = f"{ENV_ID}, env kwargs {args.env_kwargs}"
+    if args.job == "scan":
+        print(scan_table(result["summary"]))
+        per_seed = {r["arm"] + f" seed {r['seed']}": {k: r[k] for k in ("start", "end", "best", "grpo_signal")}
+                    for r in result["runs"]}
+        record(args.name or "grpo_reasoning_scan", "grpo", result["summary"], per_seed,
+               notes=f"{notes}; seeds {args.seeds}; each arm practised alone for the whole budget "
+                     "(n_steps x updates_per_step GRPO updates) from the same warmed student; probe score = "
+                     "greedy answers scored by the dataset's own scorer; 'GRPO signal' = fraction of GRPO groups "
+                     "whose rewards differ; 'others' change' = mean probe change of the arms not practised")
+        return 0
     if args.job != "quality":
         record(args.name or f"grpo_reasoning_{args.job}", "grpo",
                {k: v for k, v in result.items() if k not in ("job", "env", "env_kwargs", "machine")}, notes=notes)
