@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     parser.add_argument("--word-length", type=int, default=5, help="letters of cpy / rev / hash words (3: v0's)")
     parser.add_argument("--invalid-penalty", type=float, default=ENV_DEFAULTS["invalid_penalty"],
                         help="the env's invalid_penalty, for the GRPO teacher's reward and every student env")
-    parser.add_argument("--item-score", choices=("learnability", "gain", "influence"),
+    parser.add_argument("--item-score", choices=("learnability", "gain", "influence", "probe_gain"),
                         default=ENV_DEFAULTS["item_score"],
                         help="the env's item score: the GRPO teacher's reward and every student env's")
     parser.add_argument("--partial", type=Path, default=None,

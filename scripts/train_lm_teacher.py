@@ -76,8 +76,9 @@ def lookahead_gain(student, items: list[tuple[str, str]]) -> np.ndarray:
 class ItemScoreReward:
     """TRL reward: the env's item score of each completion under the current student (before it trains).
 
-    Learnability ``p (1 - p)``, the gain of a look-ahead student step (:func:`lookahead_gain`)
-    or the first-order influence on the env's probes; an invalid completion costs the env's penalty.
+    Learnability ``p (1 - p)``, the gain of a look-ahead student step (:func:`lookahead_gain`), its gain on
+    held-out probes of the item's skill (``ProblemWriterEnv.lookahead_probe_gain``) or the first-order
+    influence on the env's probes; an invalid completion costs the env's penalty.
     """
 
     __name__ = "item_score"
@@ -98,6 +99,8 @@ class ItemScoreReward:
             values = influence_scores(student.model, student.tokenizer, items, self.env.probes, self.env.lr)
         elif self.env.item_score == "gain":
             values = lookahead_gain(student, items)
+        elif self.env.item_score == "probe_gain":
+            values = self.env.lookahead_probe_gain(items, [q[0] for q in parsed if q is not None])
         else:
             p, _ = self.env.student.probabilities(items)
             values = p * (1.0 - p)
@@ -187,8 +190,9 @@ def parse(argv=None):
     parser.add_argument("--warmup-steps", type=int, default=300, help="SFT steps imitating the uniform generator")
     parser.add_argument("--beta", type=float, default=0.04, help="KL weight toward the warmed teacher (> 0)")
     parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--item-score", choices=("learnability", "gain", "influence"), default="learnability",
-                        help="the env's item score that rewards each problem (gain: by a look-ahead student step)")
+    parser.add_argument("--item-score", choices=("learnability", "gain", "influence", "probe_gain"),
+                        default="learnability", help="the env's item score that rewards each problem (gain: by a "
+                        "look-ahead student step; probe_gain: that step's gain on held-out probes of the skill)")
     parser.add_argument("--invalid-penalty", type=float, default=0.1,
                         help="reward of an invalid problem is minus this (the env's invalid_penalty, >= 0)")
     parser.add_argument("--eval-every", type=int, default=25)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import teachgym  # noqa: F401  (registers the envs)
+from teachgym.envs.grpo.problem_writer import SKILLS
 from teachgym.registry import env_meta
 
 ENV_ID = "teachgym/LMProblemWriter-v0"
@@ -49,3 +50,60 @@ def test_script_passes_the_penalty_and_item_score_options():
     assert (args.invalid_penalty, args.item_score) == (0.01, "gain")
     with pytest.raises(SystemExit):
         SCRIPT["parse"](["--out", "x", "--item-score", "loss"])
+
+
+V1 = "teachgym/LMProblemWriter-v1"
+
+
+def cpy_taught_env(seed: int, max_steps: int = 80):
+    """A v1 env whose student trained on cpy only until its cpy probes' mean p passed 0.2 (the rest stay near 0)."""
+    env = gym.make(V1, **{**env_meta(V1).smoke, "action": "text", "batch_size": 8, "n_steps": 100, "lr": 1e-2,
+                          "item_score": "probe_gain", "invalid_penalty": 0.3,
+                          "student": {"hidden_size": 32, "num_layers": 1, "num_heads": 2,
+                                      "intermediate_size": 64}}).unwrapped
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(max_steps):
+        env.step(tuple(env.space.random_problem("cpy", rng) for _ in range(8)))
+        if env.probe_probability()[SKILLS.index("cpy")] > 0.2:
+            return env, rng
+    raise AssertionError(f"seed {seed}: the student did not learn cpy in {max_steps} steps")
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_probe_gain_pays_a_skill_whose_probes_rise_not_the_distractor_and_undoes_its_trial_step(seed):
+    import torch
+
+    env, rng = cpy_taught_env(seed)
+    batch = tuple([env.space.random_problem("cpy", rng) for _ in range(3)]
+                  + [env.space.random_problem("hash", rng) for _ in range(4)] + ["nonsense"])
+    weights = {k: v.clone() for k, v in env.student.model.state_dict().items()}
+    memory, rng_state = list(env.student.memory), env.student.rng.bit_generator.state
+    scores = np.array(SCRIPT["ItemScoreReward"](env)(completions=list(batch)))
+    assert all(torch.equal(weights[k], v) for k, v in env.student.model.state_dict().items())
+    assert env.student.memory == memory and env.student.rng.bit_generator.state == rng_state
+    cpy, hashes = scores[:3], scores[3:7]
+    assert np.all(cpy == cpy[0]) and np.all(hashes == hashes[0])  # one score per skill
+    assert cpy[0] > 0 and cpy[0] > 100 * abs(hashes[0])
+    assert scores[7] == -0.3
+    before = env.probe_probability()
+    _, _, _, _, info = env.step(batch)  # the real step: same scores, and they add up to the skill's probe gain
+    assert info["item_scores"] == pytest.approx(scores, abs=1e-12)
+    cpy_gain = (env.probe_probability() - before)[SKILLS.index("cpy")]
+    assert cpy.sum() == pytest.approx(cpy_gain, rel=1e-6)
+
+
+def test_probe_gain_probes_cover_every_skill_apart_from_training_and_test_problems():
+    kwargs = {**env_meta(V1).smoke, "action": "text", "batch_size": 2}
+    env = gym.make(V1, item_score="probe_gain", **kwargs).unwrapped
+    influence = gym.make(V1, item_score="influence", **kwargs).unwrapped
+    assert np.array_equal(np.bincount(env.probe_skill), [env.probes_per_skill] * len(SKILLS))
+    hash_probe = env.probes[int(np.flatnonzero(env.probe_skill == SKILLS.index("hash"))[0])][0]
+    assert influence.probes == [p for p, s in zip(env.probes, env.probe_skill) if SKILLS[s] != "hash"]
+    assert not {p for p, _ in env.probes} & {p for items in env.test.values() for p, _ in items}
+    env.reset(seed=0)
+    _, _, _, _, info = env.step((hash_probe, env.probes[0][0]))  # a teacher cannot train the student on a probe
+    assert info["problem_valid"] == [False, False]
+    with pytest.raises(Exception, match="probe_gain"):
+        influence.reset(seed=0)
+        influence.lookahead_probe_gain([("c:abcde=", "abcde")], ["cpy"])

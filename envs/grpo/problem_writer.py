@@ -47,6 +47,16 @@ Item scores (``item_score``):
   plain gradient step of size ``lr`` on the item alone. It is an estimate, not a
   measurement: ``benchmarks/bench_lm_influence.py`` compares it with real
   one-step gains (recorded in ``benchmarks/results/lm_influence.json``).
+- ``"probe_gain"``: the gain of the batch's student step on held-out *probes* of
+  each item's skill. Every skill, the distractor included, has
+  ``probes_per_skill`` fixed probe problems (held out from training and disjoint
+  from the test set); the step's gain of a skill is the mean change of ``p`` over
+  its probes, and each valid item of the skill scores that gain divided by the
+  number of the batch's items of the skill, so the item scores add up to the
+  probe gain of the skills practised. A score on the item itself (learnability,
+  gain) also pays for memorising it; this one pays only for what generalises, so
+  distractor items score about 0. :meth:`ProblemWriterEnv.lookahead_probe_gain`
+  measures the same scores ahead of the step (a trial step, then undone).
 
 Spaces:
 
@@ -185,7 +195,7 @@ class ProblemWriterEnv(TeacherEnv):
         batch_size: problems per step.
         action: "text" (a Tuple of problem strings) or "skill" (Discrete: a random batch of skill k).
         observation: "vector" (Box of accuracy and recent item score per skill) or "text".
-        item_score: "learnability" or "gain".
+        item_score: "learnability", "gain", "influence" or "probe_gain".
         temperature: softmax temperature of the exact probability p.
         invalid_penalty: reward cost of each invalid problem (>= 0).
         replay: earlier problems replayed in every student step.
@@ -193,7 +203,8 @@ class ProblemWriterEnv(TeacherEnv):
         test_per_skill: held-out test problems per skill (at most half of the skill's problems).
         lr: the student's AdamW learning rate.
         student: TinyLMConfig fields of the student (warm-up fields are ignored).
-        probes_per_skill: probe problems per learnable skill of the "influence" item score.
+        probes_per_skill: probe problems per learnable skill of the "influence" item score (per skill, the
+            distractor included, of "probe_gain").
         digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
         word_length: letters of the cpy / rev / hash words (3 in v0).
     """
@@ -210,7 +221,7 @@ class ProblemWriterEnv(TeacherEnv):
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
         self.obs_mode = check_choice("observation", observation, ("vector", "text"))
-        self.item_score = check_choice("item_score", item_score, ("learnability", "gain", "influence"))
+        self.item_score = check_choice("item_score", item_score, ("learnability", "gain", "influence", "probe_gain"))
         self.probes_per_skill = check_int("probes_per_skill", probes_per_skill, low=1, high=50)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
@@ -247,12 +258,14 @@ class ProblemWriterEnv(TeacherEnv):
                      for s in SKILLS}
         self._held_out = {p for items in self.test.values() for p, _ in items}
         self.probes: list[tuple[str, str]] = []
-        if self.item_score == "influence":  # a fixed draw per learnable skill, disjoint from the test set
+        self.probe_skill = np.zeros(0, dtype=np.int64)  # the skill index of each probe
+        if self.item_score in ("influence", "probe_gain"):  # a fixed draw per skill, disjoint from the test set
             probe_rng = np.random.default_rng(54321)
-            for s in SKILLS:
-                if s != DISTRACTOR:
+            for i, s in enumerate(SKILLS):  # the distractor is last: the learnable skills' probes are the same
+                if s != DISTRACTOR or self.item_score == "probe_gain":
                     pool = self.space.distinct(s, self.probes_per_skill, probe_rng, exclude=self._held_out)
                     self.probes += [(p, self.space.solve(p)[1]) for p in pool]
+                    self.probe_skill = np.concatenate([self.probe_skill, np.full(len(pool), i)])
             self._held_out |= {p for p, _ in self.probes}
         self.student = None
 
@@ -300,9 +313,13 @@ class ProblemWriterEnv(TeacherEnv):
                 from teachgym.envs.grpo.influence import influence_scores
 
                 scores = influence_scores(self.student.model, self.student.tokenizer, items, self.probes, self.lr)
+            elif self.item_score == "probe_gain":
+                probes_before = self.probe_probability()
             self.student.train(items)
             if self.item_score == "gain":
                 scores = self.student.probabilities(items)[0] - p_before
+            elif self.item_score == "probe_gain":
+                scores = self.credit_probe_gain(self.probe_probability() - probes_before, skills)
             elif self.item_score == "learnability":
                 scores = p_before * (1.0 - p_before)
             if (self._t + 1) % self.eval_every == 0 or self._t + 1 >= self.n_steps:
@@ -323,6 +340,37 @@ class ProblemWriterEnv(TeacherEnv):
             info[keys.ARM.name] = SKILLS.index(skills[0])
         return Taught(outcome=float(np.mean(scores)) if items else 0.0, reward=reward, task=[i[0] for i in items],
                       info=info)
+
+    def probe_probability(self) -> np.ndarray:
+        """Per skill, the mean exact probability ``p`` of the right answer over its probes (0 without probes)."""
+        p, _ = self.student.probabilities(self.probes)
+        counts = np.bincount(self.probe_skill, minlength=len(SKILLS))
+        return np.bincount(self.probe_skill, weights=p, minlength=len(SKILLS)) / np.maximum(counts, 1)
+
+    @staticmethod
+    def credit_probe_gain(skill_gain: np.ndarray, skills: list[str]) -> np.ndarray:
+        """Each item's share of its skill's probe gain: the gain divided by the batch's items of the skill."""
+        arm_of = np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
+        counts = np.bincount(arm_of, minlength=len(SKILLS))
+        return np.asarray(skill_gain, dtype=np.float64)[arm_of] / np.maximum(counts[arm_of], 1)
+
+    def lookahead_probe_gain(self, items: list[tuple[str, str]], skills: list[str]) -> np.ndarray:
+        """The ``"probe_gain"`` scores of a student step on ``items``, measured by a trial step that is then undone.
+
+        The student's weights, optimizer, replay memory and RNG are restored, so the
+        env's own step on the same batch gives the same scores.
+        """
+        if self.item_score != "probe_gain":
+            raise ConfigError(f"lookahead_probe_gain needs item_score='probe_gain', got {self.item_score!r}")
+        if not items:
+            return np.zeros(0)
+        with global_rngs_preserved():
+            state = self.student.state_dict()
+            before = self.probe_probability()
+            self.student.train(items)
+            gain = self.probe_probability() - before
+            self.student.load_state_dict(state)
+        return self.credit_probe_gain(gain, skills)
 
     def _arm_info(self, skills: list[str], p: np.ndarray) -> dict[str, Any]:
         """The per-arm (per-skill) signals of a step (see the module docstring)."""
