@@ -33,6 +33,7 @@ Three parts (``--part``), each recorded with ``_common.record``:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -59,10 +60,15 @@ def make_native_cartpole():
     return gym.make("CartPole-v1")
 
 
-def make_taught_cartpole():
+def fixed_options(task) -> dict:
+    """Any task as Gymnasium's default bound: the teacher's work is all there, the episodes are native's."""
+    return {"low": -DEFAULT_BOUND, "high": DEFAULT_BOUND}
+
+
+def make_taught_cartpole(task_key=cartpole_options):
     from teachgym.integrations import TaskSetter
 
-    return TaskSetter(gym.make("CartPole-v1"), task_key=cartpole_options)
+    return TaskSetter(gym.make("CartPole-v1"), task_key=task_key)
 
 
 class PowerMountainCar(gym.Env):
@@ -117,6 +123,10 @@ THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: 
     "ucb/episode": ("ucb", "discrete", {}),
     "random/step": ("random", "box", {"update": "step"}),
     "ucb/step": ("ucb", "discrete", {"update": "step"}),
+    # Per-step updates on native's episode lengths: random over the default bound, and UCB whose 5 arms all
+    # reset to the default bound (its choices and per-step updates as above, the env's cost as native's).
+    "fixed/step": ("random", "fixed", {"update": "step"}),
+    "ucb/step/fixed": ("ucb", "discrete-fixed", {"update": "step"}),
 }
 
 
@@ -127,12 +137,15 @@ def _vector_env(condition: str, n_envs: int, vector=gym.vector.AsyncVectorEnv):
     if spec is None:
         return vector([make_native_cartpole] * n_envs)
     teacher, kind, kwargs = spec
-    if kind == "discrete":
+    make = make_taught_cartpole
+    if kind == "discrete-fixed":
+        make = functools.partial(make_taught_cartpole, fixed_options)
+    if kind.startswith("discrete"):
         space = spaces.Discrete(5)
     else:
         low, high = (BOUND_LOW, BOUND_HIGH) if kind == "box" else (DEFAULT_BOUND, DEFAULT_BOUND)
         space = spaces.Box(low, high, (1,), dtype=np.float32)
-    return TeacherVectorEnv(vector([make_taught_cartpole] * n_envs), teacher, space, seed=0, **kwargs)
+    return TeacherVectorEnv(vector([make] * n_envs), teacher, space, seed=0, **kwargs)
 
 
 def _cpu_seconds(pids) -> float:
@@ -257,7 +270,7 @@ def part_accounting(args) -> None:
         print(f"{name:<24} {row['cpu_us_per_env_step']:6.2f} us/env step ({row['added_us_per_env_step']:+.2f})")
     for envs in sides.values():
         envs.close()
-    record("integrations_accounting", "integrations", summary, None,
+    record(args.name if args.name != "integrations_throughput" else "integrations_accounting", "integrations", summary, None,
            notes=f"CartPole-v1 x {n_envs} in SyncVectorEnv (one process, no pipes), random actions, {args.blocks} "
                  f"blocks of {block_steps} steps per condition in rotating order; process CPU time per env step.")
 

@@ -173,15 +173,50 @@ def test_vector_env_plays_every_episode_on_the_teachers_task_and_reports_it_once
     envs.close()
 
 
-def test_step_updates_report_every_reward_with_its_episodes_task():
-    envs = TeacherVectorEnv(gym.vector.SyncVectorEnv([lambda: TaskSetter(CountdownEnv(), task_key="level")] * 2),
-                            LoggingCycle(), spaces.Discrete(4, start=1), seed=0, update="step")
-    envs.reset(seed=0)
-    for _ in range(30):
-        envs.step(np.zeros(2, dtype=np.int64))
-    updates = envs.teacher.updates
-    assert updates and all(reward == task for task, reward, _ in updates)
-    assert len(updates) == envs.env_steps
+@pytest.mark.parametrize("vector,mode", [(gym.vector.SyncVectorEnv, AutoresetMode.NEXT_STEP),
+                                         (gym.vector.SyncVectorEnv, AutoresetMode.SAME_STEP),
+                                         (gym.vector.AsyncVectorEnv, AutoresetMode.NEXT_STEP)],
+                         ids=["sync-next_step", "sync-same_step", "async-next_step"])
+def test_step_updates_report_every_reward_with_its_episodes_task(vector, mode):
+    streams = {}
+    for where, outcome in (("main", "return"), ("worker", lambda r, n, info: r)):  # a lambda: the sub-envs report
+        envs = TeacherVectorEnv(vector([lambda: TaskSetter(CountdownEnv(), task_key="level", outcome=outcome)] * 3,
+                                       autoreset_mode=mode),
+                                LoggingCycle(), spaces.Discrete(4, start=1), seed=0, buffer=2, update="step")
+        envs.reset(seed=0)
+        for t in range(40):
+            if t == 25:  # an explicit reset mid-episode
+                envs.reset(seed=1)
+            envs.step(np.zeros(3, dtype=np.int64))
+        updates = envs.teacher.updates
+        assert updates and all(reward == task for task, reward, _ in updates)
+        assert len(updates) == envs.env_steps == envs.curriculum.episodes
+        streams[where] = updates
+        envs.close()
+    assert streams["main"] == streams["worker"]
+
+
+class InfoLog(LoggingCycle):
+    """LoggingCycle that keeps each update's whole info, in key order."""
+
+    def update(self, action, reward, obs, info):
+        self.updates.append((action, reward, list(info.items())))
+
+
+def test_report_steps_gives_the_teacher_what_one_report_per_step_does():
+    curricula = [TaskCurriculum(InfoLog(), spaces.Discrete(3), seed=0, teacher_info={"easy_to_hard": [0, 1, 2]})
+                 for _ in range(2)]
+    for curriculum in curricula:
+        curriculum.budget_used = 0.25
+    rounds = [([0, None, 2], [1.0, 5.0, -0.5]), ([None, None, None], [0.0, 0.0, 0.0]), ([1, 1, 0], [2.0, 3.0, 4.0])]
+    for tasks, rewards in rounds:
+        for task, reward in zip(tasks, rewards):
+            if task is not None:
+                curricula[0].report(task, reward, step_reward=True)
+        curricula[1].report_steps(tasks, rewards)
+    assert curricula[0].teacher.updates == curricula[1].teacher.updates
+    assert len(curricula[1].teacher.updates) == curricula[1].episodes == 5
+    assert [dict(items)["episodes"] for _, _, items in curricula[1].teacher.updates] == [0, 1, 2, 3, 4]
 
 
 class EpisodeLog(LoggingCycle):

@@ -103,11 +103,9 @@ class TeacherCallback(BaseCallback):
         curriculum = self.curriculum
         self._set_budget()
         if self.update_mode == "step":
-            rewards = self.locals["rewards"]
-            for i, task_id in enumerate(self._current):
-                task = self._tasks.get(task_id)
-                if task is not None:
-                    curriculum.report(task, float(rewards[i]), step_reward=True)
+            tasks = self._tasks
+            curriculum.report_steps([tasks.get(task_id) for task_id in self._current],
+                                    np.asarray(self.locals["rewards"], dtype=np.float64).tolist())
         if not dones.any():
             return True
         for i in np.flatnonzero(dones).tolist():

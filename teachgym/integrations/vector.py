@@ -84,6 +84,7 @@ class TeacherVectorEnv(VectorWrapper):
         n = self.num_envs
         self._pending: list[deque] = [deque() for _ in range(n)]  # ids of tasks sent, not started yet
         self._current: list[int | None] = [None] * n  # the id of each sub-env's episode's task
+        self._playing: list[Any] = [None] * n  # that task until its episode is reported (None: no step updates)
         self._tasks: dict[int, Any] = {}  # id -> task, from sending to the episode's report
         self._next_id = 0
         self._n_envs = n
@@ -127,7 +128,8 @@ class TeacherVectorEnv(VectorWrapper):
 
     def _start(self, i: int) -> None:
         """Sub-env ``i`` reset: it took the head of its queue (nothing if the queue was empty)."""
-        self._current[i] = self._pending[i].popleft() if self._pending[i] else None
+        task_id = self._current[i] = self._pending[i].popleft() if self._pending[i] else None
+        self._playing[i] = self._tasks.get(task_id)
 
     def _resync(self, i: int, queued: int) -> None:
         """Drop tasks that resets this wrapper did not see consumed (the sub-env reported ``queued`` left)."""
@@ -149,6 +151,7 @@ class TeacherVectorEnv(VectorWrapper):
             current, queued = states[i]
             self._resync(i, queued)
             self._current[i] = current
+            self._playing[i] = self._tasks.get(current)
         if self._outcomes is not None:
             self._returns[resets] = 0.0
             for i in resets.tolist():
@@ -209,12 +212,10 @@ class TeacherVectorEnv(VectorWrapper):
         if self.total_steps is not None:
             curriculum.budget_used = min(1.0, env_steps / self.total_steps)
         if self.update_mode == "step":
-            tasks, report = self._tasks, curriculum.report
-            for i, (task_id, reward) in enumerate(zip(self._current, rewards.tolist())):
-                if task_id is not None and (not resetting or i not in resetting):
-                    task = tasks.get(task_id)
-                    if task is not None:
-                        report(task, reward, step_reward=True)
+            playing = self._playing
+            if resetting:  # a NEXT_STEP reset step is no transition of any episode
+                playing = [None if i in resetting else task for i, task in enumerate(playing)]
+            curriculum.report_steps(playing, rewards.tolist())
         for i in resetting:
             self._start(i)
         if self._outcomes is None:
@@ -225,6 +226,8 @@ class TeacherVectorEnv(VectorWrapper):
                     task_id, outcome, episode_return, length, queued = reports[i]
                     self._resync(i, queued)
                     task = self._tasks.pop(task_id, None)
+                    if self._current[i] == task_id:
+                        self._playing[i] = None
                     if task is not None and self.update_mode == "episode":
                         curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
         else:  # a NEXT_STEP reset step adds a reward of 0 to a return already set back to 0
@@ -239,6 +242,7 @@ class TeacherVectorEnv(VectorWrapper):
         start = t + 1 if self._next_step else t
         for i in ended:
             task = self._tasks.pop(self._current[i], None)
+            self._playing[i] = None
             episode_return, length = float(returns[i]), t - starts[i]
             returns[i], starts[i] = 0.0, start
             if task is None or self.update_mode != "episode":
