@@ -228,12 +228,16 @@ def test_sec_fast_paths_choose_what_its_general_path_chooses(kwargs):
 
 
 def test_a_converged_recall_model_does_not_halve_steps_whose_gain_is_rounding_noise(monkeypatch):
-    """In this recorded run the fit converges early; a rejected step is then tested once, not 12 times."""
+    """In this recorded run the fit converges early; a rejected step is then tested once, not 12 times.
+
+    The NumPy backend's methods are counted here; tests/test_recall_numba.py counts the compiled backend's.
+    """
     from teachgym.teachers.tutoring.recall_model import RecallModel
 
     tests, steps = [], []
     original_try, original_step = RecallModel._try, RecallModel._scoring_step
     monkeypatch.setattr(RecallModel, "_try", lambda self, *a: tests.append(1) or original_try(self, *a))
     monkeypatch.setattr(RecallModel, "_scoring_step", lambda self, *a: steps.append(1) or original_step(self, *a))
-    assert replay(RUNS["threshold{'lookahead': 5.0, 'threshold': 0.375}|Flashcards-HLR|1"])[0] == -1
+    run = RUNS["threshold{'lookahead': 5.0, 'threshold': 0.375}|Flashcards-HLR|1"]
+    assert replay(dict(run, teacher_kwargs={**run["teacher_kwargs"], "backend": "numpy"}))[0] == -1
     assert len(steps) == 900 and len(tests) < 1.2 * len(steps)

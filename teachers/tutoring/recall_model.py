@@ -46,14 +46,22 @@ step, whatever the deck size):
 - Once the fit has converged, a step's expected gain is below the rounding
   error of the log-posterior and the backtracking test compares noise: a
   rejected step whose gain is that small is not halved further.
+
+``backend="numba"`` runs the same algorithm as compiled loops over the reviews
+(``recall_kernels.py``; needs the ``fast`` extra); ``"auto"``, the default,
+takes it when numba is importable. The two backends round differently and
+agree to rounding (``tests/test_recall_numba.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from scipy.linalg import blas, lapack
+
+from teachgym.validation import ConfigError, check_choice
 
 try:
     from numpy._core.umath import clip as _clip  # the clip ufunc, without np.clip's Python wrapper
@@ -80,6 +88,34 @@ def features(attempts: np.ndarray, correct: np.ndarray) -> np.ndarray:
     attempts = np.asarray(attempts, dtype=np.float64)
     return np.stack([np.ones_like(attempts), attempts, np.asarray(correct, dtype=np.float64), np.log1p(attempts)],
                     axis=-1)
+
+
+BACKENDS = ("auto", "numpy", "numba")
+
+
+@functools.cache
+def _kernels():
+    """The compiled kernels module, or None when numba cannot be imported."""
+    try:
+        import numba  # noqa: F401  (only whether it imports)
+    except ImportError:
+        return None
+    from teachgym.teachers.tutoring import recall_kernels
+
+    return recall_kernels
+
+
+def resolve_backend(backend: str) -> str:
+    """``"numpy"`` or ``"numba"`` for a ``backend`` in :data:`BACKENDS` (``"auto"``: numba if it can be imported)."""
+    check_choice("backend", backend, BACKENDS)
+    if backend == "numpy":
+        return "numpy"
+    if _kernels() is None:
+        if backend == "numba":
+            raise ConfigError("backend='numba' needs numba, which cannot be imported: install the 'fast' extra "
+                              "(pip install 'teachgym[fast]'), or use backend='numpy' or 'auto'")
+        return "numpy"
+    return "numba"
 
 
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -120,13 +156,17 @@ class RecallModel:
         item_std: prior std of the item offsets.
         iterations: scoring steps per new review.
         capacity: reviews the buffers hold before they grow (doubling).
+        backend: "numpy" (NumPy/BLAS calls), "numba" (compiled loops; the ``fast`` extra) or "auto" (numba if
+            importable, else numpy). The same estimator; they agree to rounding.
 
     Attributes:
         n_events: reviews recorded.
+        backend: the backend in use, "numpy" or "numba".
     """
 
     def __init__(self, n_items: int, log_h_prior: float = np.log(60.0), w_std: float = 2.0, item_std: float = 1.0,
-                 iterations: int = 3, capacity: int = 256):
+                 iterations: int = 3, capacity: int = 256, backend: str = "auto"):
+        self.backend = resolve_backend(backend)
         self.n_items = n_items
         self.n_params = n_params = N_FEATURES + n_items
         self.iterations = iterations
@@ -178,6 +218,12 @@ class RecallModel:
         self._inverse_d = 1.0 / self._item_precision
         self._phi = np.ones((n_items, N_FEATURES))
         self._views = _Views(self, 0)
+        self._fit = None
+        if self.backend == "numba":  # the compiled path's arrays replace the NumPy path's estimate and posterior
+            self._fit = fit = _kernels().CompiledFit(self.prior_mean, self.prior_precision, capacity,
+                                                     (MAX_STEP, MAX_HALVINGS, MAX_LOG_H, TINY))
+            self._neg_theta, self._s_inverse, self._v, self._inverse_d, self._d = (
+                fit.neg_theta, fit.s_inverse, fit.v, fit.inverse_d, fit.d)
 
     @property
     def theta(self) -> np.ndarray:
@@ -193,6 +239,10 @@ class RecallModel:
 
     def add(self, item: int, attempts: float, correct: float, lag: float, recalled: bool) -> None:
         """Record one review and refit."""
+        if self._fit is not None:
+            self._fit.add(self.n_events, item, attempts, correct, lag, recalled, self.iterations)
+            self.n_events += 1
+            return
         k = self.n_events
         if k == self._neg_lag.size:
             self._grow()
@@ -238,6 +288,8 @@ class RecallModel:
 
     def log_posterior(self, theta: np.ndarray) -> float:
         """Log-likelihood of the recorded reviews plus log-prior, up to a constant."""
+        if self._fit is not None:
+            return self._fit.log_posterior(self.n_events, theta)
         k, n_params = self.n_events, self.n_params
         z = np.clip(self._design[n_params:n_params + k] @ theta, -MAX_LOG_H, MAX_LOG_H)
         u = -self._neg_lag[:k] * np.exp(-z)
@@ -321,6 +373,9 @@ class RecallModel:
         Items with the same counts, lag and posterior get exactly the same prediction (every item's arithmetic is
         the same, with no BLAS kernel that rounds its last rows otherwise), so a tie between them stays a tie.
         """
+        if self._fit is not None:
+            return self._fit.predict(attempts, correct, lag, self._neg_theta, self._v, self._s_inverse,
+                                     self._inverse_d, _NODES, _WEIGHTS)
         phi = self._phi
         phi[:, 1] = attempts
         phi[:, 2] = correct

@@ -46,7 +46,7 @@ import numpy as np
 from gymnasium import spaces
 
 from teachgym import info as keys
-from teachgym.teachers.tutoring.recall_model import RecallModel
+from teachgym.teachers.tutoring.recall_model import RecallModel, resolve_backend
 from teachgym.teachers.tutoring.tutoring_base import TutorTeacher
 from teachgym.validation import ConfigError, check_choice, check_float
 
@@ -64,12 +64,14 @@ class ThresholdTutor(TutorTeacher):
         w_std: prior std of the fitted model's shared coefficients.
         lookahead: the fitted model predicts recall this long (log time unit, >= 0) after the next answer.
         mask_prior_days: on a review-mask env, the fitted model's prior half-life in days.
+        backend: the fitted model's backend: "auto" (compiled with numba when it is installed, the ``fast`` extra),
+            "numpy" or "numba" (see :class:`~teachgym.teachers.tutoring.recall_model.RecallModel`).
     """
 
     supported_spaces = (spaces.Discrete, spaces.MultiBinary)
 
     def __init__(self, threshold: float = 0.3, model: str = "fitted", item_std: float = 1.0, w_std: float = 2.0,
-                 lookahead: float = 0.0, mask_prior_days: float = 5.0):
+                 lookahead: float = 0.0, mask_prior_days: float = 5.0, backend: str = "auto"):
         super().__init__()
         self.threshold = check_float("threshold", threshold, low=0.0, high=1.0)
         self.lookahead = check_float("lookahead", lookahead, low=0.0, high=1e9)
@@ -77,6 +79,7 @@ class ThresholdTutor(TutorTeacher):
         self.item_std = check_float("item_std", item_std, low=0.0, low_open=True)
         self.w_std = check_float("w_std", w_std, low=0.0, low_open=True)
         self.mask_prior_days = check_float("mask_prior_days", mask_prior_days, low=0.0, low_open=True, high=1e6)
+        self.backend = resolve_backend(backend)
 
     def _setup(self) -> None:
         self._mask = isinstance(self.action_space, spaces.MultiBinary)
@@ -141,11 +144,12 @@ class ThresholdTutor(TutorTeacher):
         if self._mask:
             self._previous = None
             self._recall_model = RecallModel(self.n_items, log_h_prior=np.log(self.mask_prior_days),
-                                             w_std=self.w_std, item_std=self.item_std)
+                                             w_std=self.w_std, item_std=self.item_std, backend=self.backend)
             return
         self._fallback_order = self.rng.permutation(self.n_items)
         self._fallback_position = 0
-        self._recall_model = RecallModel(self.n_items, w_std=self.w_std, item_std=self.item_std)
+        self._recall_model = RecallModel(self.n_items, w_std=self.w_std, item_std=self.item_std,
+                                         backend=self.backend)
         self._previous = None  # (attempts, correct, since_review) when the last item was chosen
 
     def _choose(self, obs, info) -> int:
