@@ -134,51 +134,77 @@ def _scoring_step(items, reviews, n, neg_theta, prior_mean, prior_precision, sta
     n_items = d.size
     step, candidate, deviation = work[0], work[1], work[2]
     g_b = np.empty(n_items)
-    c = np.zeros((4, n_items))
+    c = np.zeros((n_items, 4))  # C^T: row i is item i's column of C
     g_w = np.empty(4)  # the gradient's w part, then rhs = g_w - C D^-1 g_b
     step_w = np.empty(4)
     a = schur
-    # The prior's pseudo-observations: score -precision (theta - mean), weight its precision.
-    for f in range(4):
-        g_w[f] = prior_precision[f] * (neg_theta[f] + prior_mean[f])
-        for g in range(4):
-            a[f, g] = prior_precision[f] if f == g else 0.0
     for i in range(n_items):
         g_b[i] = prior_precision[4 + i] * (neg_theta[4 + i] + prior_mean[4 + i])
-    # Score r (p - y) and Fisher weight p nu r of each review, with nu = -u and r = nu / q.
+    # The prior's pseudo-observations (score -precision (theta - mean), weight the precision) start the sums; then
+    # each review's score r (p - y) and Fisher weight p nu r, with nu = -u and r = nu / q, times phi = (1, x1..x3).
+    g0 = prior_precision[0] * (neg_theta[0] + prior_mean[0])
+    g1 = prior_precision[1] * (neg_theta[1] + prior_mean[1])
+    g2 = prior_precision[2] * (neg_theta[2] + prior_mean[2])
+    g3 = prior_precision[3] * (neg_theta[3] + prior_mean[3])
+    a00, a01, a02, a03 = prior_precision[0], 0.0, 0.0, 0.0
+    a10, a11, a12, a13 = 0.0, prior_precision[1], 0.0, 0.0
+    a20, a21, a22, a23 = 0.0, 0.0, prior_precision[2], 0.0
+    a30, a31, a32, a33 = 0.0, 0.0, 0.0, prior_precision[3]
     buffer = BUFFERS + 2 * int(state[STATE_CURRENT])
-    phi = np.empty(4)
-    phi[0] = 1.0
     for k in range(n):
         nu, q = reviews[buffer, k], reviews[buffer + 1, k]
         p = math.exp(nu)
         r = nu / q
         score = (p - reviews[RECALLED, k]) * r
-        weight = (r * nu) * p
-        phi[1], phi[2], phi[3] = reviews[ATTEMPTS, k], reviews[CORRECT, k], reviews[LOG_ATTEMPTS, k]
+        w0 = (r * nu) * p
+        x1, x2, x3 = reviews[ATTEMPTS, k], reviews[CORRECT, k], reviews[LOG_ATTEMPTS, k]
+        w1, w2, w3 = x1 * w0, x2 * w0, x3 * w0
+        g0 += score
+        g1 += score * x1
+        g2 += score * x2
+        g3 += score * x3
+        a00 += w0
+        a01 += w0 * x1
+        a02 += w0 * x2
+        a03 += w0 * x3
+        a10 += w1
+        a11 += w1 * x1
+        a12 += w1 * x2
+        a13 += w1 * x3
+        a20 += w2
+        a21 += w2 * x1
+        a22 += w2 * x2
+        a23 += w2 * x3
+        a30 += w3
+        a31 += w3 * x1
+        a32 += w3 * x2
+        a33 += w3 * x3
         item = items[k]
-        for f in range(4):
-            g_w[f] += score * phi[f]
-            weighted = phi[f] * weight
-            c[f, item] += weighted
-            for g in range(4):
-                a[f, g] += weighted * phi[g]
         g_b[item] += score
+        c[item, 0] += w0
+        c[item, 1] += w1
+        c[item, 2] += w2
+        c[item, 3] += w3
+    g_w[0], g_w[1], g_w[2], g_w[3] = g0, g1, g2, g3
+    a[0, 0], a[0, 1], a[0, 2], a[0, 3] = a00, a01, a02, a03
+    a[1, 0], a[1, 1], a[1, 2], a[1, 3] = a10, a11, a12, a13
+    a[2, 0], a[2, 1], a[2, 2], a[2, 3] = a20, a21, a22, a23
+    a[3, 0], a[3, 1], a[3, 2], a[3, 3] = a30, a31, a32, a33
     # D = C's phi_0 row + the item prior; S = A - C D^-1 C^T and rhs = g_w - C D^-1 g_b; step_w = S^-1 rhs.
     for i in range(n_items):
-        d[i] = c[0, i] + prior_precision[4 + i]
+        d[i] = c[i, 0] + prior_precision[4 + i]
         step[4 + i] = g_b[i] / d[i]
         for f in range(4):
-            v[i, f] = c[f, i] / d[i]
+            v[i, f] = c[i, f] / d[i]
     for g in range(4):
         total = 0.0
         for i in range(n_items):
-            total += step[4 + i] * c[g, i]
+            total += step[4 + i] * c[i, g]
         g_w[g] -= total
         for f in range(4):
             total = 0.0
             for i in range(n_items):
-                total += v[i, f] * c[g, i]
+                total += v[i, f] * c[i, g]
             a[f, g] -= total
     if not _solve4(a, g_w, step_w):
         return False
