@@ -40,10 +40,10 @@ SETTINGS = {"n_steps": 20, "updates_per_step": 4, "probes_per_arm": 8, "test_per
             "tiny": {"warmup_steps": 600}}
 
 
-def _scan_seed(env_kwargs: dict, seed: int) -> list[dict]:
+def _scan_seed(env_id: str, env_kwargs: dict, seed: int) -> list[dict]:
     """One seed of the scan: each arm practised alone for the whole budget, from the same warmed student."""
     pin_one_thread()
-    env = bench_grpo.make_env(ENV_ID, env_kwargs)
+    env = bench_grpo.make_env(env_id, env_kwargs)
     rows = []
     for arm, name in enumerate(env.family.arm_names):
         _, info = env.reset(seed=seed)
@@ -72,7 +72,8 @@ def bench_scan(args) -> dict:
     """Per arm, averaged over seeds: probe score at the start and end of a run that practises only that arm."""
     context = get_context("spawn")  # torch in forked children is fragile
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
-        runs = [row for rows in pool.map(_scan_seed, [args.env_kwargs] * len(args.seeds), args.seeds)
+        runs = [row for rows in pool.map(_scan_seed, [args.env] * len(args.seeds), [args.env_kwargs] * len(args.seeds),
+                                              args.seeds)
                 for row in rows]
     arms = list(dict.fromkeys(r["arm"] for r in runs))
     summary = {}
@@ -97,6 +98,22 @@ def scan_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def merge_quality(args) -> dict:
+    """The quality result of several parallel runs' ``--out`` files (same env and settings, any teachers/seeds)."""
+    parts = [json.loads(path.read_text()) for path in args.sources]
+    for part in parts:
+        if part["job"] != "quality" or part["env"] != parts[0]["env"] or part["env_kwargs"] != parts[0]["env_kwargs"]:
+            raise SystemExit(f"--from: {args.sources} are not quality runs of one env with the same settings")
+    args.env, args.env_kwargs = parts[0]["env"], parts[0]["env_kwargs"]
+    runs = [run for part in parts for run in part["runs"]]
+    args.teachers = list(dict.fromkeys(run["teacher"] for run in runs))
+    args.seeds = sorted({run["seed"] for run in runs})
+    kwargs = args.env_kwargs
+    summary = bench_grpo.summarize(runs, args.teachers, args.threshold, kwargs["updates_per_step"], kwargs["n_steps"])
+    return {"job": "quality", "env": args.env, "env_kwargs": kwargs, "machine": machine(), "runs": runs,
+            "summary": summary, "load": " / ".join(part["load"] for part in parts)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("job", choices=["speed", "overhead", "quality", "scan"])
@@ -106,21 +123,29 @@ def main(argv=None) -> int:
     parser.add_argument("--teachers", type=lambda s: s.split(","),
                         default=["random", "rg-threshold", "learnability", "sec", "dump"])
     parser.add_argument("--threshold", type=float, default=0.3, help="target probe score (quality)")
+    parser.add_argument("--env", default=ENV_ID, help="a GRPOReasoning env id")
+    parser.add_argument("--from", dest="sources", type=lambda s: [Path(x) for x in s.split(",")], default=None,
+                        help="quality: summarise and record these --out files of parallel runs instead of running")
+    parser.add_argument("--no-record", action="store_true", help="write --out only (a part of a parallel run)")
     parser.add_argument("--jobs", type=int, default=1, help="parallel processes, one seed each (scan)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON result here")
     parser.add_argument("--name", default=None, help="result name (default grpo_reasoning_<job>)")
     args = parser.parse_args(argv)
-    args.env = ENV_ID
     args.env_kwargs = {**SETTINGS, **args.env_kwargs}
     pin_one_thread()
     jobs = {"speed": bench_grpo.bench_speed, "overhead": bench_grpo.bench_overhead,
             "quality": bench_grpo.bench_quality, "scan": bench_scan}
-    result = {"job": args.job, "env": ENV_ID, "env_kwargs": args.env_kwargs, "machine": machine(),
-              **jobs[args.job](args)}
+    if args.sources:
+        result = merge_quality(args)
+    else:
+        result = {"job": args.job, "env": args.env, "env_kwargs": args.env_kwargs, "machine": machine(),
+                  **jobs[args.job](args)}
     if args.out:
         args.out.write_text(json.dumps(result, indent=1, default=float))
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "summary")}, indent=1, default=float))
-    notes = f"{ENV_ID}, env kwargs {args.env_kwargs}"
+    if args.no_record:
+        return 0
+    notes = f"{args.env}, env kwargs {args.env_kwargs}"
     if args.job == "scan":
         print(scan_table(result["summary"]))
         per_seed = {r["arm"] + f" seed {r['seed']}": {k: r[k] for k in ("start", "end", "best", "grpo_signal")}
