@@ -4,6 +4,9 @@
     python benchmarks/bench_grpo_reasoning.py overhead --steps 10
     python benchmarks/bench_grpo_reasoning.py quality --seeds 0,1,2,3,4 \\
         --teachers random,rg-threshold,learnability,sec,dump --threshold 0.3
+    python benchmarks/bench_grpo_reasoning.py quality --seeds 0,1,2 --no-record --out runs/a.json ...
+    python benchmarks/bench_grpo_reasoning.py quality --seeds 3,4 --no-record --out runs/b.json ...
+    python benchmarks/bench_grpo_reasoning.py quality --from runs/a.json,runs/b.json --gain 0.03 --name NAME
     python benchmarks/bench_grpo_reasoning.py scan --seeds 0,1 --jobs 2 \\
         --env-kwargs '{"tasks": {"datasets": ["chain_sum", "gcd"], "levels": 3}}'
 
@@ -12,6 +15,10 @@ The jobs are those of ``bench_grpo.py`` (same measurements, same bare
 reasoning-gym env; ``--env-kwargs`` (JSON) overrides this script's settings
 (:data:`SETTINGS`), which keep a CPU run short: a smaller warm-up, 20 teacher
 steps of K = 4 GRPO updates. Results are recorded as ``grpo_reasoning_<job>``.
+
+``quality --from`` merges the ``--out`` files of runs made in parallel (same env
+and settings) and records them as one result; ``--gain`` sets the threshold to
+the warmed student's probe score plus the gain.
 
 ``scan``: what the student can learn from one arm alone. For every arm and
 seed, the warmed student practises only that arm for the whole budget
@@ -98,6 +105,21 @@ def scan_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def relative_threshold(args, result: dict) -> None:
+    """Set ``args.threshold`` to the warmed student's probe score plus ``args.gain`` and summarise again.
+
+    Every run starts from the same warmed student and probe set, so the start is one number.
+    """
+    starts = {round(run["curve"][0], 12) for run in result["runs"]}
+    if len(starts) != 1:
+        raise SystemExit(f"--gain: the runs start from different probe scores {sorted(starts)}")
+    args.threshold = starts.pop() + args.gain
+    kwargs = args.env_kwargs
+    result["summary"] = bench_grpo.summarize(result["runs"], args.teachers, args.threshold,
+                                             kwargs["updates_per_step"], kwargs["n_steps"])
+    result["threshold"] = args.threshold
+
+
 def merge_quality(args) -> dict:
     """The quality result of several parallel runs' ``--out`` files (same env and settings, any teachers/seeds)."""
     parts = [json.loads(path.read_text()) for path in args.sources]
@@ -110,6 +132,8 @@ def merge_quality(args) -> dict:
     args.seeds = sorted({run["seed"] for run in runs})
     kwargs = args.env_kwargs
     summary = bench_grpo.summarize(runs, args.teachers, args.threshold, kwargs["updates_per_step"], kwargs["n_steps"])
+    args.parts = [f"{path} (seeds {sorted({r['seed'] for r in part['runs']})})"
+                  for path, part in zip(args.sources, parts)]
     return {"job": "quality", "env": args.env, "env_kwargs": kwargs, "machine": machine(), "runs": runs,
             "summary": summary, "load": " / ".join(part["load"] for part in parts)}
 
@@ -128,6 +152,9 @@ def main(argv=None) -> int:
                         help="quality: summarise and record these --out files of parallel runs instead of running")
     parser.add_argument("--no-record", action="store_true", help="write --out only (a part of a parallel run)")
     parser.add_argument("--jobs", type=int, default=1, help="parallel processes, one seed each (scan)")
+    parser.add_argument("--gain", type=float, default=None,
+                        help="quality: the threshold is the warmed student's probe score plus this (overrides "
+                             "--threshold)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON result here")
     parser.add_argument("--name", default=None, help="result name (default grpo_reasoning_<job>)")
     args = parser.parse_args(argv)
@@ -140,12 +167,16 @@ def main(argv=None) -> int:
     else:
         result = {"job": args.job, "env": args.env, "env_kwargs": args.env_kwargs, "machine": machine(),
                   **jobs[args.job](args)}
+    if args.job == "quality" and args.gain is not None:
+        relative_threshold(args, result)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1, default=float))
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "summary")}, indent=1, default=float))
     if args.no_record:
         return 0
     notes = f"{args.env}, env kwargs {args.env_kwargs}"
+    if args.sources:
+        notes += f"; merged from parallel runs {', '.join(args.parts)}"
     if args.job == "scan":
         print(scan_table(result["summary"]))
         per_seed = {r["arm"] + f" seed {r['seed']}": {k: r[k] for k in ("start", "end", "best", "grpo_signal")}
@@ -172,7 +203,9 @@ def main(argv=None) -> int:
     per_seed = {teacher: finite(s["updates_to_threshold"]) for teacher, s in result["summary"].items()}
     record(args.name or "grpo_reasoning_quality", "grpo", summary,
            {"GRPO updates to the threshold (None: never)": per_seed},
-           notes=f"{notes}; threshold {args.threshold} (mean probe score over all arms), seeds {args.seeds}; runs "
+           notes=f"{notes}; threshold {args.threshold:.4f}"
+                 + (f" (the warmed student's probe score + {args.gain})" if args.gain is not None else "")
+                 + f" (mean probe score over all arms), seeds {args.seeds}; runs "
                  "that never reach it count as the whole budget; 95 % percentile-bootstrap CIs over seeds; "
                  "'random' is the uniform teacher")
     return 0
