@@ -3,7 +3,7 @@
     python benchmarks/bench_grpo_reasoning.py speed --steps 10
     python benchmarks/bench_grpo_reasoning.py overhead --steps 10
     python benchmarks/bench_grpo_reasoning.py quality --seeds 0,1,2,3,4 \\
-        --teachers random,rg-threshold,learnability,sec,dump --threshold 0.3
+        --teachers random,rg-threshold,learnability,sec,dump --gain 0.03
     python benchmarks/bench_grpo_reasoning.py quality --seeds 0,1,2 --no-record --out runs/a.json ...
     python benchmarks/bench_grpo_reasoning.py quality --seeds 3,4 --no-record --out runs/b.json ...
     python benchmarks/bench_grpo_reasoning.py quality --from runs/a.json,runs/b.json --gain 0.03 --name NAME
@@ -14,7 +14,13 @@ The jobs are those of ``bench_grpo.py`` (same measurements, same bare
 ``GRPOTrainer`` loop for the overhead, same bootstrap CIs) run on the
 reasoning-gym env; ``--env-kwargs`` (JSON) overrides this script's settings
 (:data:`SETTINGS`), which keep a CPU run short: a smaller warm-up, 20 teacher
-steps of K = 4 GRPO updates. Results are recorded as ``grpo_reasoning_<job>``.
+steps of K = 4 GRPO updates. ``quality`` and ``scan`` use
+:data:`TEACHING_SETTINGS` on top: the env's own 1500-step warm-up (after 600
+steps no arm gains within the budget), 50 teacher steps (200 updates), 16
+probes per arm, learning rate 3e-4. ``quality``'s threshold is the mean probe
+score over all arms (the target distribution, as the env's score) and by
+default the warmed student's plus :data:`DEFAULT_GAIN`. Results are recorded
+as ``grpo_reasoning_<job>``.
 
 ``quality --from`` merges the ``--out`` files of runs made in parallel (same env
 and settings) and records them as one result; ``--gain`` sets the threshold to
@@ -45,6 +51,10 @@ from _common import machine, pin_one_thread, record  # noqa: E402
 ENV_ID = "teachgym/GRPOReasoning-v0"
 SETTINGS = {"n_steps": 20, "updates_per_step": 4, "probes_per_arm": 8, "test_per_arm": 16,
             "tiny": {"warmup_steps": 600}}
+# quality and scan: the env's own warm-up (1500 steps; with 600 no arm gains in the budget), 200 updates,
+# 16 probes per arm (8 leave the mean probe score too coarse for a threshold 0.03 above the start).
+TEACHING_SETTINGS = {"n_steps": 50, "probes_per_arm": 16, "learning_rate": 3e-4, "tiny": {"warmup_steps": 1500}}
+DEFAULT_GAIN = 0.03
 
 
 def _scan_seed(env_id: str, env_kwargs: dict, seed: int) -> list[dict]:
@@ -146,7 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2, 3, 4])
     parser.add_argument("--teachers", type=lambda s: s.split(","),
                         default=["random", "rg-threshold", "learnability", "sec", "dump"])
-    parser.add_argument("--threshold", type=float, default=0.3, help="target probe score (quality)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="target probe score (quality; default: the warmed student's + DEFAULT_GAIN)")
     parser.add_argument("--env", default=ENV_ID, help="a GRPOReasoning env id")
     parser.add_argument("--from", dest="sources", type=lambda s: [Path(x) for x in s.split(",")], default=None,
                         help="quality: summarise and record these --out files of parallel runs instead of running")
@@ -158,7 +169,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the JSON result here")
     parser.add_argument("--name", default=None, help="result name (default grpo_reasoning_<job>)")
     args = parser.parse_args(argv)
-    args.env_kwargs = {**SETTINGS, **args.env_kwargs}
+    teaching = TEACHING_SETTINGS if args.job in ("quality", "scan") else {}
+    args.env_kwargs = {**SETTINGS, **teaching, **args.env_kwargs}
+    if args.job == "quality" and args.threshold is None and args.gain is None:
+        args.gain = DEFAULT_GAIN
+    if args.threshold is None:
+        args.threshold = float("inf")  # replaced by the warmed student's probe score + gain
     pin_one_thread()
     jobs = {"speed": bench_grpo.bench_speed, "overhead": bench_grpo.bench_overhead,
             "quality": bench_grpo.bench_quality, "scan": bench_scan}
