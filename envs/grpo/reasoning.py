@@ -31,6 +31,16 @@ Warm-up data: reasoning-gym has no generic *buggy procedure*, so the warm-up
 by the answer of another problem of the same arm: the student learns the arm's
 answer format and some of its mapping, and samples right answers it does not yet
 prefer.
+
+What the default tiny student learns on a CPU (``bench_grpo_reasoning.py scan``:
+each arm practised alone for 200 GRPO updates, learning rate 3e-4, after the
+default 1500-step warm-up; ``benchmarks/results/grpo_reasoning_scan_v0arms.json``):
+``spell_backward`` levels 1 and 2 gain 0.10 and 0.26 in probe score and level 0
+starts near 0.92, while every ``chain_sum`` and ``basic_arithmetic`` arm starts
+at 0.00-0.19 and stays there (changes of -0.09 to +0.03). After a 600-step
+warm-up no arm of six datasets gains more than 0.13 (``grpo_reasoning_scan.json``).
+The default arms therefore mix learnable and unlearnable arms, which is where
+a teacher can beat uniform practice.
 """
 
 from __future__ import annotations
