@@ -213,14 +213,17 @@ def part_throughput(args) -> None:
     summary, per_rep = {}, {}
     for n_envs in [int(n) for n in args.envs.split(",")]:
         block_steps = max(10, 800 // n_envs)
-        rows, runs = {}, {}
-        for condition in conditions:
-            runs[condition] = []
-            for rep in range(args.reps):
+        rows, runs = {}, {condition: [] for condition in conditions}
+        # Repetition-major, each repetition in a rotated order: a drift of the machine's speed over the run
+        # reaches every condition (and the A/A control) alike.
+        for rep in range(args.reps):
+            shift = rep % len(conditions)
+            for condition in conditions[shift:] + conditions[:shift]:
                 load = os.getloadavg()[0]
                 result = compare_pair(condition, n_envs, block_steps, args.blocks, seed=rep)
                 result["load_1min"] = round(load, 2)
                 runs[condition].append(result)
+        for condition in conditions:
             rate = np.array([r["wrapped_steps_per_s"] / r["native_steps_per_s"] for r in runs[condition]])
             cpu = np.array([r["native_cpu_us_per_step"] / r["wrapped_cpu_us_per_step"] for r in runs[condition]])
             pooled = sum(1.0 / r["native_steps_per_s"] for r in runs[condition]) / \
@@ -240,7 +243,7 @@ def part_throughput(args) -> None:
     record(args.name, "integrations", summary, per_rep,
            notes=f"CartPole-v1 x N in AsyncVectorEnv (NEXT_STEP autoreset), random actions. Each repetition keeps a "
                  f"native and a wrapped vector env alive and steps them in {args.blocks} alternating blocks of "
-                 f"800/N steps; ratio = wrapped / native steps per second (and native / wrapped CPU per env step: "
+                 f"800/N steps (repetitions outermost, the conditions in a rotated order within each); ratio = wrapped / native steps per second (and native / wrapped CPU per env step: "
                  "main process + sub-env processes, from /proc/<pid>/schedstat). Wrapped: TaskSetter sub-envs + "
                  "TeacherVectorEnv (buffer 8 unless named), the teacher in the main process; ALP-GMM at its defaults "
                  "(a GMM fit every 250 episodes).")
