@@ -85,10 +85,14 @@ register_env("teachgym/GRPOArithmeticMixture-v0", _GRPO_ENTRY, family="grpo",
              kwargs={"family": "arithmetic", "lesson_mode": "mixture"})
 register_env("teachgym/GRPOStrings-v0", _GRPO_ENTRY, family="grpo", score="greedy test accuracy %, all arms",
              smoke=_GRPO, cost="slow", kwargs={"family": "strings"})
-register_env("teachgym/GRPOReasoning-v0", _GRPO_ENTRY, family="grpo",
-             score="greedy test score %, reasoning-gym scorers, all (dataset, level) arms", cost="slow",
-             smoke={**_GRPO, "tasks": {"datasets": ["chain_sum", "spell_backward"], "levels": 2}},
-             kwargs={"family": "reasoning", "grpo_reward": "dataset"})
+# v1: the budget and probes where teachers separate in updates-to-threshold (benchmarks/bench_grpo_reasoning.py,
+# recorded as grpo_reasoning_quality_v1): 50 steps x 4 updates, 16 probes and 16 test prompts per arm, lr 3e-4.
+for _version, _settings in (("v0", {}), ("v1", {"n_steps": 50, "updates_per_step": 4, "probes_per_arm": 16,
+                                                "test_per_arm": 16, "learning_rate": 3e-4})):
+    register_env(f"teachgym/GRPOReasoning-{_version}", _GRPO_ENTRY, family="grpo",
+                 score="greedy test score %, reasoning-gym scorers, all (dataset, level) arms", cost="slow",
+                 smoke={**_GRPO, "tasks": {"datasets": ["chain_sum", "spell_backward"], "levels": 2}},
+                 kwargs={"family": "reasoning", "grpo_reward": "dataset", **_settings})
 for _version, _space in (("v0", {"digits": 1, "word_length": 3}), ("v1", {})):  # v1: spaces too large to memorise
     register_env(f"teachgym/LMProblemWriter-{_version}", "teachgym.envs.grpo.problem_writer:ProblemWriterEnv",
                  family="grpo", score="greedy exact-match test accuracy %, learnable skills (not the hash distractor)",

@@ -156,3 +156,15 @@ def test_rg_threshold_runs_on_the_env_deterministically(tmp_path, monkeypatch):
     assert [int(a) for a in run.lessons[:2]] == [0, 2]
     with pytest.raises(teachgym.ConfigError, match="failure_threshold"):
         teachgym.make_teacher("rg-threshold", threshold=0.5, failure_threshold=0.6)
+
+
+def test_v1_is_v0_with_the_budget_and_probes_where_teachers_separate():
+    import gymnasium as gym
+
+    v0, v1 = gym.spec(ENV_ID).kwargs, gym.spec("teachgym/GRPOReasoning-v1").kwargs
+    assert v0 == {"family": "reasoning", "grpo_reward": "dataset"}  # v0's defaults stay as they were
+    assert v1 == {**v0, "n_steps": 50, "updates_per_step": 4, "probes_per_arm": 16, "test_per_arm": 16,
+                  "learning_rate": 3e-4}
+    env = gym.make("teachgym/GRPOReasoning-v1", **env_meta("teachgym/GRPOReasoning-v1").smoke).unwrapped
+    assert env.n_steps == 3 and env.student.learning_rate == 3e-4  # the smoke config on top of v1's defaults
+    env.close()
