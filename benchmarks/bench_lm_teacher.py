@@ -78,7 +78,7 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
 
     out = work / f"teacher{seed}"
     env_kwargs = {"digits": args.digits, "word_length": args.word_length, "invalid_penalty": args.invalid_penalty,
-             "item_score": args.item_score}
+             "item_score": args.item_score, "probe_window": args.probe_window}
     if name == "uniform":
         rng, problems = np.random.default_rng(seed), ProblemSpace(digits=args.digits, word_length=args.word_length)
         return run_env(args.steps, args.batch, seed, lambda obs: tuple(
@@ -88,7 +88,8 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
             "--out", str(out), "--rounds", str(args.steps), "--prompts", "2", "--generations", str(args.batch // 2),
             "--warmup-steps", str(args.warmup_steps), "--eval-every", str(args.steps), "--seed", str(seed),
             "--digits", str(args.digits), "--word-length", str(args.word_length),
-            "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score]))
+            "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score,
+            "--probe-window", str(args.probe_window)]))
         frontier = [h["frontier_share"] for h in summary["history"]]
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
@@ -118,6 +119,8 @@ def main(argv=None) -> int:
     parser.add_argument("--item-score", choices=("learnability", "gain", "influence", "probe_gain"),
                         default=ENV_DEFAULTS["item_score"],
                         help="the env's item score: the GRPO teacher's reward and every student env's")
+    parser.add_argument("--probe-window", type=int, default=ENV_DEFAULTS["probe_window"],
+                        help="the env's probe_window (probe_gain: mean of a skill's last this many step gains)")
     parser.add_argument("--partial", type=Path, default=None,
                         help="JSON-lines file of finished (seed, condition) rows: appended to, and those rows "
                              "skipped; the trained teachers are kept in the folder of the same name")
@@ -128,7 +131,8 @@ def main(argv=None) -> int:
     settings = {"steps": args.steps, "batch": args.batch, "warmup_steps": args.warmup_steps}
     if (args.digits, args.word_length) != (1, 3):  # rows of v0's problems carry no space fields
         settings.update(digits=args.digits, word_length=args.word_length)
-    for key in ("invalid_penalty", "item_score"):  # rows run with the env's defaults carry no such fields
+    # rows run with the env's defaults carry no such fields
+    for key in ("invalid_penalty", "item_score", "probe_window"):
         if getattr(args, key) != ENV_DEFAULTS[key]:
             settings[key] = getattr(args, key)
     rows: dict[tuple[int, str], dict] = {}
@@ -170,11 +174,13 @@ def main(argv=None) -> int:
                                                      3)
     summary["invalid_penalty"] = args.invalid_penalty
     summary["item_score"] = args.item_score
+    summary["probe_window"] = args.probe_window
     summary["student_steps"] = args.steps
     summary["seeds"] = args.seeds
     record(args.name, "grpo", summary, per_seed,
            notes=f"digits={args.digits}, word_length={args.word_length} (v1: 2, 5; v0: 1, 3); "
-                 f"invalid_penalty={args.invalid_penalty}, item_score={args.item_score} (the GRPO teacher's reward "
+                 f"invalid_penalty={args.invalid_penalty}, item_score={args.item_score}, "
+                 f"probe_window={args.probe_window} (the GRPO teacher's reward "
                  "and every student env's); "
                  f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
                  "grpo seconds include the student's SFT step and one GRPO update; 'transfer' is the frozen trained "

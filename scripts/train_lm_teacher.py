@@ -128,6 +128,7 @@ class TeacherTraining:
         self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
                                     item_score=args.item_score, invalid_penalty=args.invalid_penalty,
+                                    probe_window=args.probe_window,
                                     student=json.loads(args.student) if args.student else None,
                                     digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
@@ -195,6 +196,8 @@ def parse(argv=None):
                         "look-ahead student step; probe_gain: that step's gain on held-out probes of the skill)")
     parser.add_argument("--invalid-penalty", type=float, default=0.1,
                         help="reward of an invalid problem is minus this (the env's invalid_penalty, >= 0)")
+    parser.add_argument("--probe-window", type=int, default=1,
+                        help="probe_gain: a skill's gain is the mean of its last this many one-step probe gains")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")

@@ -107,3 +107,44 @@ def test_probe_gain_probes_cover_every_skill_apart_from_training_and_test_proble
     with pytest.raises(Exception, match="probe_gain"):
         influence.reset(seed=0)
         influence.lookahead_probe_gain([("c:abcde=", "abcde")], ["cpy"])
+
+
+def test_probe_window_averages_each_skills_last_gains_in_the_step_and_the_lookahead():
+    kwargs = {**env_meta(V1).smoke, "action": "text", "batch_size": 6, "n_steps": 6, "lr": 1e-2,
+              "item_score": "probe_gain"}
+    plain = gym.make(V1, **kwargs).unwrapped  # the default window, 1: each step's own probe gain
+    windowed = gym.make(V1, probe_window=3, **kwargs).unwrapped
+    plain.reset(seed=1)
+    windowed.reset(seed=1)
+    rng = np.random.default_rng(1)
+    gains = []
+    for t in range(5):
+        batch = tuple(plain.space.random_problem(SKILLS[t % 2 + i % 3], rng) for i in range(6))
+        parsed = [plain.space.solve(p) for p in batch]
+        items, skills = [(p, q[1]) for p, q in zip(batch, parsed)], [q[0] for q in parsed]
+        history = windowed.probe_history.copy()
+        ahead = windowed.lookahead_probe_gain(items, skills)
+        assert np.array_equal(windowed.probe_history, history)  # the trial step leaves the history alone
+        before = plain.probe_probability()
+        _, _, _, _, info = plain.step(batch)
+        gains.append(plain.probe_probability() - before)
+        assert all(info["problem_valid"])
+        assert info["item_scores"] == pytest.approx(plain.credit_probe_gain(gains[-1], skills), abs=1e-12)
+        _, _, _, _, windowed_info = windowed.step(batch)  # the same student steps: the window changes no training
+        mean_gain = np.mean(gains[-3:], axis=0)
+        assert windowed_info["item_scores"] == pytest.approx(plain.credit_probe_gain(mean_gain, skills), abs=1e-12)
+        assert ahead == pytest.approx(windowed_info["item_scores"], abs=1e-12)
+        if t >= 1:
+            assert not np.allclose(windowed_info["item_scores"], info["item_scores"])
+    assert windowed.probe_history == pytest.approx(np.array(gains[-2:]), abs=1e-12)
+    state = windowed.state_dict()
+    windowed.step(batch)
+    windowed.load_state_dict(state)
+    assert windowed.probe_history == pytest.approx(np.array(gains[-2:]), abs=1e-12)
+    with pytest.raises(Exception, match="probe_window"):
+        gym.make(V1, probe_window=0, **kwargs)
+
+
+def test_scripts_pass_the_probe_window():
+    assert SCRIPT["parse"](["--out", "x"]).probe_window == 1
+    assert SCRIPT["parse"](["--out", "x", "--probe-window", "20"]).probe_window == 20

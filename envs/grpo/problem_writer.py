@@ -57,6 +57,9 @@ Item scores (``item_score``):
   gain) also pays for memorising it; this one pays only for what generalises, so
   distractor items score about 0. :meth:`ProblemWriterEnv.lookahead_probe_gain`
   measures the same scores ahead of the step (a trial step, then undone).
+  One step's probe gain is mostly noise; with ``probe_window`` w > 1 a skill's
+  gain is the mean of its last w one-step probe gains (every step measures every
+  skill's probes; the current step included, fewer at the start of an episode).
 
 Spaces:
 
@@ -205,6 +208,8 @@ class ProblemWriterEnv(TeacherEnv):
         student: TinyLMConfig fields of the student (warm-up fields are ignored).
         probes_per_skill: probe problems per learnable skill of the "influence" item score (per skill, the
             distractor included, of "probe_gain").
+        probe_window: "probe_gain" credits each skill the mean of its last this many one-step probe gains
+            (1: the current step's gain alone).
         digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
         word_length: letters of the cpy / rev / hash words (3 in v0).
     """
@@ -216,13 +221,15 @@ class ProblemWriterEnv(TeacherEnv):
     def __init__(self, n_steps: int = 400, batch_size: int = 16, action: str = "skill", observation: str = "vector",
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
-                 student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5):
+                 student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5,
+                 probe_window: int = 1):
         self.space = ProblemSpace(digits, word_length)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
         self.obs_mode = check_choice("observation", observation, ("vector", "text"))
         self.item_score = check_choice("item_score", item_score, ("learnability", "gain", "influence", "probe_gain"))
         self.probes_per_skill = check_int("probes_per_skill", probes_per_skill, low=1, high=50)
+        self.probe_window = check_int("probe_window", probe_window, low=1)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
         self.replay = check_int("replay", replay, low=0)
@@ -275,6 +282,7 @@ class ProblemWriterEnv(TeacherEnv):
             self.student = TinySFTStudent(self.student_config, self.lr, self.replay, self.temperature, rng)
         self.sample_rng = np.random.default_rng(rng.integers(2**63))
         self.recent = np.zeros(len(SKILLS))
+        self.probe_history = np.zeros((0, len(SKILLS)))  # the last probe_window - 1 steps' per-skill probe gains
         self._evaluate()
 
     def _evaluate(self) -> None:
@@ -319,7 +327,10 @@ class ProblemWriterEnv(TeacherEnv):
             if self.item_score == "gain":
                 scores = self.student.probabilities(items)[0] - p_before
             elif self.item_score == "probe_gain":
-                scores = self.credit_probe_gain(self.probe_probability() - probes_before, skills)
+                gain = self.probe_probability() - probes_before
+                scores = self.credit_probe_gain(self.windowed_probe_gain(gain), skills)
+                if self.probe_window > 1:
+                    self.probe_history = np.vstack([self.probe_history, gain])[-(self.probe_window - 1):]
             elif self.item_score == "learnability":
                 scores = p_before * (1.0 - p_before)
             if (self._t + 1) % self.eval_every == 0 or self._t + 1 >= self.n_steps:
@@ -347,6 +358,10 @@ class ProblemWriterEnv(TeacherEnv):
         counts = np.bincount(self.probe_skill, minlength=len(SKILLS))
         return np.bincount(self.probe_skill, weights=p, minlength=len(SKILLS)) / np.maximum(counts, 1)
 
+    def windowed_probe_gain(self, gain: np.ndarray) -> np.ndarray:
+        """Per skill, the mean of ``gain`` (this step's probe gains) and the stored earlier steps' gains."""
+        return np.vstack([self.probe_history, gain]).mean(axis=0)
+
     @staticmethod
     def credit_probe_gain(skill_gain: np.ndarray, skills: list[str]) -> np.ndarray:
         """Each item's share of its skill's probe gain: the gain divided by the batch's items of the skill."""
@@ -358,7 +373,8 @@ class ProblemWriterEnv(TeacherEnv):
         """The ``"probe_gain"`` scores of a student step on ``items``, measured by a trial step that is then undone.
 
         The student's weights, optimizer, replay memory and RNG are restored, so the
-        env's own step on the same batch gives the same scores.
+        env's own step on the same batch gives the same scores; the trial step's gain is
+        averaged with the stored gains of earlier steps (``probe_window``), which it leaves unchanged.
         """
         if self.item_score != "probe_gain":
             raise ConfigError(f"lookahead_probe_gain needs item_score='probe_gain', got {self.item_score!r}")
@@ -370,7 +386,7 @@ class ProblemWriterEnv(TeacherEnv):
             self.student.train(items)
             gain = self.probe_probability() - before
             self.student.load_state_dict(state)
-        return self.credit_probe_gain(gain, skills)
+        return self.credit_probe_gain(self.windowed_probe_gain(gain), skills)
 
     def _arm_info(self, skills: list[str], p: np.ndarray) -> dict[str, Any]:
         """The per-arm (per-skill) signals of a step (see the module docstring)."""
@@ -400,10 +416,11 @@ class ProblemWriterEnv(TeacherEnv):
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state.update(sample_rng=copy.deepcopy(self.sample_rng.bit_generator.state), recent=self.recent.copy(),
-                     accuracy=self.accuracy.copy())
+                     accuracy=self.accuracy.copy(), probe_history=self.probe_history.copy())
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.sample_rng.bit_generator.state = copy.deepcopy(state["sample_rng"])
         self.recent, self.accuracy = state["recent"].copy(), state["accuracy"].copy()
+        self.probe_history = state["probe_history"].copy()
