@@ -42,18 +42,22 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_grpo  # noqa: E402
+import teachgym  # noqa: E402,F401  (registers the envs whose settings are read below)
 from _common import machine, pin_one_thread, record  # noqa: E402
 
 ENV_ID = "teachgym/GRPOReasoning-v0"
 SETTINGS = {"n_steps": 20, "updates_per_step": 4, "probes_per_arm": 8, "test_per_arm": 16,
             "tiny": {"warmup_steps": 600}}
-# quality and scan: the env's own warm-up (1500 steps; with 600 no arm gains in the budget), 200 updates,
-# 16 probes per arm (8 leave the mean probe score too coarse for a threshold 0.03 above the start).
-TEACHING_SETTINGS = {"n_steps": 50, "probes_per_arm": 16, "learning_rate": 3e-4, "tiny": {"warmup_steps": 1500}}
+# quality and scan: GRPOReasoning-v1's defaults over v0's (200 updates; 16 probes per arm, as 8 leave the mean probe
+# score too coarse for a threshold 0.03 above the start; lr 3e-4) and the env's own warm-up (1500 steps; with
+# SETTINGS' 600 no arm gains in the budget).
+TEACHING_SETTINGS = {**{key: value for key, value in gym.spec("teachgym/GRPOReasoning-v1").kwargs.items()
+                        if key not in gym.spec(ENV_ID).kwargs}, "tiny": {"warmup_steps": 1500}}
 DEFAULT_GAIN = 0.03
 
 

@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     pin_one_thread()
     per_seed = [run(seed, args.steps, args.batch, args.window) for seed in range(args.seeds)]
     summary = {}
-    for w, rows in enumerate(zip(*per_seed)):
+    for rows in zip(*per_seed):
         summary[f"steps_{rows[0]['steps']}"] = {s: {k: float(f"{np.nanmean([r[s][k] for r in rows]):.3g}")
                                                     for k in rows[0][s]} for s in SKILLS}
     record(args.name, "grpo", summary, per_seed,

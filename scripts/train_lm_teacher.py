@@ -32,7 +32,6 @@ import numpy as np
 
 from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv
 from teachgym.info import skill_summary
-from teachgym.utils.rng import global_rngs_preserved
 
 PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789 .|\n"
 TEACHER_ALPHABET = "".join(dict.fromkeys(ALPHABET + PROMPT_CHARS))
@@ -56,29 +55,12 @@ def warm_teacher(env: ProblemWriterEnv, out: Path, steps: int, seed: int, teache
     return build_tiny_model(config, TEACHER_ALPHABET, problems, cache_dir=out / "cache")
 
 
-def lookahead_gain(student, items: list[tuple[str, str]]) -> np.ndarray:
-    """Each item's ``p`` after one student step on all ``items`` minus before; the student is then restored.
-
-    The completions of a GRPO round are the batch the student trains on next, so
-    this is the env's ``"gain"`` score of that step, measured ahead of it.
-    """
-    if not items:
-        return np.zeros(0)
-    with global_rngs_preserved():
-        state = student.state_dict()
-        before, _ = student.probabilities(items)
-        student.train(items)
-        after, _ = student.probabilities(items)
-        student.load_state_dict(state)
-    return after - before
-
-
 class ItemScoreReward:
     """TRL reward: the env's item score of each completion under the current student (before it trains).
 
-    Learnability ``p (1 - p)``, the gain of a look-ahead student step (:func:`lookahead_gain`), its gain on
-    held-out probes of the item's skill (``ProblemWriterEnv.lookahead_probe_gain``) or the first-order
-    influence on the env's probes; an invalid completion costs the env's penalty.
+    Learnability ``p (1 - p)``, the gain of a look-ahead student step (``ProblemWriterEnv.lookahead_gain``),
+    its gain on held-out probes of the item's skill (``ProblemWriterEnv.lookahead_probe_gain``) or the
+    first-order influence on the env's probes; an invalid completion costs the env's penalty.
     """
 
     __name__ = "item_score"
@@ -98,7 +80,7 @@ class ItemScoreReward:
 
             values = influence_scores(student.model, student.tokenizer, items, self.env.probes, self.env.lr)
         elif self.env.item_score == "gain":
-            values = lookahead_gain(student, items)
+            values = self.env.lookahead_gain(items)
         elif self.env.item_score == "probe_gain":
             values = self.env.lookahead_probe_gain(items, [q[0] for q in parsed if q is not None])
         else:

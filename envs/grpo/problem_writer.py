@@ -190,6 +190,11 @@ class TinySFTStudent:
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
 
 
+def _arm_indices(skills: list[str]) -> np.ndarray:
+    """The arm (index in :data:`SKILLS`) of each skill name."""
+    return np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
+
+
 class ProblemWriterEnv(TeacherEnv):
     """The teacher writes problem batches; the tiny LM student trains on them (see the module docstring).
 
@@ -365,7 +370,7 @@ class ProblemWriterEnv(TeacherEnv):
     @staticmethod
     def credit_probe_gain(skill_gain: np.ndarray, skills: list[str]) -> np.ndarray:
         """Each item's share of its skill's probe gain: the gain divided by the batch's items of the skill."""
-        arm_of = np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
+        arm_of = _arm_indices(skills)
         counts = np.bincount(arm_of, minlength=len(SKILLS))
         return np.asarray(skill_gain, dtype=np.float64)[arm_of] / np.maximum(counts[arm_of], 1)
 
@@ -380,17 +385,31 @@ class ProblemWriterEnv(TeacherEnv):
             raise ConfigError(f"lookahead_probe_gain needs item_score='probe_gain', got {self.item_score!r}")
         if not items:
             return np.zeros(0)
+        before, after = self._trial_step(items, self.probe_probability)
+        return self.credit_probe_gain(self.windowed_probe_gain(after - before), skills)
+
+    def lookahead_gain(self, items: list[tuple[str, str]]) -> np.ndarray:
+        """The ``"gain"`` scores of a student step on ``items`` (each item's ``p`` after minus before), measured by
+        a trial step that is then undone, as :meth:`lookahead_probe_gain` does."""
+        if not items:
+            return np.zeros(0)
+        before, after = self._trial_step(items, lambda: self.student.probabilities(items)[0])
+        return after - before
+
+    def _trial_step(self, items: list[tuple[str, str]], measure) -> tuple[np.ndarray, np.ndarray]:
+        """``measure()`` before and after a student step on ``items``; the student's weights, optimizer, replay
+        memory and RNG are then restored."""
         with global_rngs_preserved():
             state = self.student.state_dict()
-            before = self.probe_probability()
+            before = measure()
             self.student.train(items)
-            gain = self.probe_probability() - before
+            after = measure()
             self.student.load_state_dict(state)
-        return self.credit_probe_gain(self.windowed_probe_gain(gain), skills)
+        return before, after
 
     def _arm_info(self, skills: list[str], p: np.ndarray) -> dict[str, Any]:
         """The per-arm (per-skill) signals of a step (see the module docstring)."""
-        arm_of = np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
+        arm_of = _arm_indices(skills)
         counts = np.bincount(arm_of, minlength=len(SKILLS)).astype(np.float64)
         reward_mean, advantage_abs = {}, {}
         for arm in np.flatnonzero(counts).tolist():
