@@ -110,7 +110,7 @@ class TeacherTraining:
         self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
                                     item_score=args.item_score, invalid_penalty=args.invalid_penalty,
-                                    probe_window=args.probe_window,
+                                    probe_window=args.probe_window, probe_measure=args.probe_measure,
                                     student=json.loads(args.student) if args.student else None,
                                     digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
@@ -148,7 +148,8 @@ class TeacherTraining:
         self.tokenizer.save_pretrained(self.out)
         summary = {"rounds": len(self.history), "seconds_per_round": seconds / max(1, len(self.history)),
                    "score": self.env.score(), "accuracy_per_skill": dict(zip(SKILLS, self.env.accuracy.tolist())),
-                   "beta": args.beta, "prompts": args.prompts,
+                   "beta": args.beta, "prompts": args.prompts, "item_score": args.item_score,
+                   "probe_window": args.probe_window, "probe_measure": args.probe_measure,
                    "generations": args.generations, "history": self.history}
         (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
                                                                     "skills": list(SKILLS), **summary}, indent=1))
@@ -180,6 +181,9 @@ def parse(argv=None):
                         help="reward of an invalid problem is minus this (the env's invalid_penalty, >= 0)")
     parser.add_argument("--probe-window", type=int, default=1,
                         help="probe_gain: a skill's gain is the mean of its last this many one-step probe gains")
+    parser.add_argument("--probe-measure", choices=("p", "logp"), default="p",
+                        help="probe_gain: the change of the probes' p at the env's temperature, or of their "
+                        "log-probability of answer + eos at temperature 1")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")

@@ -148,3 +148,50 @@ def test_probe_window_averages_each_skills_last_gains_in_the_step_and_the_lookah
 def test_scripts_pass_the_probe_window():
     assert SCRIPT["parse"](["--out", "x"]).probe_window == 1
     assert SCRIPT["parse"](["--out", "x", "--probe-window", "20"]).probe_window == 20
+
+
+def test_logp_probe_gain_is_the_change_of_the_probes_log_probability_in_the_step_and_the_lookahead():
+    kwargs = {**env_meta(V1).smoke, "action": "text", "batch_size": 6, "lr": 1e-2, "item_score": "probe_gain"}
+    env = gym.make(V1, probe_measure="logp", **kwargs).unwrapped
+    in_p = gym.make(V1, **kwargs).unwrapped
+    assert in_p.probe_measure == "p"
+    env.reset(seed=3)
+    in_p.reset(seed=3)
+    rng = np.random.default_rng(3)
+    batch = tuple(env.space.random_problem(s, rng) for s in ("add", "add", "sub", "rev", "hash", "hash"))
+    parsed = [env.space.solve(p) for p in batch]
+    items, skills = [(p, q[1]) for p, q in zip(batch, parsed)], [q[0] for q in parsed]
+    ahead = env.lookahead_probe_gain(items, skills)
+
+    def by_hand():  # per skill, the mean over its probes of log P(answer + eos) at temperature 1
+        import torch
+
+        from teachgym.students.grpo.tiny import encode_sft_batch
+
+        ids, mask, labels = encode_sft_batch(env.student.tokenizer, env.probes)
+        with torch.no_grad():
+            logp = torch.log_softmax(env.student.model(input_ids=ids, attention_mask=mask).logits[:, :-1].double(), -1)
+        target = labels[:, 1:]
+        token = logp.gather(-1, target.clamp(min=0)[..., None])[..., 0] * (target != -100)
+        per_probe = token.sum(dim=1).numpy()
+        return np.array([per_probe[env.probe_skill == i].mean() for i in range(len(SKILLS))])
+
+    before = by_hand()
+    _, _, _, _, info = env.step(batch)
+    gain = by_hand() - before
+    counts = {s: skills.count(s) for s in SKILLS}
+    expected = [gain[SKILLS.index(s)] / counts[s] for s in skills]
+    assert info["item_scores"] == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    assert ahead == pytest.approx(info["item_scores"], abs=1e-9)  # the look-ahead is the real step
+    assert np.all(np.abs(info["item_scores"]) > 1e-4)  # every practised skill's log-probability moved
+    _, _, _, _, p_info = in_p.step(batch)  # the same student step, measured in p: other scores
+    assert not np.allclose(p_info["item_scores"], info["item_scores"], rtol=0.1, atol=0)
+    with pytest.raises(Exception, match="probe_measure"):
+        gym.make(V1, probe_measure="loss", **kwargs)
+
+
+def test_scripts_pass_the_probe_measure():
+    assert SCRIPT["parse"](["--out", "x"]).probe_measure == "p"
+    assert SCRIPT["parse"](["--out", "x", "--probe-measure", "logp"]).probe_measure == "logp"
+    with pytest.raises(SystemExit):
+        SCRIPT["parse"](["--out", "x", "--probe-measure", "loss"])

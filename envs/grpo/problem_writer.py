@@ -50,10 +50,14 @@ Item scores (``item_score``):
 - ``"probe_gain"``: the gain of the batch's student step on held-out *probes* of
   each item's skill. Every skill, the distractor included, has
   ``probes_per_skill`` fixed probe problems (held out from training and disjoint
-  from the test set); the step's gain of a skill is the mean change of ``p`` over
-  its probes, and each valid item of the skill scores that gain divided by the
+  from the test set); the step's gain of a skill is the mean change over its
+  probes of ``p`` (or of the log-probability, below), and each valid item of the skill scores that gain divided by the
   number of the batch's items of the skill, so the item scores add up to the
-  probe gain of the skills practised. A score on the item itself (learnability,
+  probe gain of the skills practised. ``probe_measure`` sets what changes:
+  ``"p"`` (default) the probes' ``p`` at ``temperature``; ``"logp"`` their
+  log-probability of answer + eos at temperature 1 (minus the student's SFT loss
+  summed over the answer), which moves long before ``p`` does on answers of
+  several characters, where ``p`` stays near 0 and its changes are noise. A score on the item itself (learnability,
   gain) also pays for memorising it; this one pays only for what generalises, so
   distractor items score about 0. :meth:`ProblemWriterEnv.lookahead_probe_gain`
   measures the same scores ahead of the step (a trial step, then undone).
@@ -139,23 +143,35 @@ class TinySFTStudent:
         self.replay, self.temperature, self.rng = replay, temperature, rng
         self.memory: list[tuple[str, str]] = []
 
-    def probabilities(self, problems: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-        """(p, greedy-correct) per problem: exact probability of answer + eos at ``temperature``; argmax match."""
+    def _answer_log_probabilities(self, problems: list[tuple[str, str]], temperature: float):
+        """(log-probability of answer + eos at ``temperature`` as a float32 tensor, greedy-correct) per problem."""
         import torch
 
         from teachgym.students.grpo.tiny import encode_sft_batch
 
-        if not problems:
-            return np.zeros(0), np.zeros(0, dtype=bool)
         ids, mask, labels = encode_sft_batch(self.tokenizer, problems)
         with torch.no_grad():
             logits = self.model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
         targets, used = labels[:, 1:], labels[:, 1:] != -100
         safe = targets.clamp(min=0)
-        logp = torch.log_softmax(logits / self.temperature, dim=-1).gather(-1, safe[..., None])[..., 0]
-        p = torch.exp((logp * used).sum(dim=1)).numpy().astype(np.float64)
+        logp = torch.log_softmax(logits / temperature, dim=-1).gather(-1, safe[..., None])[..., 0]
         correct = ((logits.argmax(-1) == safe) | ~used).all(dim=1).numpy()
-        return p, correct
+        return (logp * used).sum(dim=1), correct
+
+    def probabilities(self, problems: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(p, greedy-correct) per problem: exact probability of answer + eos at ``temperature``; argmax match."""
+        import torch
+
+        if not problems:
+            return np.zeros(0), np.zeros(0, dtype=bool)
+        logp, correct = self._answer_log_probabilities(problems, self.temperature)
+        return torch.exp(logp).numpy().astype(np.float64), correct
+
+    def log_probabilities(self, problems: list[tuple[str, str]]) -> np.ndarray:
+        """Per problem, the log-probability of answer + eos at temperature 1 (minus its summed SFT loss)."""
+        if not problems:
+            return np.zeros(0)
+        return self._answer_log_probabilities(problems, 1.0)[0].numpy().astype(np.float64)
 
     def train(self, problems: list[tuple[str, str]]) -> None:
         """One AdamW step on ``problems`` plus up to ``replay`` earlier problems."""
@@ -215,6 +231,8 @@ class ProblemWriterEnv(TeacherEnv):
             distractor included, of "probe_gain").
         probe_window: "probe_gain" credits each skill the mean of its last this many one-step probe gains
             (1: the current step's gain alone).
+        probe_measure: what a "probe_gain" gain is the change of, averaged over a skill's probes: "p" (the exact
+            probability at ``temperature``) or "logp" (the log-probability of answer + eos at temperature 1).
         digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
         word_length: letters of the cpy / rev / hash words (3 in v0).
     """
@@ -227,7 +245,7 @@ class ProblemWriterEnv(TeacherEnv):
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
                  student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5,
-                 probe_window: int = 1):
+                 probe_window: int = 1, probe_measure: str = "p"):
         self.space = ProblemSpace(digits, word_length)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
@@ -235,6 +253,7 @@ class ProblemWriterEnv(TeacherEnv):
         self.item_score = check_choice("item_score", item_score, ("learnability", "gain", "influence", "probe_gain"))
         self.probes_per_skill = check_int("probes_per_skill", probes_per_skill, low=1, high=50)
         self.probe_window = check_int("probe_window", probe_window, low=1)
+        self.probe_measure = check_choice("probe_measure", probe_measure, ("p", "logp"))
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
         self.replay = check_int("replay", replay, low=0)
@@ -327,12 +346,12 @@ class ProblemWriterEnv(TeacherEnv):
 
                 scores = influence_scores(self.student.model, self.student.tokenizer, items, self.probes, self.lr)
             elif self.item_score == "probe_gain":
-                probes_before = self.probe_probability()
+                probes_before = self.probe_level()
             self.student.train(items)
             if self.item_score == "gain":
                 scores = self.student.probabilities(items)[0] - p_before
             elif self.item_score == "probe_gain":
-                gain = self.probe_probability() - probes_before
+                gain = self.probe_level() - probes_before
                 scores = self.credit_probe_gain(self.windowed_probe_gain(gain), skills)
                 if self.probe_window > 1:
                     self.probe_history = np.vstack([self.probe_history, gain])[-(self.probe_window - 1):]
@@ -359,9 +378,19 @@ class ProblemWriterEnv(TeacherEnv):
 
     def probe_probability(self) -> np.ndarray:
         """Per skill, the mean exact probability ``p`` of the right answer over its probes (0 without probes)."""
-        p, _ = self.student.probabilities(self.probes)
+        return self._per_skill_mean(self.student.probabilities(self.probes)[0])
+
+    def probe_log_probability(self) -> np.ndarray:
+        """Per skill, the mean log-probability of answer + eos at temperature 1 over its probes (0 without probes)."""
+        return self._per_skill_mean(self.student.log_probabilities(self.probes))
+
+    def probe_level(self) -> np.ndarray:
+        """Per skill, the probe quantity whose change is the ``"probe_gain"`` (``probe_measure``: p or logp)."""
+        return self.probe_log_probability() if self.probe_measure == "logp" else self.probe_probability()
+
+    def _per_skill_mean(self, values: np.ndarray) -> np.ndarray:
         counts = np.bincount(self.probe_skill, minlength=len(SKILLS))
-        return np.bincount(self.probe_skill, weights=p, minlength=len(SKILLS)) / np.maximum(counts, 1)
+        return np.bincount(self.probe_skill, weights=values, minlength=len(SKILLS)) / np.maximum(counts, 1)
 
     def windowed_probe_gain(self, gain: np.ndarray) -> np.ndarray:
         """Per skill, the mean of ``gain`` (this step's probe gains) and the stored earlier steps' gains."""
@@ -385,7 +414,7 @@ class ProblemWriterEnv(TeacherEnv):
             raise ConfigError(f"lookahead_probe_gain needs item_score='probe_gain', got {self.item_score!r}")
         if not items:
             return np.zeros(0)
-        before, after = self._trial_step(items, self.probe_probability)
+        before, after = self._trial_step(items, self.probe_level)
         return self.credit_probe_gain(self.windowed_probe_gain(after - before), skills)
 
     def lookahead_gain(self, items: list[tuple[str, str]]) -> np.ndarray:
