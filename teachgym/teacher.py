@@ -69,6 +69,19 @@ class Teacher(abc.ABC):
     def update(self, action: Any, reward: float, obs: Any, info: dict[str, Any]) -> None:
         """Learn from the step that followed ``action``. Default: nothing to learn."""
 
+    def update_steps(self, actions: list[Any], rewards: list[float], obs: Any, info: dict[str, Any]) -> None:
+        """Learn from several steps at once (e.g. one step of every sub-env of a vector env), in order.
+
+        Exactly :func:`update_each`: ``update(action, reward, obs, step_info)`` for every pair whose action is
+        not None, ``step_info`` being ``info`` with ``task`` = the action, ``outcome`` = the reward and, when
+        ``info`` has ``episodes``, ``episodes`` counting up by one per pair learnt. A teacher whose
+        :meth:`update` is the base's learns nothing and returns at once. An override must leave the teacher
+        exactly as those calls would (the same state, so the same later choices); it may read the keys that
+        all pairs share once.
+        """
+        if type(self).update is not Teacher.update:
+            update_each(self, actions, rewards, obs, info)
+
     def random_action(self):
         """A uniform draw from the action space using the teacher's own RNG."""
         space = self.action_space
@@ -86,3 +99,30 @@ def finite_outcome(info: dict[str, Any]) -> float | None:
     value poison their statistics.
     """
     return finite_float(keys.OUTCOME.get(info))
+
+
+def update_each(teacher: Teacher, actions: list[Any], rewards: list[float], obs: Any, info: dict[str, Any]) -> None:
+    """The plain form of :meth:`Teacher.update_steps`: one ``teacher.update`` per pair, each with its own ``info``."""
+    update = teacher.update
+    count = info.get("episodes")
+    for action, reward in zip(actions, rewards):
+        if action is None:
+            continue
+        step_info = info.copy()
+        if count is not None:
+            step_info["episodes"] = count
+            count += 1
+        step_info["task"] = action
+        step_info["outcome"] = reward
+        update(action, reward, obs, step_info)
+
+
+def pair_info(info: dict[str, Any], action: Any, reward: Any, before: int) -> dict[str, Any]:
+    """The ``info`` :func:`update_each` gives the pair that has ``before`` pairs learnt before it."""
+    out = info.copy()
+    count = info.get("episodes")
+    if count is not None:
+        out["episodes"] = count + before
+    out["task"] = action
+    out["outcome"] = reward
+    return out

@@ -3,7 +3,9 @@
 An *arm* is one lesson of a ``Discrete`` action space or, for teachers that
 declare :class:`teachgym.lessons.MixtureBox` support, one coordinate of a
 mixture lesson (unnormalised weights over arms). :class:`BanditTeacher` turns
-each ``update`` into per-arm signals and calls the subclass's hooks with them.
+each ``update`` into per-arm signals and calls the subclass's hooks with them;
+``update_steps`` does so for a batch of steps (a vector env's sub-envs) in one
+loop, with the same hook calls in the same order.
 
 Signals (``BanditTeacher.signal``):
 
@@ -44,7 +46,7 @@ import numpy as np
 from gymnasium import spaces
 
 from teachgym import info as keys
-from teachgym.teacher import Teacher, finite_outcome
+from teachgym.teacher import Teacher, finite_outcome, pair_info
 from teachgym.teachers.common.budget import published_budget
 from teachgym.teachers.common.block_rng import BlockGenerator
 from teachgym.utils.numeric import finite_float
@@ -242,6 +244,64 @@ class BanditTeacher(Teacher):
         if change > largest:
             scale.largest = largest = change
         self._learn(arm, change / largest if largest > 0.0 else 0.0, 1.0)
+
+    def update_steps(self, actions, rewards, obs, info) -> None:
+        """:meth:`~teachgym.Teacher.update_steps` with :meth:`update`'s shortcut taken for every pair in one loop:
+        the same arithmetic and the same hook calls in the same order as one :meth:`update` per pair."""
+        if not self._steps_shortcut(info):
+            return Teacher.update_steps(self, actions, rewards, obs, info)
+        start, n_arms, signal, last_outcome = self._start, self.n_arms, self.signal, self._last_outcome
+        observes, observe, learn = self._observes, self._observe, self._learn
+        learnt = 0
+        for action, reward in zip(actions, rewards):
+            if action is None:
+                continue
+            learnt += 1
+            if type(action) is not int:
+                self.general_update(action, reward, obs, pair_info(info, action, reward, learnt - 1))
+                continue
+            self.steps += 1
+            arm = action - start
+            if not 0 <= arm < n_arms:
+                continue
+            outcome = reward
+            if type(outcome) is not float:
+                outcome = finite_float(outcome)
+            elif not math.isfinite(outcome):
+                outcome = None
+            if observes:
+                observe(arm, outcome)
+            if outcome is None:
+                if signal == "progress":
+                    learn(arm, 0.0, 1.0)
+                continue
+            if signal == "success":
+                learn(arm, min(1.0, max(0.0, outcome)), 1.0)
+                continue
+            previous = last_outcome[arm]
+            last_outcome[arm] = outcome
+            if previous != previous:
+                continue
+            change = abs(outcome - previous)
+            if change > MAX_PROGRESS:
+                change = MAX_PROGRESS
+            if signal == "progress":
+                learn(arm, change, 1.0)
+                continue
+            scale = self._progress_scale
+            largest = scale.largest
+            if change > largest:
+                scale.largest = largest = change
+            learn(arm, change / largest if largest > 0.0 else 0.0, 1.0)
+
+    def _steps_shortcut(self, info) -> bool:
+        """Whether every int lesson of an :meth:`update_steps` call takes :meth:`update`'s shortcut (its pairs'
+        infos differ only in ``task``, ``outcome`` and ``episodes``, which the shortcut does not read)."""
+        if type(self).update is not BanditTeacher.update or type(info) is not dict or not self._discrete:
+            return False
+        signal = self.signal
+        return signal == "progress" or not (_ARM_REWARD_MEAN in info if signal == "success"
+                                            else _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info)
 
     def general_update(self, action, reward, obs, info) -> None:
         """:meth:`update` for any lesson and ``info``; :meth:`update` takes a shortcut through the common case

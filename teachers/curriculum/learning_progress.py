@@ -10,8 +10,10 @@ import math
 
 import numpy as np
 
-from teachgym.teachers.common.bandit import BanditTeacher, ProgressScale, random_choice
+from teachgym.teacher import pair_info
+from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, ProgressScale, random_choice
 from teachgym.teachers.common.budget import REFERENCE_DISCOUNT, budget_discount
+from teachgym.utils.numeric import finite_float
 from teachgym.validation import check_float
 
 # A count that was 1 shrinks to d ** k after k ticks; below this many ticks d ** k stays far above the smallest float.
@@ -31,6 +33,7 @@ class DiscountedProgress:
         self.discount = discount
         self._stats = np.zeros((2, n_arms))  # one array, so that a tick is one multiplication
         self.counts, self.sums = self._stats[0], self._stats[1]
+        self._flat = self._stats.reshape(-1)  # a view: counts, then sums
         self._discount = np.array(discount)  # 0-d: the same product, a cheaper call
         self.scale = ProgressScale()
         self._measured = [False] * n_arms
@@ -53,6 +56,35 @@ class DiscountedProgress:
         if not self._measured[arm]:
             self._measured[arm] = True
             self._n_measured += 1
+
+    def replay(self, steps: list[tuple[int, float | None]]) -> None:
+        """:meth:`tick`, then :meth:`add` ``(arm, progress)`` unless ``progress`` is None, for each step in order.
+
+        The same float operations in the same order, on Python floats (each product and sum rounds as NumPy's
+        does), with the statistics read and written back once.
+        """
+        if not steps:
+            return
+        discount, n_arms, measured = float(self._discount), len(self._measured), self._measured
+        stats = self._flat.tolist()
+        scale = self.scale
+        largest = scale.largest
+        for arm, progress in steps:
+            stats = [value * discount for value in stats]
+            if progress is None:
+                continue
+            if progress > largest:
+                factor = largest / progress
+                stats[n_arms:] = [value * factor for value in stats[n_arms:]]
+                largest = progress
+            stats[arm] += 1.0
+            stats[n_arms + arm] += progress / largest if largest > 0.0 else 0.0
+            if not measured[arm]:
+                measured[arm] = True
+                self._n_measured += 1
+        self._flat[:] = stats
+        scale.largest = largest
+        self._ticks += len(steps)
 
     def untried(self) -> np.ndarray:
         """Arms with no weight of evidence (never measured, or a count that underflowed to 0)."""
@@ -93,3 +125,43 @@ class DiscountedBandit(BanditTeacher):
 
     def _learn(self, arm: int, progress: float, weight: float) -> None:
         self._progress.add(arm, progress)
+
+    def update_steps(self, actions, rewards, obs, info) -> None:
+        """:meth:`BanditTeacher.update_steps` with this class's hooks inline: each int lesson's signal as
+        :meth:`update` forms it, then every tick and measurement at once (:meth:`DiscountedProgress.replay`)."""
+        cls = type(self)
+        if (cls._observe is not DiscountedBandit._observe or cls._learn is not DiscountedBandit._learn
+                or self.signal != "progress" or not self._steps_shortcut(info)):
+            return super().update_steps(actions, rewards, obs, info)
+        start, n_arms, last_outcome = self._start, self.n_arms, self._last_outcome
+        steps = []  # (arm, progress): a tick, then a measurement unless progress is None
+        learnt = 0
+        for action, reward in zip(actions, rewards):
+            if action is None:
+                continue
+            learnt += 1
+            if type(action) is not int:
+                self._progress.replay(steps)
+                steps = []
+                self.general_update(action, reward, obs, pair_info(info, action, reward, learnt - 1))
+                continue
+            self.steps += 1
+            arm = action - start
+            if not 0 <= arm < n_arms:
+                continue
+            outcome = reward
+            if type(outcome) is not float:
+                outcome = finite_float(outcome)
+            elif not math.isfinite(outcome):
+                outcome = None
+            if outcome is None:
+                steps.append((arm, 0.0))
+                continue
+            previous = last_outcome[arm]
+            last_outcome[arm] = outcome
+            if previous != previous:
+                steps.append((arm, None))
+                continue
+            change = abs(outcome - previous)
+            steps.append((arm, MAX_PROGRESS if change > MAX_PROGRESS else change))
+        self._progress.replay(steps)

@@ -110,20 +110,17 @@ class TaskCurriculum:
         self.teacher.update(task, outcome, None, info)
 
     def report_steps(self, tasks: list[Any], rewards: list[float]) -> None:
-        """Report one step's reward of every sub-env: ``report(task, reward, step_reward=True)`` for each pair in
-        order, skipping a None task (the teacher sees exactly those calls; the shared ``info`` keys are read once)."""
-        base = self._info()
-        base["step_reward"] = True
-        update = self.teacher.update
-        for task, reward in zip(tasks, rewards):
+        """Report one step's reward of every sub-env: what ``report(task, reward, step_reward=True)`` for each pair
+        in order does, skipping a None task, in one :meth:`~teachgym.Teacher.update_steps` call (the teacher sees
+        exactly those updates; the shared ``info`` keys are read once)."""
+        info = self._info()
+        info["step_reward"] = True
+        learnt = len(tasks)
+        for task in tasks:
             if task is None:
-                continue
-            info = base.copy()
-            info["episodes"] = self.episodes
-            info["task"] = task
-            info["outcome"] = reward
-            self.episodes += 1
-            update(task, reward, None, info)
+                learnt -= 1
+        self.teacher.update_steps(tasks, rewards, None, info)
+        self.episodes += learnt
 
     def check_task(self, task: Any) -> Any:
         """``task`` in the canonical form of ``task_space``, or InvalidLessonError naming the bounds."""
