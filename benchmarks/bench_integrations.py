@@ -127,6 +127,10 @@ THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: 
     # reset to the default bound (its choices and per-step updates as above, the env's cost as native's).
     "fixed/step": ("random", "fixed", {"update": "step"}),
     "ucb/step/fixed": ("ucb", "discrete-fixed", {"update": "step"}),
+    # The same with the teacher's plain per-step path (one update and one info dict per sub-env step,
+    # teachgym.teacher.update_each) instead of its batched update_steps: the batching's gain within one run.
+    "random/step/plain": ("random", "box", {"update": "step"}),
+    "ucb/step/plain": ("ucb", "discrete", {"update": "step"}),
 }
 
 
@@ -145,7 +149,12 @@ def _vector_env(condition: str, n_envs: int, vector=gym.vector.AsyncVectorEnv):
     else:
         low, high = (BOUND_LOW, BOUND_HIGH) if kind == "box" else (DEFAULT_BOUND, DEFAULT_BOUND)
         space = spaces.Box(low, high, (1,), dtype=np.float32)
-    return TeacherVectorEnv(vector([make] * n_envs), teacher, space, seed=0, **kwargs)
+    envs = TeacherVectorEnv(vector([make] * n_envs), teacher, space, seed=0, **kwargs)
+    if condition.endswith("/plain"):
+        from teachgym.teacher import update_each
+
+        envs.teacher.update_steps = functools.partial(update_each, envs.teacher)
+    return envs
 
 
 def _cpu_seconds(pids) -> float:
@@ -240,7 +249,7 @@ def part_throughput(args) -> None:
                   flush=True)
         summary[f"{n_envs}_envs"] = rows
         per_rep[f"{n_envs}_envs"] = runs
-    record(args.name, "integrations", summary, per_rep,
+    _save(args, args.name, "integrations", summary, per_rep,
            notes=f"CartPole-v1 x N in AsyncVectorEnv (NEXT_STEP autoreset), random actions. Each repetition keeps a "
                  f"native and a wrapped vector env alive and steps them in {args.blocks} alternating blocks of "
                  f"800/N steps (repetitions outermost, the conditions in a rotated order within each); ratio = wrapped / native steps per second (and native / wrapped CPU per env step: "
@@ -273,9 +282,12 @@ def part_accounting(args) -> None:
         print(f"{name:<24} {row['cpu_us_per_env_step']:6.2f} us/env step ({row['added_us_per_env_step']:+.2f})")
     for envs in sides.values():
         envs.close()
-    record(args.name if args.name != "integrations_throughput" else "integrations_accounting", "integrations", summary, None,
-           notes=f"CartPole-v1 x {n_envs} in SyncVectorEnv (one process, no pipes), random actions, {args.blocks} "
-                 f"blocks of {block_steps} steps per condition in rotating order; process CPU time per env step.")
+    name = args.name if args.name != "integrations_throughput" else "integrations_accounting"
+    _save(args, name, "integrations", summary, None,
+          notes=f"CartPole-v1 x {n_envs} in SyncVectorEnv (one process, no pipes), random actions, {args.blocks} "
+                f"blocks of {block_steps} steps per condition in rotating order; process CPU time per env step. "
+                "'/plain': the teacher's per-step updates through teachgym.teacher.update_each (one update and one "
+                "info dict per sub-env step) instead of its batched update_steps.")
 
 
 # -- SB3 callback overhead ---------------------------------------------------------------------------------------
@@ -335,7 +347,7 @@ def part_sb3(args) -> None:
             print(f"callback {condition:<8} {unit}: overhead pooled {pooled:+.1f} %, median {np.median(overhead):+.1f} % "
                   f"[{overhead.min():+.1f}, {overhead.max():+.1f}] | load {row['load_1min']}", flush=True)
         summary[condition] = row
-    record("integrations_sb3_overhead", "integrations", summary, runs,
+    _save(args, "integrations_sb3_overhead", "integrations", summary, runs,
            notes=f"SB3 PPO (n_steps 256 x 4 DummyVecEnv envs, 1 torch thread) on CartPole-v1; per repetition the run "
                  f"without a curriculum and the run with TeacherCallback (TaskSetter sub-envs, buffer 1; task = the "
                  f"initial-state bound) live side by side and learn in {args.blocks} alternating blocks of "
@@ -408,10 +420,18 @@ def part_mountaincar(args) -> None:
         per_seed[condition] = scores
         print(f"| {condition} | {', '.join(f'{s:.0f}' for s in scores)} | {np.mean(scores):.1f} | "
               f"{np.mean(times):.0f} |", flush=True)
-    record("integrations_mountaincar", "integrations", summary, per_seed,
+    _save(args, "integrations_mountaincar", "integrations", summary, per_seed,
            notes=f"PowerMountainCar (a plain user env; power via reset options) + SB3 PPO (4 envs x n_steps 512, "
                  f"{args.mc_timesteps} timesteps), curriculum through TeacherCallback (outcome: success; "
                  "teacher_info easy_to_hard 2 -> 1); score: % of 10 fixed starts of the default car reached.")
+
+
+def _save(args, name: str, *rest, **kwargs) -> None:
+    """``record`` the result, unless ``--no-record`` (a dry run: the numbers are printed only)."""
+    if args.no_record:
+        print(f"--no-record: {name} not written")
+        return
+    record(name, *rest, **kwargs)
 
 
 def main() -> None:
@@ -427,6 +447,7 @@ def main() -> None:
     parser.add_argument("--out-dir", default="runs/bench_integrations")
     parser.add_argument("--name", default="integrations_throughput",
                         help="throughput: result name under benchmarks/results/")
+    parser.add_argument("--no-record", action="store_true", help="print the numbers, write no result file")
     args = parser.parse_args()
     if args.part == "mountaincar" and not args.conditions:
         args.conditions = "target,linear,alp-gmm"

@@ -135,17 +135,19 @@ class DiscountedBandit(BanditTeacher):
             return super().update_steps(actions, rewards, obs, info)
         start, n_arms, last_outcome = self._start, self.n_arms, self._last_outcome
         steps = []  # (arm, progress): a tick, then a measurement unless progress is None
-        learnt = 0
+        steps_before, learnt = self.steps, 0  # self.steps is steps_before + learnt (no hook reads it in between)
+        append = steps.append
         for action, reward in zip(actions, rewards):
             if action is None:
                 continue
-            learnt += 1
             if type(action) is not int:
+                self.steps = steps_before + learnt
                 self._progress.replay(steps)
-                steps = []
-                self.general_update(action, reward, obs, pair_info(info, action, reward, learnt - 1))
+                steps.clear()
+                self.general_update(action, reward, obs, pair_info(info, action, reward, learnt))
+                learnt += 1
                 continue
-            self.steps += 1
+            learnt += 1
             arm = action - start
             if not 0 <= arm < n_arms:
                 continue
@@ -155,13 +157,14 @@ class DiscountedBandit(BanditTeacher):
             elif not math.isfinite(outcome):
                 outcome = None
             if outcome is None:
-                steps.append((arm, 0.0))
+                append((arm, 0.0))
                 continue
             previous = last_outcome[arm]
             last_outcome[arm] = outcome
             if previous != previous:
-                steps.append((arm, None))
+                append((arm, None))
                 continue
             change = abs(outcome - previous)
-            steps.append((arm, MAX_PROGRESS if change > MAX_PROGRESS else change))
+            append((arm, MAX_PROGRESS if change > MAX_PROGRESS else change))
+        self.steps = steps_before + learnt
         self._progress.replay(steps)

@@ -214,7 +214,9 @@ class TeacherVectorEnv(VectorWrapper):
         if self.update_mode == "step":
             playing = self._playing
             if resetting:  # a NEXT_STEP reset step is no transition of any episode
-                playing = [None if i in resetting else task for i, task in enumerate(playing)]
+                playing = playing.copy()
+                for i in resetting:
+                    playing[i] = None
             curriculum.report_steps(playing, rewards.tolist())
         for i in resetting:
             self._start(i)
