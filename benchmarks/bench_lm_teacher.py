@@ -78,7 +78,8 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
 
     out = work / f"teacher{seed}"
     env_kwargs = {"digits": args.digits, "word_length": args.word_length, "invalid_penalty": args.invalid_penalty,
-             "item_score": args.item_score, "probe_window": args.probe_window, "probe_measure": args.probe_measure}
+             "item_score": args.item_score, "probe_window": args.probe_window, "probe_measure": args.probe_measure,
+             "probe_progress": args.probe_progress}
     if name == "uniform":
         rng, problems = np.random.default_rng(seed), ProblemSpace(digits=args.digits, word_length=args.word_length)
         return run_env(args.steps, args.batch, seed, lambda obs: tuple(
@@ -89,7 +90,8 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
             "--warmup-steps", str(args.warmup_steps), "--eval-every", str(args.steps), "--seed", str(seed),
             "--digits", str(args.digits), "--word-length", str(args.word_length),
             "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score,
-            "--probe-window", str(args.probe_window), "--probe-measure", args.probe_measure]))
+            "--probe-window", str(args.probe_window), "--probe-measure", args.probe_measure,
+            "--probe-progress", args.probe_progress]))
         frontier = [h["frontier_share"] for h in summary["history"]]
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
@@ -123,6 +125,8 @@ def main(argv=None) -> int:
                         help="the env's probe_window (probe_gain: mean of a skill's last this many step gains)")
     parser.add_argument("--probe-measure", choices=("p", "logp"), default=ENV_DEFAULTS["probe_measure"],
                         help="the env's probe_measure (probe_gain: change of the probes' p, or of their logp)")
+    parser.add_argument("--probe-progress", choices=("signed", "absolute"), default=ENV_DEFAULTS["probe_progress"],
+                        help="the env's probe_progress (probe_gain: each skill's step gain, or its absolute value)")
     parser.add_argument("--partial", type=Path, default=None,
                         help="JSON-lines file of finished (seed, condition) rows: appended to, and those rows "
                              "skipped; the trained teachers are kept in the folder of the same name")
@@ -134,7 +138,7 @@ def main(argv=None) -> int:
     if (args.digits, args.word_length) != (1, 3):  # rows of v0's problems carry no space fields
         settings.update(digits=args.digits, word_length=args.word_length)
     # rows run with the env's defaults carry no such fields
-    for key in ("invalid_penalty", "item_score", "probe_window", "probe_measure"):
+    for key in ("invalid_penalty", "item_score", "probe_window", "probe_measure", "probe_progress"):
         if getattr(args, key) != ENV_DEFAULTS[key]:
             settings[key] = getattr(args, key)
     rows: dict[tuple[int, str], dict] = {}
@@ -178,12 +182,14 @@ def main(argv=None) -> int:
     summary["item_score"] = args.item_score
     summary["probe_window"] = args.probe_window
     summary["probe_measure"] = args.probe_measure
+    summary["probe_progress"] = args.probe_progress
     summary["student_steps"] = args.steps
     summary["seeds"] = args.seeds
     record(args.name, "grpo", summary, per_seed,
            notes=f"digits={args.digits}, word_length={args.word_length} (v1: 2, 5; v0: 1, 3); "
                  f"invalid_penalty={args.invalid_penalty}, item_score={args.item_score}, "
-                 f"probe_window={args.probe_window}, probe_measure={args.probe_measure} (the GRPO teacher's reward "
+                 f"probe_window={args.probe_window}, probe_measure={args.probe_measure}, "
+                 f"probe_progress={args.probe_progress} (the GRPO teacher's reward "
                  "and every student env's); "
                  f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
                  "grpo seconds include the student's SFT step and one GRPO update; 'transfer' is the frozen trained "

@@ -111,6 +111,7 @@ class TeacherTraining:
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
                                     item_score=args.item_score, invalid_penalty=args.invalid_penalty,
                                     probe_window=args.probe_window, probe_measure=args.probe_measure,
+                                    probe_progress=args.probe_progress,
                                     student=json.loads(args.student) if args.student else None,
                                     digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
@@ -150,6 +151,7 @@ class TeacherTraining:
                    "score": self.env.score(), "accuracy_per_skill": dict(zip(SKILLS, self.env.accuracy.tolist())),
                    "beta": args.beta, "prompts": args.prompts, "item_score": args.item_score,
                    "probe_window": args.probe_window, "probe_measure": args.probe_measure,
+                   "probe_progress": args.probe_progress,
                    "generations": args.generations, "history": self.history}
         (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
                                                                     "skills": list(SKILLS), **summary}, indent=1))
@@ -184,6 +186,8 @@ def parse(argv=None):
     parser.add_argument("--probe-measure", choices=("p", "logp"), default="p",
                         help="probe_gain: the change of the probes' p at the env's temperature, or of their "
                         "log-probability of answer + eos at temperature 1")
+    parser.add_argument("--probe-progress", choices=("signed", "absolute"), default="signed",
+                        help="probe_gain: credit each skill's one-step probe gain as measured, or its absolute value")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")

@@ -195,3 +195,46 @@ def test_scripts_pass_the_probe_measure():
     assert SCRIPT["parse"](["--out", "x", "--probe-measure", "logp"]).probe_measure == "logp"
     with pytest.raises(SystemExit):
         SCRIPT["parse"](["--out", "x", "--probe-measure", "loss"])
+
+
+@pytest.mark.parametrize("measure", ["p", "logp"])
+def test_absolute_probe_progress_credits_each_skills_absolute_gain_in_the_step_the_window_and_the_lookahead(measure):
+    kwargs = {**env_meta(V1).smoke, "action": "text", "batch_size": 6, "n_steps": 10, "lr": 1e-2,
+              "item_score": "probe_gain", "probe_measure": measure}
+    signed = gym.make(V1, **kwargs).unwrapped
+    absolute = gym.make(V1, probe_progress="absolute", probe_window=2, **kwargs).unwrapped
+    assert signed.probe_progress == "signed"
+    signed.reset(seed=4)
+    absolute.reset(seed=4)
+    rng = np.random.default_rng(4)
+    gains = []
+    for _ in range(8):
+        batch = []
+        while len(batch) < 6:  # valid problems of random skills (a held-out one would be invalid)
+            problem = signed.space.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng)
+            batch += [] if problem in signed._held_out else [problem]
+        batch = tuple(batch)
+        parsed = [signed.space.solve(p) for p in batch]
+        items, skills = [(p, q[1]) for p, q in zip(batch, parsed)], [q[0] for q in parsed]
+        ahead = absolute.lookahead_probe_gain(items, skills)
+        before = signed.probe_level()
+        _, _, _, _, info = signed.step(batch)  # the same student step as the absolute env's
+        gains.append(signed.probe_level() - before)
+        assert info["item_scores"] == pytest.approx(signed.credit_probe_gain(gains[-1], skills), abs=1e-12)
+        _, _, _, _, absolute_info = absolute.step(batch)
+        counts = {s: skills.count(s) for s in SKILLS}
+        progress = np.mean(np.abs(gains[-2:]), axis=0)  # the window: this step's and the last step's |gain|
+        expected = [progress[SKILLS.index(s)] / counts[s] for s in skills]
+        assert absolute_info["item_scores"] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+        assert ahead == pytest.approx(absolute_info["item_scores"], abs=1e-12)  # the look-ahead is the real step
+    assert absolute.probe_history == pytest.approx(np.abs(gains[-1:]), abs=1e-12)
+    assert np.any(np.array(gains) < 0)  # some skill lost on its probes: the two modes differ
+    with pytest.raises(Exception, match="probe_progress"):
+        gym.make(V1, probe_progress="positive", **kwargs)
+
+
+def test_scripts_pass_the_probe_progress():
+    assert SCRIPT["parse"](["--out", "x"]).probe_progress == "signed"
+    assert SCRIPT["parse"](["--out", "x", "--probe-progress", "absolute"]).probe_progress == "absolute"
+    with pytest.raises(SystemExit):
+        SCRIPT["parse"](["--out", "x", "--probe-progress", "positive"])

@@ -64,6 +64,11 @@ Item scores (``item_score``):
   One step's probe gain is mostly noise; with ``probe_window`` w > 1 a skill's
   gain is the mean of its last w one-step probe gains (every step measures every
   skill's probes; the current step included, fewer at the start of an episode).
+  ``probe_progress`` sets the sign: ``"signed"`` (default) credits the gain as
+  measured; ``"absolute"`` credits its absolute value (in the window too), the
+  learning-progress signal of ALP-style bandits: it is large wherever a skill's
+  probes move, up or down, so a skill in flux keeps earning and a practised
+  skill is never driven out by a step of bad luck.
 
 Spaces:
 
@@ -233,6 +238,8 @@ class ProblemWriterEnv(TeacherEnv):
             (1: the current step's gain alone).
         probe_measure: what a "probe_gain" gain is the change of, averaged over a skill's probes: "p" (the exact
             probability at ``temperature``) or "logp" (the log-probability of answer + eos at temperature 1).
+        probe_progress: what of a skill's one-step probe gain "probe_gain" credits (and keeps in the window):
+            "signed" (the gain) or "absolute" (its absolute value).
         digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
         word_length: letters of the cpy / rev / hash words (3 in v0).
     """
@@ -245,7 +252,7 @@ class ProblemWriterEnv(TeacherEnv):
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
                  student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5,
-                 probe_window: int = 1, probe_measure: str = "p"):
+                 probe_window: int = 1, probe_measure: str = "p", probe_progress: str = "signed"):
         self.space = ProblemSpace(digits, word_length)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
@@ -254,6 +261,7 @@ class ProblemWriterEnv(TeacherEnv):
         self.probes_per_skill = check_int("probes_per_skill", probes_per_skill, low=1, high=50)
         self.probe_window = check_int("probe_window", probe_window, low=1)
         self.probe_measure = check_choice("probe_measure", probe_measure, ("p", "logp"))
+        self.probe_progress = check_choice("probe_progress", probe_progress, ("signed", "absolute"))
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
         self.replay = check_int("replay", replay, low=0)
@@ -351,7 +359,7 @@ class ProblemWriterEnv(TeacherEnv):
             if self.item_score == "gain":
                 scores = self.student.probabilities(items)[0] - p_before
             elif self.item_score == "probe_gain":
-                gain = self.probe_level() - probes_before
+                gain = self.probe_progress_of(self.probe_level() - probes_before)
                 scores = self.credit_probe_gain(self.windowed_probe_gain(gain), skills)
                 if self.probe_window > 1:
                     self.probe_history = np.vstack([self.probe_history, gain])[-(self.probe_window - 1):]
@@ -392,6 +400,10 @@ class ProblemWriterEnv(TeacherEnv):
         counts = np.bincount(self.probe_skill, minlength=len(SKILLS))
         return np.bincount(self.probe_skill, weights=values, minlength=len(SKILLS)) / np.maximum(counts, 1)
 
+    def probe_progress_of(self, gain: np.ndarray) -> np.ndarray:
+        """Per skill, the credited part of a step's probe gain: the gain, or its absolute value (``probe_progress``)."""
+        return np.abs(gain) if self.probe_progress == "absolute" else gain
+
     def windowed_probe_gain(self, gain: np.ndarray) -> np.ndarray:
         """Per skill, the mean of ``gain`` (this step's probe gains) and the stored earlier steps' gains."""
         return np.vstack([self.probe_history, gain]).mean(axis=0)
@@ -415,7 +427,7 @@ class ProblemWriterEnv(TeacherEnv):
         if not items:
             return np.zeros(0)
         before, after = self._trial_step(items, self.probe_level)
-        return self.credit_probe_gain(self.windowed_probe_gain(after - before), skills)
+        return self.credit_probe_gain(self.windowed_probe_gain(self.probe_progress_of(after - before)), skills)
 
     def lookahead_gain(self, items: list[tuple[str, str]]) -> np.ndarray:
         """The ``"gain"`` scores of a student step on ``items`` (each item's ``p`` after minus before), measured by
