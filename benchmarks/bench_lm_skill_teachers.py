@@ -68,7 +68,6 @@ ROWS: dict[str, tuple[str, dict]] = {
     "sec": ("sec", {}),
     "dump": ("dump", {}),
 }
-REFERENCES = ("mixed-uniform", "no-hash-round-robin")
 
 
 def _shares(histograms: list[dict], steps: int) -> dict:
