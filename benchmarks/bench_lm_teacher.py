@@ -42,6 +42,7 @@ from teachgym.envs.grpo.problem_writer import SKILLS, ProblemSpace, ProblemWrite
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("uniform", "grpo", "warmed", "transfer")
 ENV_DEFAULTS = {k: p.default for k, p in inspect.signature(ProblemWriterEnv).parameters.items()}
+TEACHER_DEFAULTS = {"teacher_lr": 1e-4, "teacher_beta": 0.04}  # scripts/train_lm_teacher.py's --lr and --beta
 
 
 def run_env(steps: int, batch: int, seed: int, write, env_kwargs: dict) -> dict:
@@ -91,7 +92,7 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
             "--digits", str(args.digits), "--word-length", str(args.word_length),
             "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score,
             "--probe-window", str(args.probe_window), "--probe-measure", args.probe_measure,
-            "--probe-progress", args.probe_progress]))
+            "--probe-progress", args.probe_progress, "--lr", str(args.teacher_lr), "--beta", str(args.teacher_beta)]))
         frontier = [h["frontier_share"] for h in summary["history"]]
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
@@ -127,11 +128,19 @@ def main(argv=None) -> int:
                         help="the env's probe_measure (probe_gain: change of the probes' p, or of their logp)")
     parser.add_argument("--probe-progress", choices=("signed", "absolute"), default=ENV_DEFAULTS["probe_progress"],
                         help="the env's probe_progress (probe_gain: each skill's step gain, or its absolute value)")
+    parser.add_argument("--teacher-lr", type=float, default=TEACHER_DEFAULTS["teacher_lr"],
+                        help="the GRPO teacher's learning rate (train_lm_teacher.py's --lr)")
+    parser.add_argument("--teacher-beta", type=float, default=TEACHER_DEFAULTS["teacher_beta"],
+                        help="the GRPO teacher's KL weight to the warmed teacher (train_lm_teacher.py's --beta, > 0)")
     parser.add_argument("--partial", type=Path, default=None,
                         help="JSON-lines file of finished (seed, condition) rows: appended to, and those rows "
                              "skipped; the trained teachers are kept in the folder of the same name")
     parser.add_argument("--name", default="lm_teacher", help="result name (benchmarks/results/<name>.json)")
     args = parser.parse_args(argv)
+    if not args.teacher_lr > 0:
+        parser.error(f"--teacher-lr must be > 0, got {args.teacher_lr}")
+    if not args.teacher_beta > 0:
+        parser.error(f"--teacher-beta must be > 0 (the KL anchor to the warmed teacher), got {args.teacher_beta}")
     pin_one_thread()
     script = runpy.run_path(str(ROOT / "scripts" / "train_lm_teacher.py"))
     settings = {"steps": args.steps, "batch": args.batch, "warmup_steps": args.warmup_steps}
@@ -140,6 +149,9 @@ def main(argv=None) -> int:
     # rows run with the env's defaults carry no such fields
     for key in ("invalid_penalty", "item_score", "probe_window", "probe_measure", "probe_progress"):
         if getattr(args, key) != ENV_DEFAULTS[key]:
+            settings[key] = getattr(args, key)
+    for key, default in TEACHER_DEFAULTS.items():  # rows of the default teacher settings carry no such fields
+        if getattr(args, key) != default:
             settings[key] = getattr(args, key)
     rows: dict[tuple[int, str], dict] = {}
     if args.partial is not None and args.partial.exists():
@@ -183,6 +195,8 @@ def main(argv=None) -> int:
     summary["probe_window"] = args.probe_window
     summary["probe_measure"] = args.probe_measure
     summary["probe_progress"] = args.probe_progress
+    summary["teacher_lr"] = args.teacher_lr
+    summary["teacher_beta"] = args.teacher_beta
     summary["student_steps"] = args.steps
     summary["seeds"] = args.seeds
     record(args.name, "grpo", summary, per_seed,
@@ -191,6 +205,7 @@ def main(argv=None) -> int:
                  f"probe_window={args.probe_window}, probe_measure={args.probe_measure}, "
                  f"probe_progress={args.probe_progress} (the GRPO teacher's reward "
                  "and every student env's); "
+                 f"GRPO teacher lr={args.teacher_lr}, beta={args.teacher_beta}; "
                  f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "
                  "grpo seconds include the student's SFT step and one GRPO update; 'transfer' is the frozen trained "
                  "teacher on a new student (student seed + 1000); wall_s per condition on a shared 2-core machine")
