@@ -89,8 +89,14 @@ def write_plots(out_dir: str | Path, env_id: str, records: list[dict]) -> list[P
 
     from teachgym.leaderboard.plots import curriculum_figure, curves_figure, save_png
 
-    rows = [{"teacher": r["teacher"], "seed": r["seed"], "curve": r["curve"],
-             "tasks": None if r.get("tasks") is None else np.asarray(r["tasks"], dtype=np.float64)} for r in records]
+    def numeric(tasks):  # the curriculum plot draws task parameters; tasks that are not numbers are left out
+        try:
+            return None if tasks is None else np.asarray(tasks, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+
+    rows = [{"teacher": r["teacher"], "seed": r["seed"], "curve": r["curve"], "tasks": numeric(r.get("tasks"))}
+            for r in records]
     stem = run_file_name(env_id, "plot", 0).split("__")[0]
     written = [save_png(curves_figure(env_id, rows), Path(out_dir) / f"{stem}__curves.png")]
     curriculum = curriculum_figure(env_id, rows)

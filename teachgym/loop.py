@@ -28,7 +28,8 @@ class RunResult:
         curve: ``(step, score)`` pairs: every score the env reported (reset, every
             ``score_every`` steps, the last step).
         lessons: the teacher's actions, one row per step.
-        tasks: the task parameters the student actually practised, one row per step.
+        tasks: the task parameters the student actually practised, one row per step (float; an object
+            array, one entry per step, when the tasks are not numbers, such as problem strings).
         rewards, outcomes: per step.
     """
 
@@ -88,6 +89,18 @@ def _arrays_equal(a: Any, b: Any) -> bool:
         return bool(np.array_equal(a, b, equal_nan=True))
     except TypeError:  # object or string arrays: NaN cannot be tested there
         return bool(np.array_equal(a, b))
+
+
+def _task_rows(tasks: list[Any]) -> np.ndarray:
+    """The practised tasks as a float array when they are numbers (task parameters), else an object array with
+    one entry per step (e.g. the problem strings an LM teacher wrote)."""
+    try:
+        return np.asarray(tasks, dtype=np.float64)
+    except (TypeError, ValueError):
+        rows = np.empty(len(tasks), dtype=object)
+        for i, task in enumerate(tasks):
+            rows[i] = task
+        return rows
 
 
 def teacher_seed(seed: int) -> int:
@@ -175,7 +188,7 @@ def run(
         wall_time=time.perf_counter() - start,
         curve=curve,
         lessons=np.asarray(lessons),
-        tasks=np.asarray(tasks, dtype=np.float64),
+        tasks=_task_rows(tasks),
         rewards=np.asarray(rewards, dtype=np.float64),
         outcomes=np.asarray(outcomes, dtype=np.float64),
         env_kwargs=dict(env_kwargs),
