@@ -131,6 +131,9 @@ THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: 
     # teachgym.teacher.update_each) instead of its batched update_steps: the batching's gain within one run.
     "random/step/plain": ("random", "box", {"update": "step"}),
     "ucb/step/plain": ("ucb", "discrete", {"update": "step"}),
+    # 32 tasks held ahead per sub-env: a quarter of the top-up round trips of the default buffer of 8.
+    "random/step/buffer32": ("random", "box", {"update": "step", "buffer": 32}),
+    "ucb/step/buffer32": ("ucb", "discrete", {"update": "step", "buffer": 32}),
 }
 
 
