@@ -105,8 +105,8 @@ def run_mixed_uniform(seed: int, steps: int, env_kwargs: dict) -> dict:
 def run_skill_mode(teacher: str, seed: int, steps: int, env_kwargs: dict) -> dict:
     """One episode in skill mode, seeded as :func:`teachgym.run` seeds it.
 
-    :func:`teachgym.run` itself cannot be used here: it stores every step's ``info["task"]`` as a float array,
-    and this env's task is the list of problem strings practised.
+    A loop of its own rather than :func:`teachgym.run`: it keeps every step's skill histogram and frontier
+    share, which a ``RunResult`` does not, and it plays the round-robin reference, which is no teacher.
     """
     import gymnasium as gym
 

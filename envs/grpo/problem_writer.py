@@ -51,13 +51,14 @@ Item scores (``item_score``):
   each item's skill. Every skill, the distractor included, has
   ``probes_per_skill`` fixed probe problems (held out from training and disjoint
   from the test set); the step's gain of a skill is the mean change over its
-  probes of ``p`` (or of the log-probability, below), and each valid item of the skill scores that gain divided by the
-  number of the batch's items of the skill, so the item scores add up to the
-  probe gain of the skills practised. ``probe_measure`` sets what changes:
-  ``"p"`` (default) the probes' ``p`` at ``temperature``; ``"logp"`` their
-  log-probability of answer + eos at temperature 1 (minus the student's SFT loss
-  summed over the answer), which moves long before ``p`` does on answers of
-  several characters, where ``p`` stays near 0 and its changes are noise. A score on the item itself (learnability,
+  probes of ``p`` (or of the log-probability, below), and each valid item of
+  the skill scores that gain divided by the number of the batch's items of the
+  skill, so the item scores add up to the probe gain of the skills practised.
+  ``probe_measure`` sets what changes: ``"p"`` (default) the probes' ``p`` at
+  ``temperature``; ``"logp"`` their log-probability of answer + eos at
+  temperature 1 (minus the student's SFT loss summed over the answer), which
+  moves long before ``p`` does on answers of several characters, where ``p``
+  stays near 0 and its changes are noise. A score on the item itself (learnability,
   gain) also pays for memorising it; this one pays only for what generalises, so
   distractor items score about 0. :meth:`ProblemWriterEnv.lookahead_probe_gain`
   measures the same scores ahead of the step (a trial step, then undone).

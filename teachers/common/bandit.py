@@ -204,18 +204,18 @@ class BanditTeacher(Teacher):
             self._reset_arms()
 
     def update(self, action, reward, obs, info) -> None:
-        if type(action) is not int or type(info) is not dict or not self._discrete:
+        if type(action) is not int or type(info) is not dict or not self._discrete or not self._outcome_only(info):
             return self.general_update(action, reward, obs, info)
-        signal = self.signal
-        if signal != "progress" and (_ARM_REWARD_MEAN in info if signal == "success"
-                                     else _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info):
-            return self.general_update(action, reward, obs, info)
-        # general_update() for an int lesson whose signal comes from info["outcome"] alone, inline.
+        # general_update() for an int lesson whose signal comes from info["outcome"] alone.
         self.steps += 1
         arm = action - self._start
-        if not 0 <= arm < self.n_arms:
-            return
-        outcome = info.get(_OUTCOME)
+        if 0 <= arm < self.n_arms:
+            self._learn_outcome(arm, info.get(_OUTCOME))
+
+    def _learn_outcome(self, arm: int, outcome: Any) -> None:
+        """:meth:`update`'s shortcut for arm ``arm`` (in range) and its raw ``outcome``: the hooks
+        :meth:`general_update` calls, with the same arithmetic."""
+        signal = self.signal
         if type(outcome) is not float:
             outcome = finite_float(outcome)
         elif not math.isfinite(outcome):
@@ -250,8 +250,7 @@ class BanditTeacher(Teacher):
         the same arithmetic and the same hook calls in the same order as one :meth:`update` per pair."""
         if not self._steps_shortcut(info):
             return Teacher.update_steps(self, actions, rewards, obs, info)
-        start, n_arms, signal, last_outcome = self._start, self.n_arms, self.signal, self._last_outcome
-        observes, observe, learn = self._observes, self._observe, self._learn
+        start, n_arms, learn_outcome = self._start, self.n_arms, self._learn_outcome
         learnt = 0
         for action, reward in zip(actions, rewards):
             if action is None:
@@ -262,43 +261,17 @@ class BanditTeacher(Teacher):
                 continue
             self.steps += 1
             arm = action - start
-            if not 0 <= arm < n_arms:
-                continue
-            outcome = reward
-            if type(outcome) is not float:
-                outcome = finite_float(outcome)
-            elif not math.isfinite(outcome):
-                outcome = None
-            if observes:
-                observe(arm, outcome)
-            if outcome is None:
-                if signal == "progress":
-                    learn(arm, 0.0, 1.0)
-                continue
-            if signal == "success":
-                learn(arm, min(1.0, max(0.0, outcome)), 1.0)
-                continue
-            previous = last_outcome[arm]
-            last_outcome[arm] = outcome
-            if previous != previous:
-                continue
-            change = abs(outcome - previous)
-            if change > MAX_PROGRESS:
-                change = MAX_PROGRESS
-            if signal == "progress":
-                learn(arm, change, 1.0)
-                continue
-            scale = self._progress_scale
-            largest = scale.largest
-            if change > largest:
-                scale.largest = largest = change
-            learn(arm, change / largest if largest > 0.0 else 0.0, 1.0)
+            if 0 <= arm < n_arms:
+                learn_outcome(arm, reward)
 
     def _steps_shortcut(self, info) -> bool:
         """Whether every int lesson of an :meth:`update_steps` call takes :meth:`update`'s shortcut (its pairs'
         infos differ only in ``task``, ``outcome`` and ``episodes``, which the shortcut does not read)."""
-        if type(self).update is not BanditTeacher.update or type(info) is not dict or not self._discrete:
-            return False
+        return (type(self).update is BanditTeacher.update and type(info) is dict and self._discrete
+                and self._outcome_only(info))
+
+    def _outcome_only(self, info: dict) -> bool:
+        """Whether the signal comes from ``info["outcome"]`` alone (``info`` has none of the keys it would read)."""
         signal = self.signal
         return signal == "progress" or not (_ARM_REWARD_MEAN in info if signal == "success"
                                             else _ARM_ADVANTAGE_ABS in info or _ADVANTAGE_ABS_MEAN in info)

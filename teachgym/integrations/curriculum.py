@@ -115,12 +115,8 @@ class TaskCurriculum:
         exactly those updates; the shared ``info`` keys are read once)."""
         info = self._info()
         info["step_reward"] = True
-        learnt = len(tasks)
-        for task in tasks:
-            if task is None:
-                learnt -= 1
         self.teacher.update_steps(tasks, rewards, None, info)
-        self.episodes += learnt
+        self.episodes += sum(task is not None for task in tasks)
 
     def check_task(self, task: Any) -> Any:
         """``task`` in the canonical form of ``task_space``, or InvalidLessonError naming the bounds."""
