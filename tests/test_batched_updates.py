@@ -99,15 +99,23 @@ def test_batched_step_updates_make_the_plain_paths_choices_and_state(name, space
     assert _state(batched_state) == _state(plain_state)
 
 
-def test_the_discounted_statistics_replay_the_plain_ticks_and_measurements():
-    """DiscountedProgress.replay against tick()/add() on NumPy, including a growing scale and untried arms."""
-    from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
+@pytest.mark.parametrize("loop", ["python", "compiled"])
+def test_the_discounted_statistics_replay_the_plain_ticks_and_measurements(loop, monkeypatch):
+    """DiscountedProgress.replay against tick()/add() on NumPy, including a growing scale and untried arms, in the
+    Python loop and in the compiled one (numba) that long replays take."""
+    from teachgym.teachers.curriculum import learning_progress
+    from teachgym.teachers.curriculum.learning_progress import COMPILED_REPLAY_MIN, DiscountedProgress
 
+    if loop == "compiled":
+        pytest.importorskip("numba")
+        assert learning_progress._replay_kernel() is not None
+    else:
+        monkeypatch.setattr(learning_progress, "_replay_kernel", lambda: None)
     rng = np.random.default_rng(0)
     plain, replayed = DiscountedProgress(4, 0.97), DiscountedProgress(4, 0.97)
     for _ in range(50):
         steps = []
-        for _ in range(int(rng.integers(0, 9))):
+        for _ in range(int(rng.integers(0, 3 * COMPILED_REPLAY_MIN))):
             arm = int(rng.integers(3))  # arm 3 stays untried
             kind = rng.random()
             steps.append((arm, None if kind < 0.2 else 0.0 if kind < 0.3 else float(rng.random() ** 3 * 1e3)))
@@ -144,15 +152,25 @@ class NoisyLevels(gym.Env):
         return np.zeros(1, dtype=np.float32), reward, self.left <= 0, False, {}
 
 
+@pytest.mark.parametrize("total_steps", [600, None], ids=["budget", "no-budget"])
 @pytest.mark.parametrize("teacher", ["ucb", "exp3"])
-def test_sync_and_async_vector_envs_play_the_plain_paths_tasks_with_batched_step_updates(teacher):
+def test_sync_and_async_vector_envs_play_the_plain_paths_tasks_with_batched_step_updates(teacher, total_steps,
+                                                                                          monkeypatch):
+    """The plain path reports every vector step at once, one update per pair; the others gather the steps
+    until the teacher acts (without a budget: one batched call for many steps) and learn them in a batch."""
+    from teachgym.integrations import vector as vector_module
+
     runs = {}
     actions = np.random.default_rng(0).integers(2, size=(160, 4))
     for label, vector, batched in (("plain", gym.vector.SyncVectorEnv, False),
                                    ("sync", gym.vector.SyncVectorEnv, True),
                                    ("async", gym.vector.AsyncVectorEnv, True)):
+        monkeypatch.setattr(vector_module, "MAX_GATHERED_STEPS", 1 if label == "plain" else 8192)
         envs = TeacherVectorEnv(vector([lambda: TaskSetter(NoisyLevels(), task_key="level")] * 4), teacher,
-                                spaces.Discrete(5, start=1), seed=2, buffer=1, update="step", total_steps=600)
+                                spaces.Discrete(5, start=1), seed=2, buffer=3, update="step", total_steps=total_steps)
+        calls = []
+        report_steps = envs._curriculum.report_steps
+        envs._curriculum.report_steps = lambda tasks, rewards: (calls.append(len(tasks)), report_steps(tasks, rewards))
         if not batched:
             envs.teacher.update_steps = functools.partial(update_each, envs.teacher)
         envs.reset(seed=0)
@@ -164,5 +182,9 @@ def test_sync_and_async_vector_envs_play_the_plain_paths_tasks_with_batched_step
         state.pop("update_steps", None)
         runs[label] = (list(envs.env.get_attr("tasks_seen")), _state(state), envs.curriculum.episodes)
         envs.close()
+        if label == "plain" or total_steps is not None:
+            assert max(calls) == 4  # every vector step in its own call
+        else:
+            assert np.mean(calls) > 3 * 4  # several vector steps per call
     assert runs["sync"] == runs["plain"] and runs["async"] == runs["plain"]
     assert runs["plain"][2] > 500 and len({task for seen in runs["plain"][0] for task in seen}) > 2

@@ -6,6 +6,7 @@ The bandit base and the per-arm learning progress it reads are in
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -18,6 +19,20 @@ from teachgym.validation import check_float
 
 # A count that was 1 shrinks to d ** k after k ticks; below this many ticks d ** k stays far above the smallest float.
 _SAFE_LOG_COUNT = 700.0
+# A replay at least this long runs in the compiled loop when numba is installed (shorter: dispatch costs more).
+COMPILED_REPLAY_MIN = 32
+
+
+@functools.cache
+def _replay_kernel():
+    """The compiled replay loop, or None when numba cannot be imported (it is imported on first need)."""
+    try:
+        import numba  # noqa: F401  (only whether it imports)
+    except ImportError:
+        return None
+    from teachgym.teachers.curriculum.progress_kernels import replay
+
+    return replay
 
 
 class DiscountedProgress:
@@ -58,33 +73,50 @@ class DiscountedProgress:
             self._n_measured += 1
 
     def replay(self, steps: list[tuple[int, float | None]]) -> None:
-        """:meth:`tick`, then :meth:`add` ``(arm, progress)`` unless ``progress`` is None, for each step in order.
+        """:meth:`tick`, then :meth:`add` ``(arm, progress)`` unless ``progress`` is None, for each step in order."""
+        self.replay_lists([arm for arm, _ in steps],
+                          [math.nan if progress is None else progress for _, progress in steps])
 
-        The same float operations in the same order, on Python floats (each product and sum rounds as NumPy's
-        does), with the statistics read and written back once.
+    def replay_lists(self, arms: list[int], progress: list[float]) -> None:
+        """:meth:`tick`, then :meth:`add` ``(arms[k], progress[k])`` unless it is NaN, for each ``k`` in order.
+
+        The same float operations in the same order as those calls (each product and sum rounds as NumPy's
+        does), with the statistics read and written back once: on Python floats, or for a long replay in a
+        compiled loop when numba is installed (the ``fast`` extra), which gives the same bits.
         """
-        if not steps:
+        if not arms:
             return
-        discount, n_arms, measured = float(self._discount), len(self._measured), self._measured
+        n_arms, measured, scale = len(self._measured), self._measured, self.scale
+        kernel = _replay_kernel() if len(arms) >= COMPILED_REPLAY_MIN else None
+        if kernel is not None:
+            scale.largest = kernel(self._flat, n_arms, float(self._discount), np.array(arms, dtype=np.int64),
+                                   np.array(progress, dtype=np.float64), scale.largest)
+            if self._n_measured < n_arms:
+                for arm, value in zip(arms, progress):
+                    if value == value and not measured[arm]:
+                        measured[arm] = True
+                        self._n_measured += 1
+            self._ticks += len(arms)
+            return
+        discount = float(self._discount)
         stats = self._flat.tolist()
-        scale = self.scale
         largest = scale.largest
-        for arm, progress in steps:
-            stats = [value * discount for value in stats]
-            if progress is None:
+        for arm, value in zip(arms, progress):
+            stats = [x * discount for x in stats]
+            if value != value:
                 continue
-            if progress > largest:
-                factor = largest / progress
-                stats[n_arms:] = [value * factor for value in stats[n_arms:]]
-                largest = progress
+            if value > largest:
+                factor = largest / value
+                stats[n_arms:] = [x * factor for x in stats[n_arms:]]
+                largest = value
             stats[arm] += 1.0
-            stats[n_arms + arm] += progress / largest if largest > 0.0 else 0.0
+            stats[n_arms + arm] += value / largest if largest > 0.0 else 0.0
             if not measured[arm]:
                 measured[arm] = True
                 self._n_measured += 1
         self._flat[:] = stats
         scale.largest = largest
-        self._ticks += len(steps)
+        self._ticks += len(arms)
 
     def untried(self) -> np.ndarray:
         """Arms with no weight of evidence (never measured, or a count that underflowed to 0)."""
@@ -134,16 +166,19 @@ class DiscountedBandit(BanditTeacher):
                 or self.signal != "progress" or not self._steps_shortcut(info)):
             return super().update_steps(actions, rewards, obs, info)
         start, n_arms, last_outcome = self._start, self.n_arms, self._last_outcome
-        steps = []  # (arm, progress): a tick, then a measurement unless progress is None
+        # Step k: a tick, then a measurement of arms[k] unless progress[k] is NaN.
+        arms: list[int] = []
+        progress: list[float] = []
         steps_before, learnt = self.steps, 0  # self.steps is steps_before + learnt (no hook reads it in between)
-        append = steps.append
+        add_arm, add_progress, nan = arms.append, progress.append, math.nan
         for action, reward in zip(actions, rewards):
             if action is None:
                 continue
             if type(action) is not int:
                 self.steps = steps_before + learnt
-                self._progress.replay(steps)
-                steps.clear()
+                self._progress.replay_lists(arms, progress)
+                arms.clear()
+                progress.clear()
                 self.general_update(action, reward, obs, pair_info(info, action, reward, learnt))
                 learnt += 1
                 continue
@@ -156,15 +191,16 @@ class DiscountedBandit(BanditTeacher):
                 outcome = finite_float(outcome)
             elif not math.isfinite(outcome):
                 outcome = None
+            add_arm(arm)
             if outcome is None:
-                append((arm, 0.0))
+                add_progress(0.0)
                 continue
             previous = last_outcome[arm]
             last_outcome[arm] = outcome
             if previous != previous:
-                append((arm, None))
+                add_progress(nan)
                 continue
             change = abs(outcome - previous)
-            append((arm, MAX_PROGRESS if change > MAX_PROGRESS else change))
+            add_progress(MAX_PROGRESS if change > MAX_PROGRESS else change)
         self.steps = steps_before + learnt
-        self._progress.replay(steps)
+        self._progress.replay_lists(arms, progress)

@@ -25,6 +25,14 @@ collects. Before the teacher acts (a top-up), a reset, or a read of
 :attr:`~TeacherVectorEnv.current_tasks`, every step taken is reported, so the
 teacher's choices and updates are exactly those of a ``SyncVectorEnv``.
 
+Per-step updates (``update="step"``): every step's ``(task, reward)`` pairs are
+gathered and reported in one :meth:`~teachgym.integrations.curriculum.TaskCurriculum.report_steps`
+call right before the teacher acts (a top-up) or is read, so a teacher with a
+batched :meth:`~teachgym.Teacher.update_steps` learns many vector steps in one
+call. It makes the same updates in the same order as one call per vector step;
+steps with different ``budget_used`` (``total_steps`` given) are reported in
+separate calls, each with its own.
+
 Freshness: a task is chosen when its queue is filled, up to ``buffer``
 episodes before it is played. With ``buffer=1`` and ``NEXT_STEP`` autoreset
 (Gymnasium's default) a single sub-env runs exactly as a teacher env does: act,
@@ -45,6 +53,10 @@ from teachgym.integrations.curriculum import TaskCurriculum
 from teachgym.integrations.tasks import REPORT_KEY
 from teachgym.teacher import Teacher
 from teachgym.validation import ConfigError, check_choice, check_int
+
+
+# update="step": sub-env steps gathered at most before they are reported to the teacher.
+MAX_GATHERED_STEPS = 8192
 
 
 class TeacherVectorEnv(VectorWrapper):
@@ -109,10 +121,16 @@ class TeacherVectorEnv(VectorWrapper):
         # An AsyncVectorEnv whose outcomes form here: the teacher learns from step t while step t + 1 plays.
         self._pipelined = (isinstance(env, AsyncVectorEnv) and self._next_step and self._outcomes is not None)
         self._deferred: tuple | None = None  # the step the teacher has not learnt from yet
+        # update="step": the (task, reward) pairs of the steps learnt from but not yet reported, all with the
+        # same budget_used; reported in one call before the teacher acts or is read.
+        self._step_tasks: list[Any] = []
+        self._step_rewards: list[float] = []
+        self._step_budget: float | None = None
 
     # -- queue bookkeeping -------------------------------------------------------
     def _top_up(self) -> None:
         """Fill every sub-env's queue to ``buffer`` in one ``set_attr`` round trip."""
+        self._report_steps()
         curriculum = self._curriculum
         batches = []
         for pending in self._pending:
@@ -166,7 +184,7 @@ class TeacherVectorEnv(VectorWrapper):
         if self._pipelined:
             # Send the actions, learn from the previous step while the sub-envs play, then collect.
             self.env.step_async(actions)
-            self._flush()
+            self._learn_deferred()
             obs, rewards, terminations, truncations, infos = self.env.step_wait()
         else:
             obs, rewards, terminations, truncations, infos = self.env.step(actions)
@@ -190,7 +208,7 @@ class TeacherVectorEnv(VectorWrapper):
             self._deferred = (rewards, resetting, ended, source, self._t, self.env_steps)
             # A queue the next step takes from must not be empty: the teacher then acts, so it learns first.
             if not self._pipelined or (ended and any(not self._pending[i] for i in ended)):
-                self._flush()
+                self._learn_deferred()
         if ended and (self._next_step or self._same_step):
             if self._same_step:
                 for i in ended:
@@ -200,11 +218,27 @@ class TeacherVectorEnv(VectorWrapper):
         return obs, rewards, terminations, truncations, infos
 
     def _flush(self) -> None:
-        """Let the teacher learn from the step whose outcomes were deferred, if any."""
+        """Bring the teacher up to date with every step taken (before it acts or is read)."""
+        self._learn_deferred()
+        self._report_steps()
+
+    def _learn_deferred(self) -> None:
+        """Learn from the step whose outcomes were deferred, if any."""
         deferred = self._deferred
         if deferred is not None:
             self._deferred = None
             self._learn(*deferred)
+
+    def _report_steps(self) -> None:
+        """Report the step rewards gathered since the last report, in one call (update="step")."""
+        if not self._step_tasks:
+            return
+        tasks, rewards = self._step_tasks, self._step_rewards
+        self._step_tasks, self._step_rewards = [], []
+        curriculum = self._curriculum
+        budget_now, curriculum.budget_used = curriculum.budget_used, self._step_budget
+        curriculum.report_steps(tasks, rewards)
+        curriculum.budget_used = budget_now
 
     def _learn(self, rewards, resetting: list[int], ended: list[int], source: dict, t: int, env_steps: int) -> None:
         """The teacher's side of vector step ``t``: budget, step rewards, episode starts and outcomes."""
@@ -212,12 +246,22 @@ class TeacherVectorEnv(VectorWrapper):
         if self.total_steps is not None:
             curriculum.budget_used = min(1.0, env_steps / self.total_steps)
         if self.update_mode == "step":
-            playing = self._playing
+            # Gathered, and reported in one call before the teacher next acts or is read (it makes the same
+            # updates in the same order: report_steps over consecutive steps is one report_steps over them all,
+            # when their budget_used is the same).
+            if self._step_tasks and curriculum.budget_used != self._step_budget:
+                self._report_steps()
             if resetting:  # a NEXT_STEP reset step is no transition of any episode
-                playing = playing.copy()
+                playing = self._playing.copy()
                 for i in resetting:
                     playing[i] = None
-            curriculum.report_steps(playing, rewards.tolist())
+                self._step_tasks += playing
+            else:
+                self._step_tasks += self._playing
+            self._step_rewards += rewards.tolist()
+            self._step_budget = curriculum.budget_used
+            if len(self._step_tasks) >= MAX_GATHERED_STEPS:
+                self._report_steps()
         for i in resetting:
             self._start(i)
         if self._outcomes is None:
