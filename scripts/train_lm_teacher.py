@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from teachgym.envs.grpo.problem_writer import ALPHABET, SKILLS, ProblemWriterEnv
+from teachgym.envs.grpo.problem_writer import ALPHABET, ITEM_SCORE_NAMES, SKILLS, UCB_C, ProblemWriterEnv
 from teachgym.info import skill_summary
 
 PROMPT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789 .|\n"
@@ -59,8 +59,9 @@ class ItemScoreReward:
     """TRL reward: the env's item score of each completion under the current student (before it trains).
 
     Learnability ``p (1 - p)``, the gain of a look-ahead student step (``ProblemWriterEnv.lookahead_gain``),
-    its gain on held-out probes of the item's skill (``ProblemWriterEnv.lookahead_probe_gain``) or the
-    first-order influence on the env's probes; an invalid completion costs the env's penalty.
+    its gain on held-out probes of the item's skill (``ProblemWriterEnv.lookahead_probe_gain``), the
+    first-order influence on the env's probes or the discounted-UCB index of the item's skill
+    (``ProblemWriterEnv.skill_ucb_index``); an invalid completion costs the env's penalty.
     """
 
     __name__ = "item_score"
@@ -83,6 +84,8 @@ class ItemScoreReward:
             values = self.env.lookahead_gain(items)
         elif self.env.item_score == "probe_gain":
             values = self.env.lookahead_probe_gain(items, [q[0] for q in parsed if q is not None])
+        elif self.env.item_score == "skill_ucb":
+            values = self.env.skill_ucb_index()[[SKILLS.index(q[0]) for q in parsed if q is not None]]
         else:
             p, _ = self.env.student.probabilities(items)
             values = p * (1.0 - p)
@@ -111,7 +114,7 @@ class TeacherTraining:
                                     eval_every=args.eval_every, test_per_skill=args.test_per_skill,
                                     item_score=args.item_score, invalid_penalty=args.invalid_penalty,
                                     probe_window=args.probe_window, probe_measure=args.probe_measure,
-                                    probe_progress=args.probe_progress,
+                                    probe_progress=args.probe_progress, ucb_c=args.ucb_c,
                                     student=json.loads(args.student) if args.student else None,
                                     digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
@@ -151,7 +154,7 @@ class TeacherTraining:
                    "score": self.env.score(), "accuracy_per_skill": dict(zip(SKILLS, self.env.accuracy.tolist())),
                    "beta": args.beta, "prompts": args.prompts, "item_score": args.item_score,
                    "probe_window": args.probe_window, "probe_measure": args.probe_measure,
-                   "probe_progress": args.probe_progress,
+                   "probe_progress": args.probe_progress, "ucb_c": args.ucb_c,
                    "generations": args.generations, "history": self.history}
         (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
                                                                     "skills": list(SKILLS), **summary}, indent=1))
@@ -176,9 +179,10 @@ def parse(argv=None):
     parser.add_argument("--warmup-steps", type=int, default=300, help="SFT steps imitating the uniform generator")
     parser.add_argument("--beta", type=float, default=0.04, help="KL weight toward the warmed teacher (> 0)")
     parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--item-score", choices=("learnability", "gain", "influence", "probe_gain"),
+    parser.add_argument("--item-score", choices=ITEM_SCORE_NAMES,
                         default="learnability", help="the env's item score that rewards each problem (gain: by a "
-                        "look-ahead student step; probe_gain: that step's gain on held-out probes of the skill)")
+                        "look-ahead student step; probe_gain: that step's gain on held-out probes of the skill; "
+                        "skill_ucb: the discounted-UCB index of the item's skill)")
     parser.add_argument("--invalid-penalty", type=float, default=0.1,
                         help="reward of an invalid problem is minus this (the env's invalid_penalty, >= 0)")
     parser.add_argument("--probe-window", type=int, default=1,
@@ -188,6 +192,8 @@ def parse(argv=None):
                         "log-probability of answer + eos at temperature 1")
     parser.add_argument("--probe-progress", choices=("signed", "absolute"), default="signed",
                         help="probe_gain: credit each skill's one-step probe gain as measured, or its absolute value")
+    parser.add_argument("--ucb-c", type=float, default=UCB_C,
+                        help="skill_ucb: the exploration constant of the index (default: the ucb teacher's)")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")

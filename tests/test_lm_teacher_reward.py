@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import runpy
 from pathlib import Path
 
@@ -238,3 +239,121 @@ def test_scripts_pass_the_probe_progress():
     assert SCRIPT["parse"](["--out", "x", "--probe-progress", "absolute"]).probe_progress == "absolute"
     with pytest.raises(SystemExit):
         SCRIPT["parse"](["--out", "x", "--probe-progress", "positive"])
+
+
+def skill_ucb_by_hand(batches_p, batches_skills, discount, c):
+    """Per step, each skill's discounted-UCB index before the step, computed on plain floats.
+
+    A step: every count and sum times ``discount``; then each written skill (in skill order) whose mean
+    p (1 - p) was measured before adds |change| / running max to its sum, weighted by its share of the batch.
+    """
+    k = len(SKILLS)
+    counts, sums, last, largest, indexes = [0.0] * k, [0.0] * k, [None] * k, 0.0, []
+    for p, skills in zip(batches_p, batches_skills):
+        tried = [i for i in range(k) if counts[i] > 0]
+        if tried:
+            total = sum(counts)
+            index = [sums[i] / counts[i] + c * math.sqrt(math.log(max(total, 1.0)) / counts[i]) if counts[i] > 0
+                     else None for i in range(k)]
+            best = max(index[i] for i in tried)
+            indexes.append([best if v is None else v for v in index])
+        else:
+            indexes.append([0.0] * k)
+        counts, sums = [x * discount for x in counts], [x * discount for x in sums]
+        for i, skill in enumerate(SKILLS):
+            mine = [q * (1 - q) for q, s in zip(p, skills) if s == skill]
+            if not mine:
+                continue
+            outcome = sum(mine) / len(mine)
+            if last[i] is not None:
+                change = abs(outcome - last[i])
+                if change > largest:
+                    sums = [x * largest / change for x in sums]
+                    largest = change
+                counts[i] += len(mine) / len(skills)
+                sums[i] += len(mine) / len(skills) * (change / largest if largest > 0 else 0.0)
+            last[i] = outcome
+    return indexes
+
+
+def test_skill_ucb_scores_each_item_by_its_skills_discounted_ucb_index_from_earlier_steps():
+    kwargs = {**env_meta(V1).smoke, "action": "text", "batch_size": 6, "n_steps": 12, "lr": 1e-2,
+              "item_score": "skill_ucb", "invalid_penalty": 0.2, "ucb_discount": 0.9, "ucb_c": 0.7}
+    env = gym.make(V1, **kwargs).unwrapped
+    env.reset(seed=5)
+    rng = np.random.default_rng(5)
+    plan = [("add", "add", "cpy", None, "cpy", "add"), ("add", "cpy", "cpy", "rev", "rev", "rev"),
+            ("add", "rev", "hash", "sub", None, "add"), ("add", "add", "add", "add", "add", "cpy"),
+            ("sub", "sub", "add", "cpy", "rev", "hash"), ("cpy", "cpy", "cpy", "cpy", "cpy", "cpy"),
+            ("cpy", "cpy", "cpy", "cpy", "cpy", "cpy"), ("add", "sub", "cpy", "rev", "hash", "add"),
+            ("sub", "sub", "add", "cpy", "rev", "hash")]
+    batches_p, batches_skills, scored = [], [], []
+    for skills in plan:
+        batch = []
+        for skill in skills:
+            problem = "nonsense" if skill is None else env.space.random_problem(skill, rng)
+            while skill is not None and problem in env._held_out:
+                problem = env.space.random_problem(skill, rng)
+            batch.append(problem)
+        written = [s for s in skills if s is not None]
+        items = [(p, env.space.solve(p)[1]) for p, s in zip(batch, skills) if s is not None]
+        batches_p.append(env.student.probabilities(items)[0])
+        batches_skills.append(written)
+        reward = SCRIPT["ItemScoreReward"](env)(completions=list(batch))  # the GRPO teacher's reward, ahead
+        _, step_reward, _, _, info = env.step(tuple(batch))
+        assert info["item_scores"] == pytest.approx(reward, abs=1e-12)
+        assert step_reward == pytest.approx(float(np.mean(info["item_scores"])))
+        scored.append((info["item_scores"], skills))
+    expected = skill_ucb_by_hand(batches_p, batches_skills, 0.9, 0.7)
+    for t, ((scores, skills), index) in enumerate(zip(scored, expected)):
+        want = [-0.2 if s is None else index[SKILLS.index(s)] for s in skills]
+        assert scores == pytest.approx(want, rel=1e-9, abs=1e-12), t
+    assert expected[0] == [0.0] * len(SKILLS)  # nothing measured yet
+    assert expected[2][SKILLS.index("rev")] == max(expected[2])  # written once: untried, at the best index
+    sub = SKILLS.index("sub")
+    assert expected[5][sub] < expected[6][sub] < expected[7][sub]  # not written: its count shrinks, its index grows
+    assert env.skill_ucb_index() == pytest.approx(
+        skill_ucb_by_hand(batches_p + [[]], batches_skills + [[]], 0.9, 0.7)[-1], rel=1e-9)
+    state = env.state_dict()
+    batch = tuple(env.space.random_problem("sub", rng) for _ in range(6))
+    _, _, _, _, first = env.step(batch)
+    env.load_state_dict(state)
+    _, _, _, _, again = env.step(batch)
+    assert again["item_scores"] == pytest.approx(first["item_scores"], abs=0)
+
+
+def test_skill_ucb_defaults_to_the_ucb_teachers_constants_and_rejects_bad_values():
+    from teachgym.teachers.curriculum.ucb import UCBTeacher
+    from teachgym.validation import ConfigError
+
+    kwargs = {**env_meta(V1).smoke, "action": "text"}
+    env = gym.make(V1, item_score="skill_ucb", **{**kwargs, "n_steps": 1200}).unwrapped
+    assert (env.ucb_discount, env.ucb_c) == (0.99, UCBTeacher().c)
+    assert gym.make(V1, item_score="skill_ucb", **{**kwargs, "n_steps": 20_000}).unwrapped.ucb_discount == 0.9975
+    assert gym.make(V1, **kwargs).unwrapped.item_score == "learnability"  # the registered default
+    for bad in ({"item_score": "ucb"}, {"ucb_c": -1.0}, {"ucb_c": "big"}, {"ucb_discount": 0.0},
+                {"ucb_discount": 1.5}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            gym.make(V1, **{**kwargs, "item_score": "skill_ucb", **bad})
+
+
+def test_share_weighted_progress_at_weight_one_is_discounted_progress():
+    from teachgym.envs.grpo.problem_writer import ShareWeightedProgress
+    from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
+
+    plain, weighted = DiscountedProgress(3, 0.95), ShareWeightedProgress(3, 0.95)
+    for arm, progress in [(0, 0.2), (1, 0.5), (0, 0.1), (2, 0.9), (1, 0.0), (2, 0.3)]:
+        plain.tick()
+        weighted.tick()
+        plain.add(arm, progress)
+        weighted.add_weighted(arm, progress, 1.0)
+    assert np.array_equal(plain.counts, weighted.counts) and np.array_equal(plain.sums, weighted.sums)
+    weighted.add_weighted(1, 0.45, 0.25)
+    assert weighted.counts[1] == plain.counts[1] + 0.25
+    assert weighted.sums[1] == pytest.approx(plain.sums[1] + 0.25 * 0.5)
+
+
+def test_scripts_pass_the_skill_ucb_options():
+    args = SCRIPT["parse"](["--out", "x", "--item-score", "skill_ucb", "--ucb-c", "0.5"])
+    assert (args.item_score, args.ucb_c) == ("skill_ucb", 0.5)
+    assert SCRIPT["parse"](["--out", "x"]).ucb_c == pytest.approx(2 * math.sqrt(0.6))

@@ -70,6 +70,23 @@ Item scores (``item_score``):
   learning-progress signal of ALP-style bandits: it is large wherever a skill's
   probes move, up or down, so a skill in flux keeps earning and a practised
   skill is never driven out by a step of bad luck.
+- ``"skill_ucb"``: each item scores its skill's discounted-UCB index, the value
+  the ``ucb`` teacher gives the skill when it picks an arm, computed before the
+  step from the learning progress of earlier steps. The signal is the one that
+  teacher reads in skill mode at the default item score: a skill's outcome in a
+  step is the mean ``p (1 - p)`` (learnability) of the step's items of the skill,
+  its progress the absolute change of that outcome since the last step that
+  wrote the skill (none the first time). After each step every statistic is
+  discounted by ``ucb_discount`` once, then each skill written in the batch adds
+  its progress (rescaled by the running max, as the teacher does) with weight
+  its share of the batch's valid problems: a step is one unit of counts, as a
+  bandit's one-arm step is, so the teacher's constants carry over; a skill
+  written by 1 of 16 problems gets 1/16 of a measurement. The index is
+  ``S_k / N_k + ucb_c * sqrt(log(max(1, sum_j N_j)) / N_k)``; a skill not written
+  for a while sees ``N_k`` shrink and its index grow. A skill with no progress
+  measured yet (UCB's untried arm, which it picks first) scores the largest
+  index of the measured skills, or 0 while none is measured.
+  :meth:`ProblemWriterEnv.skill_ucb_index` gives the indexes ahead of the step.
 
 Spaces:
 
@@ -98,6 +115,7 @@ group's mean |advantage| before scaling). ``arm`` is the skill in skill mode.
 from __future__ import annotations
 
 import copy
+import math
 import string
 from typing import Any
 
@@ -109,10 +127,14 @@ from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.grpo.writer_problems import (  # noqa: F401  (re-exported: the skills' problems)
     ALPHABET, DEFAULT_SPACE, DISTRACTOR, MAX_PROBLEM_CHARS, SKILLS, ProblemSpace, all_problems, random_problem, solve)
 from teachgym.lessons import InvalidLessonError
+from teachgym.teachers.common.budget import budget_discount
+from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
 from teachgym.utils.rng import global_rngs_preserved
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 
 FRONTIER = (0.1, 0.9)  # p in this range: the student is at its frontier on the item
+ITEM_SCORE_NAMES = ("learnability", "gain", "influence", "probe_gain", "skill_ucb")
+UCB_C = 2.0 * math.sqrt(0.6)  # the ucb teacher's default exploration constant
 
 ITEM_SCORES = keys.define("item_scores", "grpo", keys.STEP, "score of every problem of the batch (an invalid one: minus the penalty)")
 PROBLEM_VALID = keys.define("problem_valid", "grpo", keys.STEP, "whether each problem of the batch parsed")
@@ -212,6 +234,20 @@ class TinySFTStudent:
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
 
 
+class ShareWeightedProgress(DiscountedProgress):
+    """:class:`DiscountedProgress` whose measurements carry a weight: a skill's share of a mixed batch."""
+
+    def add_weighted(self, arm: int, progress: float, weight: float) -> None:
+        """:meth:`DiscountedProgress.add` of ``progress`` for ``arm``, adding ``weight`` to its count and
+        ``weight`` times the rescaled progress to its sum (``weight`` 1: the same as ``add``)."""
+        scale = self.scale
+        if progress > scale.largest:
+            self.sums *= scale.largest / progress
+            scale.largest = progress
+        self.counts[arm] += weight
+        self.sums[arm] += weight * (progress / scale.largest if scale.largest > 0.0 else 0.0)
+
+
 def _arm_indices(skills: list[str]) -> np.ndarray:
     """The arm (index in :data:`SKILLS`) of each skill name."""
     return np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
@@ -225,7 +261,7 @@ class ProblemWriterEnv(TeacherEnv):
         batch_size: problems per step.
         action: "text" (a Tuple of problem strings) or "skill" (Discrete: a random batch of skill k).
         observation: "vector" (Box of accuracy and recent item score per skill) or "text".
-        item_score: "learnability", "gain", "influence" or "probe_gain".
+        item_score: "learnability", "gain", "influence", "probe_gain" or "skill_ucb".
         temperature: softmax temperature of the exact probability p.
         invalid_penalty: reward cost of each invalid problem (>= 0).
         replay: earlier problems replayed in every student step.
@@ -241,6 +277,9 @@ class ProblemWriterEnv(TeacherEnv):
             probability at ``temperature``) or "logp" (the log-probability of answer + eos at temperature 1).
         probe_progress: what of a skill's one-step probe gain "probe_gain" credits (and keeps in the window):
             "signed" (the gain) or "absolute" (its absolute value).
+        ucb_discount: "skill_ucb": the discount of the per-skill statistics, in (0, 1]; None (default): the ucb
+            teacher's default for a run of ``n_steps`` steps (0.99 up to 5,000 steps).
+        ucb_c: "skill_ucb": the exploration constant of the index, >= 0 (default: the ucb teacher's, 2 sqrt(0.6)).
         digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
         word_length: letters of the cpy / rev / hash words (3 in v0).
     """
@@ -253,16 +292,20 @@ class ProblemWriterEnv(TeacherEnv):
                  item_score: str = "learnability", temperature: float = 0.3, invalid_penalty: float = 0.1,
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
                  student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5,
-                 probe_window: int = 1, probe_measure: str = "p", probe_progress: str = "signed"):
+                 probe_window: int = 1, probe_measure: str = "p", probe_progress: str = "signed",
+                 ucb_discount: float | None = None, ucb_c: float = UCB_C):
         self.space = ProblemSpace(digits, word_length)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
         self.obs_mode = check_choice("observation", observation, ("vector", "text"))
-        self.item_score = check_choice("item_score", item_score, ("learnability", "gain", "influence", "probe_gain"))
+        self.item_score = check_choice("item_score", item_score, ITEM_SCORE_NAMES)
         self.probes_per_skill = check_int("probes_per_skill", probes_per_skill, low=1, high=50)
         self.probe_window = check_int("probe_window", probe_window, low=1)
         self.probe_measure = check_choice("probe_measure", probe_measure, ("p", "logp"))
         self.probe_progress = check_choice("probe_progress", probe_progress, ("signed", "absolute"))
+        self.ucb_discount = budget_discount(check_int("n_steps", n_steps, low=1)) if ucb_discount is None \
+            else check_float("ucb_discount", ucb_discount, low=0.0, low_open=True, high=1.0)
+        self.ucb_c = check_float("ucb_c", ucb_c, low=0.0)
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
         self.replay = check_int("replay", replay, low=0)
@@ -316,6 +359,8 @@ class ProblemWriterEnv(TeacherEnv):
         self.sample_rng = np.random.default_rng(rng.integers(2**63))
         self.recent = np.zeros(len(SKILLS))
         self.probe_history = np.zeros((0, len(SKILLS)))  # the last probe_window - 1 steps' per-skill probe gains
+        self.skill_progress = ShareWeightedProgress(len(SKILLS), self.ucb_discount)
+        self.skill_outcome = np.full(len(SKILLS), np.nan)  # each skill's last learnability outcome ("skill_ucb")
         self._evaluate()
 
     def _evaluate(self) -> None:
@@ -366,6 +411,9 @@ class ProblemWriterEnv(TeacherEnv):
                     self.probe_history = np.vstack([self.probe_history, gain])[-(self.probe_window - 1):]
             elif self.item_score == "learnability":
                 scores = p_before * (1.0 - p_before)
+            elif self.item_score == "skill_ucb":
+                scores = self.skill_ucb_index()[_arm_indices(skills)]
+                self._learn_skill_progress(skills, p_before)
             if (self._t + 1) % self.eval_every == 0 or self._t + 1 >= self.n_steps:
                 self._evaluate()
         full = np.full(len(problems), -self.invalid_penalty)
@@ -384,6 +432,32 @@ class ProblemWriterEnv(TeacherEnv):
             info[keys.ARM.name] = SKILLS.index(skills[0])
         return Taught(outcome=float(np.mean(scores)) if items else 0.0, reward=reward, task=[i[0] for i in items],
                       info=info)
+
+    def skill_ucb_index(self) -> np.ndarray:
+        """Per skill, its discounted-UCB index from the steps so far (the ``"skill_ucb"`` item score; see the
+        module docstring): finite, a skill with no progress measured yet at the largest measured index (0 if none)."""
+        counts, sums = self.skill_progress.counts, self.skill_progress.sums
+        tried = counts > 0.0
+        if not tried.any():
+            return np.zeros(len(SKILLS))
+        safe = np.where(tried, counts, 1.0)
+        index = sums / safe + self.ucb_c * np.sqrt(math.log(max(float(counts.sum()), 1.0)) / safe)
+        return np.where(tried, index, index[tried].max())
+
+    def _learn_skill_progress(self, skills: list[str], p: np.ndarray) -> None:
+        """One step of the ``"skill_ucb"`` statistics: a discount tick, then each written skill's |change| of its
+        mean ``p (1 - p)`` (in skill order) with weight its share of the valid problems."""
+        self.skill_progress.tick()
+        if not skills:
+            return
+        arm_of = _arm_indices(skills)
+        learnability = p * (1.0 - p)
+        for arm in np.unique(arm_of).tolist():
+            mine = arm_of == arm
+            outcome, previous = float(learnability[mine].mean()), float(self.skill_outcome[arm])
+            self.skill_outcome[arm] = outcome
+            if previous == previous:
+                self.skill_progress.add_weighted(arm, abs(outcome - previous), float(mine.sum()) / len(skills))
 
     def probe_probability(self) -> np.ndarray:
         """Per skill, the mean exact probability ``p`` of the right answer over its probes (0 without probes)."""
@@ -477,7 +551,8 @@ class ProblemWriterEnv(TeacherEnv):
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state.update(sample_rng=copy.deepcopy(self.sample_rng.bit_generator.state), recent=self.recent.copy(),
-                     accuracy=self.accuracy.copy(), probe_history=self.probe_history.copy())
+                     accuracy=self.accuracy.copy(), probe_history=self.probe_history.copy(),
+                     skill_progress=copy.deepcopy(self.skill_progress), skill_outcome=self.skill_outcome.copy())
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -485,3 +560,5 @@ class ProblemWriterEnv(TeacherEnv):
         self.sample_rng.bit_generator.state = copy.deepcopy(state["sample_rng"])
         self.recent, self.accuracy = state["recent"].copy(), state["accuracy"].copy()
         self.probe_history = state["probe_history"].copy()
+        self.skill_progress = copy.deepcopy(state["skill_progress"])
+        self.skill_outcome = state["skill_outcome"].copy()
