@@ -30,6 +30,7 @@ import cProfile
 import functools
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import pstats
 import subprocess
@@ -143,7 +144,7 @@ def profile_run(env_id: str, name: str) -> dict:
 
 
 # The modules of the bandit teachers and of what they share; ``--against`` loads them as they are at another commit.
-BANDIT_MODULES = ["teachgym.teachers.common.bandit", "teachgym.teachers.common.budget",
+BANDIT_MODULES = ["teachgym.teachers.common.bandit", "teachgym.utils.budget", "teachgym.utils.progress",
                   "teachgym.teachers.curriculum.learning_progress", "teachgym.teachers.curriculum.tscl",
                   "teachgym.teachers.curriculum.exp3", "teachgym.teachers.curriculum.ucb",
                   "teachgym.teachers.curriculum.thompson", "teachgym.teachers.grpo.arm_signals",
@@ -152,18 +153,28 @@ BANDIT_MODULES = ["teachgym.teachers.common.bandit", "teachgym.teachers.common.b
 
 class SourceAtCommit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports the modules ``names`` from git commit ``ref`` of this repository (``teachgym.teachers.a.b``
-    is ``teachers/a/b.py``)."""
+    is ``teachers/a/b.py``, ``teachgym.utils.c`` is ``teachgym/utils/c.py``), and any other
+    ``teachgym.teachers`` module that this tree does not have but ``ref`` does (one since moved)."""
 
     def __init__(self, ref: str, names: list[str]):
         self.ref, self.names = ref, set(names)
 
     @staticmethod
     def path(name: str) -> str:
-        return "/".join(["teachers", *name.split(".")[2:]]) + ".py"
+        parts = name.split(".")
+        if parts[1] == "teachers":
+            return "/".join(["teachers", *parts[2:]]) + ".py"
+        return "/".join(parts) + ".py"
 
     def find_spec(self, name, path=None, target=None):
         if name not in self.names:
-            return None
+            if not name.startswith("teachgym.teachers.") or importlib.machinery.PathFinder.find_spec(
+                    name, path) is not None:
+                return None
+            try:
+                source_at(self.ref, self.path(name))
+            except subprocess.CalledProcessError:
+                return None
         return importlib.util.spec_from_loader(name, self, origin=f"{self.ref}:{self.path(name)}")
 
     def create_module(self, spec):

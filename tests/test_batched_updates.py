@@ -103,14 +103,14 @@ def test_batched_step_updates_make_the_plain_paths_choices_and_state(name, space
 def test_the_discounted_statistics_replay_the_plain_ticks_and_measurements(loop, monkeypatch):
     """DiscountedProgress.replay against tick()/add() on NumPy, including a growing scale and untried arms, in the
     Python loop and in the compiled one (numba) that long replays take."""
-    from teachgym.teachers.curriculum import learning_progress
-    from teachgym.teachers.curriculum.learning_progress import COMPILED_REPLAY_MIN, DiscountedProgress
+    from teachgym.utils import progress as progress_module
+    from teachgym.utils.progress import COMPILED_REPLAY_MIN, DiscountedProgress
 
     if loop == "compiled":
         pytest.importorskip("numba")
-        assert learning_progress._replay_kernel() is not None
+        assert progress_module._replay_kernel() is not None
     else:
-        monkeypatch.setattr(learning_progress, "_replay_kernel", lambda: None)
+        monkeypatch.setattr(progress_module, "_replay_kernel", lambda: None)
     rng = np.random.default_rng(0)
     plain, replayed = DiscountedProgress(4, 0.97), DiscountedProgress(4, 0.97)
     for _ in range(50):

@@ -9,7 +9,7 @@ import pytest
 from gymnasium import spaces
 
 import teachgym
-from teachgym.teachers.common.budget import budget_relative, published_budget
+from teachgym.utils.budget import budget_relative, published_budget
 from teachgym.teachers.curriculum.riac import RIACTeacher, budget_max_region_size
 
 BOX = spaces.Box(0.0, 1.0, (2,), dtype=np.float32)

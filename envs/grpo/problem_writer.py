@@ -127,8 +127,8 @@ from teachgym.env import TeacherEnv, Taught
 from teachgym.envs.grpo.writer_problems import (  # noqa: F401  (re-exported: the skills' problems)
     ALPHABET, DEFAULT_SPACE, DISTRACTOR, MAX_PROBLEM_CHARS, SKILLS, ProblemSpace, all_problems, random_problem, solve)
 from teachgym.lessons import InvalidLessonError
-from teachgym.teachers.common.budget import budget_discount
-from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
+from teachgym.utils.budget import budget_discount
+from teachgym.utils.progress import DiscountedProgress
 from teachgym.utils.rng import global_rngs_preserved
 from teachgym.validation import ConfigError, check_choice, check_float, check_int
 

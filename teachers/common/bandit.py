@@ -47,9 +47,10 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome, pair_info
-from teachgym.teachers.common.budget import published_budget
 from teachgym.teachers.common.block_rng import BlockGenerator
+from teachgym.utils.budget import published_budget
 from teachgym.utils.numeric import finite_float
+from teachgym.utils.progress import ProgressScale, random_choice  # noqa: F401  (the bandits' shared helpers)
 
 MAX_PROGRESS = sys.float_info.max  # |a - b| of two finite floats can overflow to inf; cap it here
 SIGNALS = ("progress", "advantage", "success")
@@ -105,39 +106,6 @@ def sample_index(probabilities: np.ndarray, rng: np.random.Generator) -> int:
         return int(rng.integers(len(cumulative)))
     # bisect_right never returns an index whose probability is zero.
     return min(bisect.bisect_right(cumulative, rng.random() * total), len(cumulative) - 1)
-
-
-def random_choice(mask: np.ndarray, rng: np.random.Generator) -> int | None:
-    """A uniformly drawn index where ``mask`` is True, or None if there is none."""
-    candidates = np.flatnonzero(mask)
-    if candidates.size == 0:
-        return None
-    return int(candidates[0]) if candidates.size == 1 else int(candidates[rng.integers(candidates.size)])
-
-
-class ProgressScale:
-    """Rescales |LP| into [0, 1] by the largest |LP| seen so far (a running max).
-
-    EXP3's and UCB's guarantees assume rewards in a known range ``[0, B]``; the
-    running max makes ``B = 1`` hold whatever unit the env's outcomes are in.
-    Its price: one huge outlier shrinks every later reward towards 0. Bandits keep
-    their statistics in the current unit and multiply them by the factor
-    :meth:`update` returns when the unit grows.
-    """
-
-    def __init__(self) -> None:
-        self.largest = 0.0
-
-    def update(self, progress: float) -> float:
-        """Record ``progress``; return the factor (<= 1) that converts old statistics to the new unit."""
-        if progress <= self.largest:
-            return 1.0
-        factor = self.largest / progress
-        self.largest = progress
-        return factor
-
-    def __call__(self, progress: float) -> float:
-        return progress / self.largest if self.largest > 0.0 else 0.0
 
 
 class BanditTeacher(Teacher):

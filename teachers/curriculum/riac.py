@@ -31,7 +31,7 @@ from gymnasium import spaces
 
 from teachgym import info as keys
 from teachgym.teacher import Teacher, finite_outcome
-from teachgym.teachers.common.budget import budget_relative, published_budget
+from teachgym.utils.budget import budget_relative, published_budget
 from teachgym.validation import ConfigError, check_float, check_int
 
 # Outcomes are clipped here so that sums over two windows of them stay finite.

@@ -16,7 +16,7 @@ given: the paper's K = 10 at 5,000 teacher steps, the same share of longer
 runs, and never below the paper's 10 (a slope or a draw from fewer recent
 points is mostly noise). The paper states no budget in teacher steps, so the
 reference is this project's
-(:data:`~teachgym.teachers.common.budget.BANDIT_REFERENCE_BUDGET`). Without a
+(:data:`~teachgym.utils.budget.BANDIT_REFERENCE_BUDGET`). Without a
 published budget K is 10.
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher, argmax_random, random_choice, sample_index
-from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative
+from teachgym.utils.budget import BANDIT_REFERENCE_BUDGET, budget_relative
 from teachgym.validation import check_choice, check_float, check_int
 
 PAPER_WINDOW = 10  # Matiisen et al.'s K, for both algorithms

@@ -5,7 +5,7 @@ publishes at reset (``info["teaching_budget"]``), resolved at the first lesson o
 a run unless given: 20 at 5,000 teacher steps, the same share of longer runs,
 never below 20. The 20 is this project's default, not a value from the paper,
 which states no budget in teacher steps; the reference is the bandits' one
-(:data:`~teachgym.teachers.common.budget.BANDIT_REFERENCE_BUDGET`). Without a
+(:data:`~teachgym.utils.budget.BANDIT_REFERENCE_BUDGET`). Without a
 published budget the window is 20.
 """
 
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from teachgym.teachers.common.budget import BANDIT_REFERENCE_BUDGET, budget_relative
+from teachgym.utils.budget import BANDIT_REFERENCE_BUDGET, budget_relative
 from teachgym.teachers.grpo.arm_signals import ArmTeacher, stable_softmax
 from teachgym.validation import check_float, check_int
 
