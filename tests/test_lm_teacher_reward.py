@@ -339,7 +339,7 @@ def test_skill_ucb_defaults_to_the_ucb_teachers_constants_and_rejects_bad_values
 
 def test_share_weighted_progress_at_weight_one_is_discounted_progress():
     from teachgym.envs.grpo.problem_writer import ShareWeightedProgress
-    from teachgym.teachers.curriculum.learning_progress import DiscountedProgress
+    from teachgym.utils.progress import DiscountedProgress
 
     plain, weighted = DiscountedProgress(3, 0.95), ShareWeightedProgress(3, 0.95)
     for arm, progress in [(0, 0.2), (1, 0.5), (0, 0.1), (2, 0.9), (1, 0.0), (2, 0.3)]:
