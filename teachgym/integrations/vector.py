@@ -276,8 +276,9 @@ class TeacherVectorEnv(VectorWrapper):
                         self._playing[i] = None
                     if task is not None and self.update_mode == "episode":
                         curriculum.report(task, outcome, episode_return=episode_return, episode_length=length)
-        else:  # a NEXT_STEP reset step adds a reward of 0 to a return already set back to 0
-            self._returns += rewards
+        else:
+            if self.update_mode == "episode":  # a NEXT_STEP reset step adds 0 to a return already set back to 0
+                self._returns += rewards
             if ended:
                 self._report_ended(ended, source, t)
 
@@ -286,12 +287,15 @@ class TeacherVectorEnv(VectorWrapper):
         returns, starts = self._returns, self._starts
         # NEXT_STEP: the next step is the reset step, not a transition of the next episode.
         start = t + 1 if self._next_step else t
+        by_episode = self.update_mode == "episode"  # else: no outcomes, so no returns or lengths to keep
         for i in ended:
             task = self._tasks.pop(self._current[i], None)
             self._playing[i] = None
+            if not by_episode:
+                continue
             episode_return, length = float(returns[i]), t - starts[i]
             returns[i], starts[i] = 0.0, start
-            if task is None or self.update_mode != "episode":
+            if task is None:
                 continue
             outcome = self._outcomes[i]
             if outcome == "return":
