@@ -190,6 +190,8 @@ def compare_pair(condition: str, n_envs: int, block_steps: int, blocks: int, see
             envs.reset(seed=seed)
             for a in rng.integers(2, size=(50, n_envs)):  # warm-up: pipes, first top-ups
                 envs.step(a)
+            if hasattr(envs, "curriculum"):
+                _ = envs.curriculum  # the teacher learns the warm-up's steps (a compiled loop loads once per process)
         wall = dict.fromkeys(sides, 0.0)
         main_cpu = dict.fromkeys(sides, 0.0)
         worker_cpu = {name: -_cpu_seconds(_workers(envs)) for name, envs in sides.items()}
