@@ -269,8 +269,12 @@ def part_accounting(args) -> None:
     n_envs, block_steps = 8, 200
     sides = {c: _vector_env(c, n_envs, gym.vector.SyncVectorEnv) for c in conditions}
     rng = np.random.default_rng(0)
-    for envs in sides.values():
+    for envs in sides.values():  # warm-up: first top-ups, the teacher's first updates (and a compiled loop's load)
         envs.reset(seed=0)
+        for a in rng.integers(2, size=(block_steps, n_envs)):
+            envs.step(a)
+        if hasattr(envs, "curriculum"):
+            _ = envs.curriculum
     cpu = dict.fromkeys(sides, 0.0)
     for block in range(args.blocks):
         actions = rng.integers(2, size=(block_steps, n_envs))
