@@ -80,7 +80,7 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
     out = work / f"teacher{seed}"
     env_kwargs = {"digits": args.digits, "word_length": args.word_length, "invalid_penalty": args.invalid_penalty,
              "item_score": args.item_score, "probe_window": args.probe_window, "probe_measure": args.probe_measure,
-             "probe_progress": args.probe_progress, "ucb_c": args.ucb_c}
+             "probe_progress": args.probe_progress, "ucb_c": args.ucb_c, "replay_by_skill": args.replay_by_skill}
     if name == "uniform":
         rng, problems = np.random.default_rng(seed), ProblemSpace(digits=args.digits, word_length=args.word_length)
         return run_env(args.steps, args.batch, seed, lambda obs: tuple(
@@ -93,7 +93,7 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
             "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score,
             "--probe-window", str(args.probe_window), "--probe-measure", args.probe_measure,
             "--probe-progress", args.probe_progress, "--ucb-c", repr(args.ucb_c), "--lr", str(args.teacher_lr),
-            "--beta", str(args.teacher_beta)]))
+            "--beta", str(args.teacher_beta)] + (["--replay-by-skill"] if args.replay_by_skill else [])))
         frontier = [h["frontier_share"] for h in summary["history"]]
         return {"accuracy": summary["score"] / 100.0, "frontier_share": float(np.mean(frontier)),
                 "frontier_share_last_quarter": float(np.mean(frontier[-max(1, args.steps // 4):])),
@@ -129,6 +129,8 @@ def main(argv=None) -> int:
                         help="the env's probe_measure (probe_gain: change of the probes' p, or of their logp)")
     parser.add_argument("--probe-progress", choices=("signed", "absolute"), default=ENV_DEFAULTS["probe_progress"],
                         help="the env's probe_progress (probe_gain: each skill's step gain, or its absolute value)")
+    parser.add_argument("--replay-by-skill", action="store_true",
+                        help="the env's replay_by_skill: the students replay evenly across the skills taught")
     parser.add_argument("--ucb-c", type=float, default=ENV_DEFAULTS["ucb_c"],
                         help="the env's ucb_c (skill_ucb: the index's exploration constant; default the ucb teacher's)")
     parser.add_argument("--teacher-lr", type=float, default=TEACHER_DEFAULTS["teacher_lr"],
@@ -150,7 +152,8 @@ def main(argv=None) -> int:
     if (args.digits, args.word_length) != (1, 3):  # rows of v0's problems carry no space fields
         settings.update(digits=args.digits, word_length=args.word_length)
     # rows run with the env's defaults carry no such fields
-    for key in ("invalid_penalty", "item_score", "probe_window", "probe_measure", "probe_progress", "ucb_c"):
+    for key in ("invalid_penalty", "item_score", "probe_window", "probe_measure", "probe_progress", "ucb_c",
+                "replay_by_skill"):
         if getattr(args, key) != ENV_DEFAULTS[key]:
             settings[key] = getattr(args, key)
     for key, default in TEACHER_DEFAULTS.items():  # rows of the default teacher settings carry no such fields
@@ -200,6 +203,7 @@ def main(argv=None) -> int:
     summary["probe_progress"] = args.probe_progress
     if args.item_score == "skill_ucb":
         summary["ucb_c"] = args.ucb_c
+    summary["replay_by_skill"] = args.replay_by_skill
     summary["teacher_lr"] = args.teacher_lr
     summary["teacher_beta"] = args.teacher_beta
     summary["student_steps"] = args.steps
@@ -208,7 +212,8 @@ def main(argv=None) -> int:
            notes=f"digits={args.digits}, word_length={args.word_length} (v1: 2, 5; v0: 1, 3); "
                  f"invalid_penalty={args.invalid_penalty}, item_score={args.item_score}, "
                  f"probe_window={args.probe_window}, probe_measure={args.probe_measure}, "
-                 f"probe_progress={args.probe_progress}, ucb_c={args.ucb_c:.4g} (the GRPO teacher's reward "
+                 f"probe_progress={args.probe_progress}, ucb_c={args.ucb_c:.4g}, "
+                 f"replay_by_skill={args.replay_by_skill} (the GRPO teacher's reward "
                  "and every student env's); "
                  f"GRPO teacher lr={args.teacher_lr}, beta={args.teacher_beta}; "
                  f"{args.steps} student steps x {args.batch} problems per condition (the prototype used 1,200); "

@@ -115,6 +115,7 @@ class TeacherTraining:
                                     item_score=args.item_score, invalid_penalty=args.invalid_penalty,
                                     probe_window=args.probe_window, probe_measure=args.probe_measure,
                                     probe_progress=args.probe_progress, ucb_c=args.ucb_c,
+                                    replay_by_skill=args.replay_by_skill,
                                     student=json.loads(args.student) if args.student else None,
                                     digits=args.digits, word_length=args.word_length)
         self.env.reset(seed=args.seed)
@@ -155,6 +156,7 @@ class TeacherTraining:
                    "beta": args.beta, "prompts": args.prompts, "item_score": args.item_score,
                    "probe_window": args.probe_window, "probe_measure": args.probe_measure,
                    "probe_progress": args.probe_progress, "ucb_c": args.ucb_c,
+                   "replay_by_skill": args.replay_by_skill,
                    "generations": args.generations, "history": self.history}
         (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
                                                                     "skills": list(SKILLS), **summary}, indent=1))
@@ -194,6 +196,8 @@ def parse(argv=None):
                         help="probe_gain: credit each skill's one-step probe gain as measured, or its absolute value")
     parser.add_argument("--ucb-c", type=float, default=UCB_C,
                         help="skill_ucb: the exploration constant of the index (default: the ucb teacher's)")
+    parser.add_argument("--replay-by-skill", action="store_true",
+                        help="the student replays evenly across the skills it was taught (the env's replay_by_skill)")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")

@@ -357,3 +357,49 @@ def test_scripts_pass_the_skill_ucb_options():
     args = SCRIPT["parse"](["--out", "x", "--item-score", "skill_ucb", "--ucb-c", "0.5"])
     assert (args.item_score, args.ucb_c) == ("skill_ucb", 0.5)
     assert SCRIPT["parse"](["--out", "x"]).ucb_c == pytest.approx(2 * math.sqrt(0.6))
+
+
+@pytest.mark.parametrize("by_skill", [False, True])
+def test_replay_by_skill_replays_evenly_across_the_skills_taught(by_skill, monkeypatch):
+    from teachgym.students.grpo import tiny
+
+    env = gym.make(V1, **{**env_meta(V1).smoke, "action": "text", "replay": 48, "replay_by_skill": by_skill,
+                                        "n_steps": 20}).unwrapped
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+
+    def batch(skills):
+        problems = []
+        for skill in skills:
+            problem = env.space.random_problem(skill, rng)
+            while problem in env._held_out:
+                problem = env.space.random_problem(skill, rng)
+            problems.append(problem)
+        return tuple(problems)
+
+    n = env.batch_size
+    env.step(batch(["cpy"] * 2 + ["add"] * (n - 2)))
+    for _ in range(5):
+        env.step(batch(["add"] * n))
+    taught = []
+    encode = tiny.encode_sft_batch
+    monkeypatch.setattr(tiny, "encode_sft_batch", lambda tok, items: (taught.append(list(items)), encode(tok, items))[1])
+    env.step(batch(["add"] * n))
+    replayed = taught[-1][n:]
+    assert len(replayed) == min(48, 6 * n)
+    cpy_share = sum(env.space.solve(p)[0] == "cpy" for p, _ in replayed) / len(replayed)
+    if by_skill:  # two skills taught: about half of the replay
+        assert 0.3 < cpy_share < 0.7
+    else:  # 2 of 6 n problems taught
+        assert cpy_share < 0.2
+    state = env.student.state_dict()
+    assert sum(len(v) for v in state["memory_by_skill"].values()) == (7 * n if by_skill else 0)
+
+
+def test_replay_by_skill_is_checked_and_passed_by_the_scripts():
+    from teachgym.validation import ConfigError
+
+    with pytest.raises(ConfigError, match="replay_by_skill"):
+        gym.make(V1, **{**env_meta(V1).smoke, "action": "text", "replay_by_skill": "yes"})
+    assert SCRIPT["parse"](["--out", "x", "--replay-by-skill"]).replay_by_skill is True
+    assert SCRIPT["parse"](["--out", "x"]).replay_by_skill is False

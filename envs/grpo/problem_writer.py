@@ -130,7 +130,7 @@ from teachgym.lessons import InvalidLessonError
 from teachgym.utils.budget import budget_discount
 from teachgym.utils.progress import DiscountedProgress
 from teachgym.utils.rng import global_rngs_preserved
-from teachgym.validation import ConfigError, check_choice, check_float, check_int
+from teachgym.validation import ConfigError, check_bool, check_choice, check_float, check_int
 
 FRONTIER = (0.1, 0.9)  # p in this range: the student is at its frontier on the item
 ITEM_SCORE_NAMES = ("learnability", "gain", "influence", "probe_gain", "skill_ucb")
@@ -155,9 +155,14 @@ class _Lessons:
 
 
 class TinySFTStudent:
-    """The tiny char-level LM trained by SFT on (problem, answer), with a replay buffer."""
+    """The tiny char-level LM trained by SFT on (problem, answer), with a replay buffer.
 
-    def __init__(self, config: dict, lr: float, replay: int, temperature: float, rng: np.random.Generator):
+    ``skill_of`` (problem string -> skill) makes the replay even across skills: each replayed problem is drawn
+    from a uniformly chosen skill among those seen so far. None: uniformly from every problem seen.
+    """
+
+    def __init__(self, config: dict, lr: float, replay: int, temperature: float, rng: np.random.Generator,
+                 skill_of=None):
         import torch
 
         from teachgym.students.grpo.tiny import TinyLMConfig, new_tiny_model
@@ -170,6 +175,8 @@ class TinySFTStudent:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=0.0)
         self.replay, self.temperature, self.rng = replay, temperature, rng
         self.memory: list[tuple[str, str]] = []
+        self.skill_of = skill_of
+        self.memory_by_skill: dict[str, list[tuple[str, str]]] = {}
 
     def _answer_log_probabilities(self, problems: list[tuple[str, str]], temperature: float):
         """(log-probability of answer + eos at ``temperature`` as a float32 tensor, greedy-correct) per problem."""
@@ -208,10 +215,18 @@ class TinySFTStudent:
         from teachgym.students.grpo.tiny import encode_sft_batch
 
         batch = list(problems)
-        if self.memory and self.replay:
+        if self.memory and self.replay and self.skill_of is not None:
+            skills = sorted(self.memory_by_skill)
+            for _ in range(min(self.replay, len(self.memory))):
+                pool = self.memory_by_skill[skills[int(self.rng.integers(len(skills)))]]
+                batch.append(pool[int(self.rng.integers(len(pool)))])
+        elif self.memory and self.replay:
             picks = self.rng.integers(len(self.memory), size=min(self.replay, len(self.memory)))
             batch += [self.memory[int(i)] for i in picks]
         self.memory += problems
+        if self.skill_of is not None:
+            for problem in problems:
+                self.memory_by_skill.setdefault(self.skill_of(problem[0]), []).append(problem)
         if not batch:
             return
         ids, mask, labels = encode_sft_batch(self.tokenizer, batch)
@@ -225,12 +240,14 @@ class TinySFTStudent:
 
     def state_dict(self) -> dict:
         return {"model": copy.deepcopy(self.model.state_dict()), "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-                "memory": list(self.memory), "rng": copy.deepcopy(self.rng.bit_generator.state)}
+                "memory": list(self.memory), "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "memory_by_skill": {k: list(v) for k, v in self.memory_by_skill.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
         self.memory = list(state["memory"])
+        self.memory_by_skill = {k: list(v) for k, v in state.get("memory_by_skill", {}).items()}
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
 
 
@@ -280,6 +297,8 @@ class ProblemWriterEnv(TeacherEnv):
         ucb_discount: "skill_ucb": the discount of the per-skill statistics, in (0, 1]; None (default): the ucb
             teacher's default for a run of ``n_steps`` steps (0.99 up to 5,000 steps).
         ucb_c: "skill_ucb": the exploration constant of the index, >= 0 (default: the ucb teacher's, 2 sqrt(0.6)).
+        replay_by_skill: the student's replay draws each replayed problem from a uniformly chosen skill among those
+            it has been taught (False, the default: uniformly from every problem it has been taught).
         digits: operand digits of add / sub (1: v0's one-digit table; 2-3: little-endian column arithmetic).
         word_length: letters of the cpy / rev / hash words (3 in v0).
     """
@@ -293,7 +312,7 @@ class ProblemWriterEnv(TeacherEnv):
                  replay: int = 16, eval_every: int = 25, test_per_skill: int = 40, lr: float = 3e-3,
                  student: dict | None = None, probes_per_skill: int = 8, digits: int = 2, word_length: int = 5,
                  probe_window: int = 1, probe_measure: str = "p", probe_progress: str = "signed",
-                 ucb_discount: float | None = None, ucb_c: float = UCB_C):
+                 ucb_discount: float | None = None, ucb_c: float = UCB_C, replay_by_skill: bool = False):
         self.space = ProblemSpace(digits, word_length)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=256)
         self.mode = check_choice("action", action, ("text", "skill"))
@@ -309,6 +328,7 @@ class ProblemWriterEnv(TeacherEnv):
         self.temperature = check_float("temperature", temperature, low=0.0, low_open=True, high=10.0)
         self.invalid_penalty = check_float("invalid_penalty", invalid_penalty, low=0.0)
         self.replay = check_int("replay", replay, low=0)
+        self.replay_by_skill = check_bool("replay_by_skill", replay_by_skill)
         self.eval_every = check_int("eval_every", eval_every, low=1)
         self.test_per_skill = check_int("test_per_skill", test_per_skill, low=1, high=100)
         self.lr = check_float("lr", lr, low=0.0, low_open=True)
@@ -355,7 +375,8 @@ class ProblemWriterEnv(TeacherEnv):
     # -- hooks ---------------------------------------------------------------------------------
     def _reset_student(self, rng: np.random.Generator) -> None:
         with global_rngs_preserved():
-            self.student = TinySFTStudent(self.student_config, self.lr, self.replay, self.temperature, rng)
+            self.student = TinySFTStudent(self.student_config, self.lr, self.replay, self.temperature, rng,
+                                          skill_of=self._skill_of if self.replay_by_skill else None)
         self.sample_rng = np.random.default_rng(rng.integers(2**63))
         self.recent = np.zeros(len(SKILLS))
         self.probe_history = np.zeros((0, len(SKILLS)))  # the last probe_window - 1 steps' per-skill probe gains
@@ -432,6 +453,9 @@ class ProblemWriterEnv(TeacherEnv):
             info[keys.ARM.name] = SKILLS.index(skills[0])
         return Taught(outcome=float(np.mean(scores)) if items else 0.0, reward=reward, task=[i[0] for i in items],
                       info=info)
+
+    def _skill_of(self, problem: str) -> str:
+        return self.space.solve(problem)[0]
 
     def skill_ucb_index(self) -> np.ndarray:
         """Per skill, its discounted-UCB index from the steps so far (the ``"skill_ucb"`` item score; see the
