@@ -123,7 +123,7 @@ def test_the_discounted_statistics_replay_the_plain_ticks_and_measurements(loop,
             plain.tick()
             if progress is not None:
                 plain.add(arm, progress)
-        replayed.replay(steps)
+        replayed.replay([arm for arm, _ in steps], [math.nan if x is None else x for _, x in steps])
         assert _state(vars(replayed)) == _state(vars(plain))
     assert replayed.untried().tolist() == [False, False, False, True] and replayed.scale.largest > 100.0
 

@@ -337,18 +337,17 @@ def test_skill_ucb_defaults_to_the_ucb_teachers_constants_and_rejects_bad_values
             gym.make(V1, **{**kwargs, "item_score": "skill_ucb", **bad})
 
 
-def test_share_weighted_progress_at_weight_one_is_discounted_progress():
-    from teachgym.envs.grpo.problem_writer import ShareWeightedProgress
+def test_a_weighted_progress_measurement_at_weight_one_is_a_plain_one():
     from teachgym.utils.progress import DiscountedProgress
 
-    plain, weighted = DiscountedProgress(3, 0.95), ShareWeightedProgress(3, 0.95)
+    plain, weighted = DiscountedProgress(3, 0.95), DiscountedProgress(3, 0.95)
     for arm, progress in [(0, 0.2), (1, 0.5), (0, 0.1), (2, 0.9), (1, 0.0), (2, 0.3)]:
         plain.tick()
         weighted.tick()
         plain.add(arm, progress)
-        weighted.add_weighted(arm, progress, 1.0)
+        weighted.add(arm, progress, 1.0)
     assert np.array_equal(plain.counts, weighted.counts) and np.array_equal(plain.sums, weighted.sums)
-    weighted.add_weighted(1, 0.45, 0.25)
+    weighted.add(1, 0.45, 0.25)
     assert weighted.counts[1] == plain.counts[1] + 0.25
     assert weighted.sums[1] == pytest.approx(plain.sums[1] + 0.25 * 0.5)
 

@@ -251,20 +251,6 @@ class TinySFTStudent:
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
 
 
-class ShareWeightedProgress(DiscountedProgress):
-    """:class:`DiscountedProgress` whose measurements carry a weight: a skill's share of a mixed batch."""
-
-    def add_weighted(self, arm: int, progress: float, weight: float) -> None:
-        """:meth:`DiscountedProgress.add` of ``progress`` for ``arm``, adding ``weight`` to its count and
-        ``weight`` times the rescaled progress to its sum (``weight`` 1: the same as ``add``)."""
-        scale = self.scale
-        if progress > scale.largest:
-            self.sums *= scale.largest / progress
-            scale.largest = progress
-        self.counts[arm] += weight
-        self.sums[arm] += weight * (progress / scale.largest if scale.largest > 0.0 else 0.0)
-
-
 def _arm_indices(skills: list[str]) -> np.ndarray:
     """The arm (index in :data:`SKILLS`) of each skill name."""
     return np.array([SKILLS.index(s) for s in skills], dtype=np.int64)
@@ -380,7 +366,7 @@ class ProblemWriterEnv(TeacherEnv):
         self.sample_rng = np.random.default_rng(rng.integers(2**63))
         self.recent = np.zeros(len(SKILLS))
         self.probe_history = np.zeros((0, len(SKILLS)))  # the last probe_window - 1 steps' per-skill probe gains
-        self.skill_progress = ShareWeightedProgress(len(SKILLS), self.ucb_discount)
+        self.skill_progress = DiscountedProgress(len(SKILLS), self.ucb_discount)
         self.skill_outcome = np.full(len(SKILLS), np.nan)  # each skill's last learnability outcome ("skill_ucb")
         self._evaluate()
 
@@ -481,7 +467,7 @@ class ProblemWriterEnv(TeacherEnv):
             outcome, previous = float(learnability[mine].mean()), float(self.skill_outcome[arm])
             self.skill_outcome[arm] = outcome
             if previous == previous:
-                self.skill_progress.add_weighted(arm, abs(outcome - previous), float(mine.sum()) / len(skills))
+                self.skill_progress.add(arm, abs(outcome - previous), float(mine.sum()) / len(skills))
 
     def probe_probability(self) -> np.ndarray:
         """Per skill, the mean exact probability ``p`` of the right answer over its probes (0 without probes)."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from teachgym.teacher import pair_info
 from teachgym.teachers.common.bandit import MAX_PROGRESS, BanditTeacher
 from teachgym.utils.budget import REFERENCE_DISCOUNT, budget_discount
@@ -64,7 +62,7 @@ class DiscountedBandit(BanditTeacher):
                 continue
             if type(action) is not int:
                 self.steps = steps_before + learnt
-                self._progress.replay_lists(arms, progress)
+                self._progress.replay(arms, progress)
                 arms.clear()
                 progress.clear()
                 self.general_update(action, reward, obs, pair_info(info, action, reward, learnt))
@@ -91,4 +89,4 @@ class DiscountedBandit(BanditTeacher):
             change = abs(outcome - previous)
             add_progress(MAX_PROGRESS if change > MAX_PROGRESS else change)
         self.steps = steps_before + learnt
-        self._progress.replay_lists(arms, progress)
+        self._progress.replay(arms, progress)

@@ -90,23 +90,19 @@ class DiscountedProgress:
         np.multiply(self._stats, self._discount, out=self._stats)
         self._ticks += 1
 
-    def add(self, arm: int, progress: float) -> None:
+    def add(self, arm: int, progress: float, weight: float = 1.0) -> None:
+        """Count a measurement of ``weight`` (a share of one; 1: a whole one) for ``arm``."""
         scale = self.scale  # its update() and __call__(), inline
         if progress > scale.largest:
             self.sums *= scale.largest / progress
             scale.largest = progress
-        self.counts[arm] += 1.0
-        self.sums[arm] += progress / scale.largest if scale.largest > 0.0 else 0.0
+        self.counts[arm] += weight
+        self.sums[arm] += weight * (progress / scale.largest if scale.largest > 0.0 else 0.0)
         if not self._measured[arm]:
             self._measured[arm] = True
             self._n_measured += 1
 
-    def replay(self, steps: list[tuple[int, float | None]]) -> None:
-        """:meth:`tick`, then :meth:`add` ``(arm, progress)`` unless ``progress`` is None, for each step in order."""
-        self.replay_lists([arm for arm, _ in steps],
-                          [math.nan if progress is None else progress for _, progress in steps])
-
-    def replay_lists(self, arms: list[int], progress: list[float]) -> None:
+    def replay(self, arms: list[int], progress: list[float]) -> None:
         """:meth:`tick`, then :meth:`add` ``(arms[k], progress[k])`` unless it is NaN, for each ``k`` in order.
 
         The same float operations in the same order as those calls (each product and sum rounds as NumPy's
