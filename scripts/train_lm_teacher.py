@@ -12,6 +12,17 @@ one SFT step on those problems. ``beta`` > 0 keeps the teacher near the warmed
 model: TRL loads that reference from the model's path, so the warmed model is
 saved and reloaded before training.
 
+Several students (``--students N``, ``--student-steps T``): the teacher is
+trained against a population of students at different stages. Each round its
+GRPO update holds ``--prompts`` prompts per student, each from that student's
+own state (the reward scores a completion under the student whose prompt it
+answers), and then every student takes one step on its own problems. A student
+lives ``T`` steps and is then replaced by a fresh one; student ``s`` of ``N``
+starts the run already ``s * T // N`` steps old, taught by uniform problems, so
+the stages are staggered from the first round. Only students the teacher taught
+from their first step to their last count as trained in the loop (``lives`` in
+the output, ``full``); student ``k`` of the run has seed ``2000 + 1000 * seed + k``.
+
 Output (``--out``): ``model.safetensors``, ``config.json``, the tokenizer files and
 ``teachgym_teacher.json`` (settings and per-round rewards); no pickles.
 
@@ -62,35 +73,57 @@ class ItemScoreReward:
     its gain on held-out probes of the item's skill (``ProblemWriterEnv.lookahead_probe_gain``), the
     first-order influence on the env's probes or the discounted-UCB index of the item's skill
     (``ProblemWriterEnv.skill_ucb_index``); an invalid completion costs the env's penalty.
+
+    With ``envs`` (a list, one env per student, which the caller may replace in place) each completion is
+    scored under ``envs[g]``, ``g`` its prompt's ``group`` (the dataset column TRL passes along).
     """
 
     __name__ = "item_score"
 
-    def __init__(self, env: ProblemWriterEnv):
+    def __init__(self, env: ProblemWriterEnv, envs: list[ProblemWriterEnv] | None = None):
         self.env = env
+        self.envs = envs
         self.completions: list[str] = []
+        self.groups: list = []  # each completion's group (None without envs)
 
-    def __call__(self, prompts=None, completions=None, **kwargs) -> list[float]:
+    def __call__(self, prompts=None, completions=None, group=None, **kwargs) -> list[float]:
         texts = [c if isinstance(c, str) else str(c) for c in completions]
         self.completions += texts
-        parsed = [self.env.space.solve(t.strip()) if t.strip() not in self.env._held_out else None for t in texts]
-        items = [(t.strip(), q[1]) for t, q in zip(texts, parsed) if q is not None]
-        student = self.env.student
-        if self.env.item_score == "influence":
-            from teachgym.envs.grpo.influence import influence_scores
+        if self.envs is None:
+            self.groups += [None] * len(texts)
+            return score_items(self.env, texts)
+        groups = list(group)
+        if len(groups) != len(texts):
+            raise ValueError(f"group: one per completion expected, got {len(groups)} for {len(texts)}")
+        self.groups += groups
+        scores = [0.0] * len(texts)
+        for g in dict.fromkeys(groups):
+            mine = [i for i, x in enumerate(groups) if x == g]
+            for i, score in zip(mine, score_items(self.envs[g], [texts[i] for i in mine])):
+                scores[i] = score
+        return scores
 
-            values = influence_scores(student.model, student.tokenizer, items, self.env.probes, self.env.lr)
-        elif self.env.item_score == "gain":
-            values = self.env.lookahead_gain(items)
-        elif self.env.item_score == "probe_gain":
-            values = self.env.lookahead_probe_gain(items, [q[0] for q in parsed if q is not None])
-        elif self.env.item_score == "skill_ucb":
-            values = self.env.skill_ucb_index()[[SKILLS.index(q[0]) for q in parsed if q is not None]]
-        else:
-            p, _ = self.env.student.probabilities(items)
-            values = p * (1.0 - p)
-        scores = iter(values.tolist())
-        return [next(scores) if q is not None else -self.env.invalid_penalty for q in parsed]
+
+def score_items(env: ProblemWriterEnv, texts: list[str]) -> list[float]:
+    """The env's item score of each text under its current student (minus the penalty when invalid)."""
+    parsed = [env.space.solve(t.strip()) if t.strip() not in env._held_out else None for t in texts]
+    items = [(t.strip(), q[1]) for t, q in zip(texts, parsed) if q is not None]
+    student = env.student
+    if env.item_score == "influence":
+        from teachgym.envs.grpo.influence import influence_scores
+
+        values = influence_scores(student.model, student.tokenizer, items, env.probes, env.lr)
+    elif env.item_score == "gain":
+        values = env.lookahead_gain(items)
+    elif env.item_score == "probe_gain":
+        values = env.lookahead_probe_gain(items, [q[0] for q in parsed if q is not None])
+    elif env.item_score == "skill_ucb":
+        values = env.skill_ucb_index()[[SKILLS.index(q[0]) for q in parsed if q is not None]]
+    else:
+        p, _ = student.probabilities(items)
+        values = p * (1.0 - p)
+    scores = iter(values.tolist())
+    return [next(scores) if q is not None else -env.invalid_penalty for q in parsed]
 
 
 class TeacherTraining:
@@ -110,54 +143,124 @@ class TeacherTraining:
         torch.set_num_threads(args.threads)
         self.args, self.out = args, Path(args.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.env = ProblemWriterEnv(n_steps=args.rounds, action="text", batch_size=args.prompts * args.generations,
-                                    eval_every=args.eval_every, test_per_skill=args.test_per_skill,
-                                    item_score=args.item_score, invalid_penalty=args.invalid_penalty,
-                                    probe_window=args.probe_window, probe_measure=args.probe_measure,
-                                    probe_progress=args.probe_progress, ucb_c=args.ucb_c,
-                                    replay_by_skill=args.replay_by_skill,
-                                    student=json.loads(args.student) if args.student else None,
-                                    digits=args.digits, word_length=args.word_length)
-        self.env.reset(seed=args.seed)
+        # One student for the whole run, or a population of students living ``life`` steps each.
+        self.population = args.students > 1 or args.student_steps is not None
+        self.life = args.student_steps if args.student_steps is not None else args.rounds
+        self.history: list[dict] = []
+        self.lives: list[dict] = []  # the students that finished (population)
+        self._born: list[dict] = []  # each student slot's current student (population)
+        self._students_started = 0
+        if self.population:
+            self.envs: list[ProblemWriterEnv] = []
+            for slot in range(args.students):
+                self._born.append({})
+                self.envs.append(None)
+                self._new_student(slot, age=slot * self.life // args.students)
+            self.env = self.envs[0]
+        else:
+            self.env = self._make_env(args.rounds)
+            self.env.reset(seed=args.seed)
         self.warmed = warm_teacher(self.env, self.out, args.warmup_steps, args.seed,
                                    json.loads(args.teacher) if args.teacher else {})
         model = AutoModelForCausalLM.from_pretrained(self.warmed)  # from a path: TRL rebuilds the reference from it
         self.tokenizer = AutoTokenizer.from_pretrained(self.warmed)
-        self.reward = ItemScoreReward(self.env)
-        self.session = GRPOSession(model, self.tokenizer, self.reward, prompts_per_update=args.prompts,
+        self.reward = ItemScoreReward(self.env, self.envs if self.population else None)
+        self.session = GRPOSession(model, self.tokenizer, self.reward,
+                                   prompts_per_update=args.prompts * (args.students if self.population else 1),
                                    num_generations=args.generations,
                                    config_kwargs=dict(use_cpu=True, bf16=False, learning_rate=args.lr, beta=args.beta,
                                                       temperature=1.0, max_completion_length=10, seed=args.seed,
                                                       output_dir=str(self.out / "trainer")))
-        self.history: list[dict] = []
+
+    def _make_env(self, n_steps: int) -> ProblemWriterEnv:
+        args = self.args
+        return ProblemWriterEnv(n_steps=n_steps, action="text", batch_size=args.prompts * args.generations,
+                                eval_every=args.eval_every, test_per_skill=args.test_per_skill,
+                                item_score=args.item_score, invalid_penalty=args.invalid_penalty,
+                                probe_window=args.probe_window, probe_measure=args.probe_measure,
+                                probe_progress=args.probe_progress, ucb_c=args.ucb_c,
+                                replay_by_skill=args.replay_by_skill,
+                                student=json.loads(args.student) if args.student else None,
+                                digits=args.digits, word_length=args.word_length)
+
+    def _new_student(self, slot: int, age: int) -> None:
+        """A fresh student in ``slot``, first taught ``age`` steps of uniform problems (population)."""
+        k = self._students_started
+        self._students_started += 1
+        seed = 2000 + 1000 * self.args.seed + k
+        env = self._make_env(self.life)
+        env.reset(seed=seed)
+        rng = np.random.default_rng([seed, 1])
+        for _ in range(age):
+            env.step(tuple(env.space.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng)
+                           for _ in range(env.batch_size)))
+        self.envs[slot] = env
+        self._born[slot] = {"slot": slot, "seed": seed, "uniform_steps": age, "first_round": len(self.history)}
 
     def round(self) -> dict:
-        """One GRPO update of the teacher on the current prompt, then one student step on its problems."""
-        env, args = self.env, self.args
-        self.reward.completions = []
-        stats = self.session.run([prompt_of(env)] * args.prompts, [""] * args.prompts, [0] * args.prompts, 1)
-        batch = [c.strip() for c in self.reward.completions][:env.batch_size]
-        batch += [""] * (env.batch_size - len(batch))  # an unused slot counts as an invalid problem
-        _, step_reward, _, _, info = env.step(tuple(batch))
+        """One GRPO update of the teacher on the current prompts, then one step of each student on its problems."""
+        args = self.args
+        envs = self.envs if self.population else [self.env]
+        prompts, groups = [], []
+        for slot, env in enumerate(envs):
+            prompts += [prompt_of(env)] * args.prompts
+            groups += [slot] * args.prompts
+        self.reward.completions, self.reward.groups = [], []
+        stats = self.session.run(prompts, [""] * len(prompts), groups, 1)
+        rewards, frontier, valid, skills = [], [], [], dict.fromkeys(SKILLS, 0)
+        for slot, env in enumerate(envs):
+            batch = [c.strip() for c, g in zip(self.reward.completions, self.reward.groups)
+                     if not self.population or g == slot][:env.batch_size]
+            batch += [""] * (env.batch_size - len(batch))  # an unused slot counts as an invalid problem
+            _, step_reward, terminated, truncated, info = env.step(tuple(batch))
+            rewards.append(float(step_reward))
+            frontier.append(info["frontier_share"])
+            valid.append(float(np.mean(info["problem_valid"])))
+            for skill, count in info["skill_histogram"].items():
+                skills[skill] += count
+            if self.population and (terminated or truncated):
+                self._finish(slot)
         row = {"round": len(self.history), "grpo_reward": stats.get("reward_mean", float("nan")),
-               "kl": stats.get("kl", float("nan")), "step_reward": float(step_reward),
-               "frontier_share": info["frontier_share"], "valid": float(np.mean(info["problem_valid"])),
-               "skills": dict(info["skill_histogram"])}
+               "kl": stats.get("kl", float("nan")), "step_reward": float(np.mean(rewards)),
+               "frontier_share": float(np.mean(frontier)), "valid": float(np.mean(valid)), "skills": skills}
         self.history.append(row)
         return row
 
+    def _finish(self, slot: int) -> None:
+        """Record the student of ``slot`` that just took its last step; a fresh one takes its place."""
+        env = self.envs[slot]
+        born = self._born[slot]
+        self.lives.append({**born, "last_round": len(self.history), "full": born["uniform_steps"] == 0,
+                           "accuracy": env.score() / 100.0,
+                           "accuracy_per_skill": dict(zip(SKILLS, env.accuracy.tolist()))})
+        self._new_student(slot, age=0)
+        self._born[slot]["first_round"] = len(self.history) + 1
+
     def save(self, seconds: float) -> dict:
-        """Save the teacher (safetensors, tokenizer, ``teachgym_teacher.json``); the run's summary."""
+        """Save the teacher (safetensors, tokenizer, ``teachgym_teacher.json``); the run's summary.
+
+        With a population, ``score`` and ``accuracy_per_skill`` are the means over the students the teacher
+        taught from their first step to their last (None if none finished).
+        """
         args = self.args
         self.session.model.save_pretrained(self.out, safe_serialization=True)
         self.tokenizer.save_pretrained(self.out)
+        if self.population:
+            full = [life for life in self.lives if life["full"]]
+            score = 100.0 * float(np.mean([life["accuracy"] for life in full])) if full else None
+            per_skill = {s: float(np.mean([life["accuracy_per_skill"][s] for life in full])) for s in SKILLS} \
+                if full else None
+        else:
+            score, per_skill = self.env.score(), dict(zip(SKILLS, self.env.accuracy.tolist()))
         summary = {"rounds": len(self.history), "seconds_per_round": seconds / max(1, len(self.history)),
-                   "score": self.env.score(), "accuracy_per_skill": dict(zip(SKILLS, self.env.accuracy.tolist())),
+                   "score": score, "accuracy_per_skill": per_skill,
                    "beta": args.beta, "prompts": args.prompts, "item_score": args.item_score,
                    "probe_window": args.probe_window, "probe_measure": args.probe_measure,
                    "probe_progress": args.probe_progress, "ucb_c": args.ucb_c,
                    "replay_by_skill": args.replay_by_skill,
                    "generations": args.generations, "history": self.history}
+        if self.population:
+            summary.update(students=args.students, student_steps=self.life, lives=self.lives)
         (self.out / "teachgym_teacher.json").write_text(json.dumps({"kind": "lm-problem-writer",
                                                                     "skills": list(SKILLS), **summary}, indent=1))
         return summary
@@ -198,6 +301,12 @@ def parse(argv=None):
                         help="skill_ucb: the exploration constant of the index (default: the ucb teacher's)")
     parser.add_argument("--replay-by-skill", action="store_true",
                         help="the student replays evenly across the skills it was taught (the env's replay_by_skill)")
+    parser.add_argument("--students", type=int, default=1,
+                        help="students taught at once, at staggered stages (each round: --prompts prompts per "
+                        "student in one GRPO update, then one step of each)")
+    parser.add_argument("--student-steps", type=int, default=None,
+                        help="steps a student lives before a fresh one replaces it (default: --rounds, one life; "
+                        "given, or with --students > 1, the students are a population, see the docstring)")
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--test-per-skill", type=int, default=40)
     parser.add_argument("--digits", type=int, default=2, help="operand digits of add / sub (1: v0's problems)")
@@ -209,6 +318,10 @@ def parse(argv=None):
     args = parser.parse_args(argv)
     if args.beta <= 0:
         parser.error(f"--beta must be > 0 (the KL anchor to the warmed teacher), got {args.beta}")
+    if args.students < 1:
+        parser.error(f"--students must be >= 1, got {args.students}")
+    if args.student_steps is not None and args.student_steps < 1:
+        parser.error(f"--student-steps must be >= 1, got {args.student_steps}")
     return args
 
 

@@ -402,3 +402,68 @@ def test_replay_by_skill_is_checked_and_passed_by_the_scripts():
         gym.make(V1, **{**env_meta(V1).smoke, "action": "text", "replay_by_skill": "yes"})
     assert SCRIPT["parse"](["--out", "x", "--replay-by-skill"]).replay_by_skill is True
     assert SCRIPT["parse"](["--out", "x"]).replay_by_skill is False
+
+
+def test_population_reward_scores_each_completion_under_the_student_whose_prompt_it_answers():
+    taught, rng = cpy_taught_env(0)
+    fresh = gym.make(V1, **{**env_meta(V1).smoke, "action": "text", "batch_size": 8, "n_steps": 100,
+                            "item_score": "probe_gain", "invalid_penalty": 0.3,
+                            "student": {"hidden_size": 32, "num_layers": 1, "num_heads": 2,
+                                        "intermediate_size": 64}}).unwrapped
+    fresh.reset(seed=1)
+    problems = [taught.space.random_problem("cpy", rng) for _ in range(2)] + ["58+36=", "nonsense"]
+    reward = SCRIPT["ItemScoreReward"](fresh, envs=[fresh, taught])
+    scores = reward(completions=problems * 2, group=[0] * 4 + [1] * 4)
+    assert scores[:4] == pytest.approx(SCRIPT["score_items"](fresh, problems))
+    assert scores[4:] == pytest.approx(SCRIPT["score_items"](taught, problems))
+    assert scores[:2] != pytest.approx(scores[4:6])  # the two students differ on cpy
+    assert scores[3] == scores[7] == -0.3
+    assert reward.groups == [0] * 4 + [1] * 4 and reward.completions == problems * 2
+    with pytest.raises(ValueError, match="group"):
+        reward(completions=problems, group=[0])
+
+
+TINY = '{"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}'
+
+
+def test_population_training_staggers_replaces_and_scores_only_students_taught_throughout(tmp_path):
+    args = SCRIPT["parse"](["--out", str(tmp_path / "t"), "--rounds", "5", "--prompts", "2", "--generations", "2",
+                            "--warmup-steps", "5", "--eval-every", "2", "--test-per-skill", "4", "--students", "2",
+                            "--student-steps", "3", "--student", TINY, "--teacher", TINY, "--digits", "1",
+                            "--word-length", "3"])
+    run = SCRIPT["TeacherTraining"](args)
+    assert [env._t for env in run.envs] == [0, 1]  # the second student starts 3 // 2 steps old
+    assert run.session.prompts_per_update == 4
+    seen = []
+    session_run = run.session.run
+
+    def spy(prompts, answers, groups, n):  # records what the teacher is asked, then trains as usual
+        seen.append((list(prompts), list(groups), [SCRIPT["prompt_of"](env) for env in run.envs]))
+        return session_run(prompts, answers, groups, n)
+
+    run.session.run = spy
+    first = list(run.envs)
+    for _ in range(5):
+        run.round()
+    for prompts, groups, states in seen:  # each student's own state, its prompts in its own group
+        assert groups == [0, 0, 1, 1] and prompts == [states[0]] * 2 + [states[1]] * 2
+    assert run.envs[0] is not first[0] and run.envs[1] is not first[1]
+    lives = [(life["slot"], life["seed"], life["uniform_steps"], life["first_round"], life["last_round"],
+              life["full"]) for life in run.lives]
+    assert lives == [(1, 2001, 1, 0, 1, False), (0, 2000, 0, 0, 2, True), (1, 2002, 0, 2, 4, True)]
+    summary = run.save(1.0)
+    full = [life["accuracy"] for life in run.lives if life["full"]]
+    assert summary["score"] == pytest.approx(100 * np.mean(full))
+    assert summary["students"] == 2 and summary["student_steps"] == 3 and len(summary["lives"]) == 3
+    for bad in (["--students", "0"], ["--student-steps", "0"]):
+        with pytest.raises(SystemExit):
+            SCRIPT["parse"](["--out", "x", *bad])
+
+
+def test_bench_runs_uniform_on_the_transfer_students_and_checks_the_population_options(tmp_path):
+    bench = runpy.run_path(str(Path(__file__).resolve().parents[1] / "benchmarks" / "bench_lm_teacher.py"))
+    assert bench["CONDITIONS"][-1] == "uniform_transfer"
+    for bad in (["--teacher-rounds", "10"], ["--students", "0"], ["--only-seeds", "0"],
+                ["--only-seeds", "7", "--partial", str(tmp_path / "p.jsonl")], ["--eval-every", "0"]):
+        with pytest.raises(SystemExit):
+            bench["main"](["--steps", "4", *bad])
