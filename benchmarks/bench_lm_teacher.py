@@ -17,7 +17,9 @@ it taught from their first step to their last, each for ``--steps`` steps.
 
 Reported per condition: target-skill accuracy (the env's score / 100), frontier
 share (problems whose p is in [0.1, 0.9]), and for ``grpo`` seconds per teacher
-GRPO step (including the student's step), with 95 % bootstrap CIs over seeds.
+GRPO step (including the student's step), with 95 % bootstrap CIs over seeds;
+and paired by student seed, the accuracy of ``grpo`` minus ``uniform`` and of
+``transfer`` minus ``uniform_transfer`` (the same students, taught otherwise).
 
     python benchmarks/bench_lm_teacher.py --steps 1200 --seeds 3 --partial runs/lm_teacher_1200.jsonl
 
@@ -240,6 +242,12 @@ def main(argv=None) -> int:
             summary[f"{name}_skill_share_last_quarter"] = {
                 s: round(float(np.mean([r["skill_share"]["last_quarter"][s] for r in results])), 3) for s in SKILLS}
             summary[f"{name}_valid_share"] = round(float(np.mean([r["valid_share"] for r in results])), 3)
+    # Paired by student seed: a trained teacher's students against uniform problems for the same students.
+    for name, baseline in (("grpo", "uniform"), ("transfer", "uniform_transfer")):
+        differences = [a["accuracy"] - b["accuracy"] for a, b in zip(per_seed[name], per_seed[baseline])]
+        low, high = bootstrap_ci(differences)
+        summary[f"{name}_minus_{baseline}_accuracy"] = round(float(np.mean(differences)), 3)
+        summary[f"{name}_minus_{baseline}_accuracy_ci95"] = [round(low, 3), round(high, 3)]
     summary["grpo_seconds_per_teacher_step"] = round(float(np.mean([r["seconds_per_round"] for r in per_seed["grpo"]])),
                                                      3)
     summary["invalid_penalty"] = args.invalid_penalty
