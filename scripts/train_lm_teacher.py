@@ -167,7 +167,6 @@ class TeacherTraining:
                 self._born.append({})
                 self.envs.append(None)
                 self._new_student(slot, age=slot * self.life // args.students)
-            self.env = self.envs[0]
         else:
             self.env = self._make_env(args.rounds)
             self.env.reset(seed=args.seed)
@@ -206,6 +205,8 @@ class TeacherTraining:
             env.step(tuple(env.space.random_problem(SKILLS[int(rng.integers(len(SKILLS)))], rng)
                            for _ in range(env.batch_size)))
         self.envs[slot] = env
+        if slot == 0:
+            self.env = env  # the env of the first student slot, for the prompts of the teacher's warm-up
         self._born[slot] = {"slot": slot, "seed": seed, "uniform_steps": age, "first_round": len(self.history)}
 
     def round(self) -> dict:

@@ -447,7 +447,7 @@ def test_population_training_staggers_replaces_and_scores_only_students_taught_t
         run.round()
     for prompts, groups, states in seen:  # each student's own state, its prompts in its own group
         assert groups == [0, 0, 1, 1] and prompts == [states[0]] * 2 + [states[1]] * 2
-    assert run.envs[0] is not first[0] and run.envs[1] is not first[1]
+    assert run.envs[0] is not first[0] and run.envs[1] is not first[1] and run.env is run.envs[0]
     lives = [(life["slot"], life["seed"], life["uniform_steps"], life["first_round"], life["last_round"],
               life["full"]) for life in run.lives]
     assert lives == [(1, 2001, 1, 0, 1, False), (0, 2000, 0, 0, 2, True), (1, 2002, 0, 2, 4, True)]
