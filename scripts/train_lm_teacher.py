@@ -36,7 +36,9 @@ student steps, seeds 0-9: in the loop 0.63 against 0.53, paired +0.10 [0.03,
 on the same students, paired +0.11 [0.02, 0.21];
 ``lm_teacher_v1_skill_ucb_c03_warm1000_lr1e4_replay_by_skill_eval25_beta01_10seeds``
 in benchmarks/RESULTS.md). ``--beta 0.1`` was chosen on those seeds, after one
-teacher of ten dropped a skill at the default 0.04. The students of the frozen
+teacher of ten dropped a skill at the default 0.04; on fresh seeds 10-14 both
+gains are smaller and their CIs include 0 (in the loop +0.07 [-0.01, 0.15],
+frozen +0.20 [-0.05, 0.45]; ``..._beta01_15seeds``). The students of the frozen
 teacher need the env's ``replay_by_skill=True`` too::
 
     python scripts/train_lm_teacher.py --rounds 1200 --item-score skill_ucb --ucb-c 0.3 --beta 0.1 \
