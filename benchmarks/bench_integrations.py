@@ -9,6 +9,8 @@ Three parts (``--part``), each recorded with ``_common.record``:
   Each repetition keeps a native and a wrapped vector env alive side by side
   and steps them in alternating blocks, so the machine's load swings hit
   both; it reports the ratio of steps per second and of CPU per env step.
+  ``setter/prefilled`` times the sub-envs' side alone (TaskSetter sub-envs
+  with queues filled before timing, no teacher in the main process).
 - ``accounting`` (``results/integrations_accounting.json``): the same
   conditions in one process (``SyncVectorEnv``), CPU per env step: what the
   wrapper and each teacher cost, without the pipes' noise.
@@ -65,10 +67,12 @@ def fixed_options(task) -> dict:
     return {"low": -DEFAULT_BOUND, "high": DEFAULT_BOUND}
 
 
-def make_taught_cartpole(task_key=cartpole_options):
+def make_taught_cartpole(task_key=cartpole_options, worker_reports=True):
     from teachgym.integrations import TaskSetter
 
-    return TaskSetter(gym.make("CartPole-v1"), task_key=task_key)
+    env = TaskSetter(gym.make("CartPole-v1"), task_key=task_key)
+    env.worker_reports = worker_reports
+    return env
 
 
 class PowerMountainCar(gym.Env):
@@ -134,7 +138,12 @@ THROUGHPUT = {  # name -> (teacher, task space, TeacherVectorEnv kwargs); None: 
     # 32 tasks held ahead per sub-env: a quarter of the top-up round trips of the default buffer of 8.
     "random/step/buffer32": ("random", "box", {"update": "step", "buffer": 32}),
     "ucb/step/buffer32": ("ucb", "discrete", {"update": "step", "buffer": 32}),
+    "fixed/episode/buffer64": ("random", "fixed", {"buffer": 64}),
+    # The sub-envs' side alone: TaskSetter sub-envs (main-process outcomes, so no reports) whose queues are
+    # filled once, before timing, with enough tasks for the whole run; no TeacherVectorEnv in the main process.
+    "setter/prefilled": "prefilled",
 }
+PREFILLED_TASKS = 20_000  # per sub-env: more episodes than any repetition plays
 
 
 def _vector_env(condition: str, n_envs: int, vector=gym.vector.AsyncVectorEnv):
@@ -143,6 +152,10 @@ def _vector_env(condition: str, n_envs: int, vector=gym.vector.AsyncVectorEnv):
     spec = THROUGHPUT[condition]
     if spec is None:
         return vector([make_native_cartpole] * n_envs)
+    if spec == "prefilled":
+        envs = vector([functools.partial(make_taught_cartpole, fixed_options, worker_reports=False)] * n_envs)
+        envs.set_attr("incoming_tasks", [[(None, 0)] * PREFILLED_TASKS] * n_envs)
+        return envs
     teacher, kind, kwargs = spec
     make = make_taught_cartpole
     if kind == "discrete-fixed":
