@@ -22,6 +22,13 @@ starts the run already ``s * T // N`` steps old, taught by uniform problems, so
 the stages are staggered from the first round. Only students the teacher taught
 from their first step to their last count as trained in the loop (``lives`` in
 the output, ``full``); student ``k`` of the run has seed ``2000 + 1000 * seed + k``.
+With the setting below and ``--students 3`` over 2,000 rounds (the same teacher
+compute per student step), the fully taught students reach 0.69 [0.64, 0.74]
+against 0.53 [0.50, 0.56] for uniform problems (10 seeds, 30 students; students
+born at round 0 0.59, at rounds 400 and 800 0.76 and 0.74: a student that meets
+an already trained teacher learns more), and the frozen teacher 0.77 against
+0.62 on new students, paired +0.15 [0.03, 0.30]
+(``lm_teacher_v1_skill_ucb_c03_warm1000_lr1e4_replay_by_skill_eval25_beta01_pop3_10seeds``).
 
 Output (``--out``): ``model.safetensors``, ``config.json``, the tokenizer files and
 ``teachgym_teacher.json`` (settings and per-round rewards); no pickles.
