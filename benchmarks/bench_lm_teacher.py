@@ -98,7 +98,7 @@ def run_condition(name: str, seed: int, args, work: Path, script) -> dict:
         summary = script["train"](script["parse"]([
             "--out", str(out), "--rounds", str(args.teacher_rounds), "--prompts", "2",
             "--generations", str(args.batch // 2), "--warmup-steps", str(args.warmup_steps),
-            "--eval-every", str(args.eval_every or args.steps), "--seed", str(seed),
+            "--eval-every", str(env_kwargs["eval_every"]), "--seed", str(seed),
             "--digits", str(args.digits), "--word-length", str(args.word_length),
             "--invalid-penalty", str(args.invalid_penalty), "--item-score", args.item_score,
             "--probe-window", str(args.probe_window), "--probe-measure", args.probe_measure,
@@ -272,7 +272,7 @@ def main(argv=None) -> int:
                  f"invalid_penalty={args.invalid_penalty}, item_score={args.item_score}, "
                  f"probe_window={args.probe_window}, probe_measure={args.probe_measure}, "
                  f"probe_progress={args.probe_progress}, ucb_c={args.ucb_c:.4g}, "
-                 f"replay_by_skill={args.replay_by_skill}, eval_every={args.eval_every or args.steps} "
+                 f"replay_by_skill={args.replay_by_skill}, eval_every={summary['eval_every']} "
                  "(the GRPO teacher's reward "
                  "and every student env's); "
                  f"GRPO teacher lr={args.teacher_lr}, beta={args.teacher_beta}; "
